@@ -1,0 +1,391 @@
+package fleet
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Log event kinds of a Lambda log group.
+const (
+	EvStart   = "START"
+	EvEnd     = "END"
+	EvReport  = "REPORT"
+	EvApp     = "APP"
+	EvTimeout = "TIMEOUT"
+	EvOOM     = "OOM"
+)
+
+// LogEvent is one weighted log event: W identical events of one block.
+type LogEvent struct {
+	Fn     *Function
+	Kind   string
+	Block  *Invocation
+	W      int64
+	TimeMs int64
+	// RequestID is shared by the W events of the block.
+	RequestID string
+	Stream    string
+	msg       string
+}
+
+// Message renders the event's @message in the function's log format.
+func (e *LogEvent) Message() string {
+	if e.msg == "" {
+		e.msg = e.Fn.render(e.Kind, e.Block, e.RequestID, e.TimeMs)
+	}
+	return e.msg
+}
+
+// Field returns a discovered field: text-format REPORT lines give @type,
+// @requestId, @duration, @billedDuration, @memorySize and @maxMemoryUsed
+// (bytes, MB × 1,000,000), @initDuration; JSON-format events give their
+// JSON keys flattened with dots (type, record.metrics.durationMs, …).
+// Every event has @timestamp, @message, @log, @logStream.
+func (e *LogEvent) Field(name string) (num float64, str string, isNum, ok bool) {
+	switch name {
+	case "@timestamp":
+		return float64(e.TimeMs), "", true, true
+	case "@message":
+		return 0, e.Message(), false, true
+	case "@log":
+		return 0, e.Fn.Region.Account.ID + ":" + e.Fn.LogGroup, false, true
+	case "@logStream":
+		return 0, e.Stream, false, true
+	}
+	b := e.Block
+	if e.Fn.LogFormat == FormatJSN {
+		return e.jsonField(name)
+	}
+	switch name {
+	case "@type":
+		switch e.Kind {
+		case EvStart, EvEnd, EvReport:
+			return 0, e.Kind, false, true
+		}
+		return 0, "", false, false
+	case "@requestId":
+		if e.Kind == EvStart || e.Kind == EvEnd || e.Kind == EvReport {
+			return 0, e.RequestID, false, true
+		}
+		return 0, "", false, false
+	}
+	if e.Kind != EvReport {
+		return 0, "", false, false
+	}
+	switch name {
+	case "@duration":
+		return b.Duration, "", true, true
+	case "@billedDuration":
+		return float64(b.Billed), "", true, true
+	case "@memorySize":
+		return float64(b.MemSize) * 1e6, "", true, true
+	case "@maxMemoryUsed":
+		return float64(b.MemUsed) * 1e6, "", true, true
+	case "@initDuration":
+		if b.Init > 0 {
+			return b.Init, "", true, true
+		}
+	}
+	return 0, "", false, false
+}
+
+func (e *LogEvent) jsonField(name string) (float64, string, bool, bool) {
+	b := e.Block
+	switch e.Kind {
+	case EvStart, EvEnd, EvReport:
+		typ := map[string]string{EvStart: "platform.start", EvEnd: "platform.runtimeDone", EvReport: "platform.report"}[e.Kind]
+		switch name {
+		case "type":
+			return 0, typ, false, true
+		case "time":
+			return 0, jsonTime(e.TimeMs), false, true
+		case "record.requestId":
+			return 0, e.RequestID, false, true
+		case "record.version":
+			if e.Kind == EvStart {
+				return 0, "$LATEST", false, true
+			}
+		case "record.status":
+			if e.Kind != EvStart {
+				return 0, statusWord(b.Status), false, true
+			}
+		case "record.errorType":
+			if e.Kind == EvReport && b.Status == StatusOOM {
+				return 0, "Runtime.OutOfMemory", false, true
+			}
+		case "record.metrics.durationMs":
+			if e.Kind != EvStart {
+				return b.Duration, "", true, true
+			}
+		}
+		if e.Kind == EvReport {
+			switch name {
+			case "record.metrics.billedDurationMs":
+				return float64(b.Billed), "", true, true
+			case "record.metrics.memorySizeMB":
+				return float64(b.MemSize), "", true, true
+			case "record.metrics.maxMemoryUsedMB":
+				return float64(b.MemUsed), "", true, true
+			case "record.metrics.initDurationMs":
+				if b.Init > 0 {
+					return b.Init, "", true, true
+				}
+			}
+		}
+	case EvApp, EvTimeout, EvOOM:
+		switch name {
+		case "timestamp":
+			return 0, jsonTime(e.TimeMs), false, true
+		case "level":
+			if e.Kind == EvApp {
+				return 0, "INFO", false, true
+			}
+			return 0, "ERROR", false, true
+		case "requestId":
+			return 0, e.RequestID, false, true
+		case "message":
+			var m strings.Builder
+			e.Fn.appendAppText(&m, e.Kind, e.RequestID, e.Block)
+			return 0, m.String(), false, true
+		}
+	}
+	return 0, "", false, false
+}
+
+func statusWord(s uint8) string {
+	switch s {
+	case StatusTimeout:
+		return "timeout"
+	case StatusOOM:
+		return "error"
+	}
+	return "success"
+}
+
+func jsonTime(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+func fmtMs(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+func (fn *Function) appendAppText(m *strings.Builder, kind, id string, b *Invocation) {
+	switch kind {
+	case EvTimeout:
+		fmt.Fprintf(m, "Task timed out after %s seconds", strconv.FormatFloat(float64(fn.TimeoutS), 'f', 2, 64))
+	case EvOOM:
+		m.WriteString("Runtime exited with error: signal: killed Runtime.OutOfMemory")
+	default:
+		n := fn.appLogBytes() - 60
+		m.WriteString("handled request ")
+		for m.Len() < n {
+			m.WriteString("lorem ipsum ")
+		}
+	}
+}
+
+func (fn *Function) appLogLines() int {
+	if fn.Profile.AppLogLines != nil {
+		return *fn.Profile.AppLogLines
+	}
+	return 2
+}
+
+func (fn *Function) appLogBytes() int {
+	if fn.Profile.AppLogBytes != nil {
+		return *fn.Profile.AppLogBytes
+	}
+	return 120
+}
+
+// render writes an event's message the way Lambda logs it.
+func (fn *Function) render(kind string, b *Invocation, id string, ms int64) string {
+	var m strings.Builder
+	if fn.LogFormat == FormatJSN {
+		t := jsonTime(ms)
+		switch kind {
+		case EvStart:
+			fmt.Fprintf(&m, `{"time":%q,"type":"platform.start","record":{"requestId":%q,"version":"$LATEST"}}`, t, id)
+		case EvEnd:
+			fmt.Fprintf(&m, `{"time":%q,"type":"platform.runtimeDone","record":{"requestId":%q,"status":%q,"metrics":{"durationMs":%s,"producedBytes":0}}}`, t, id, statusWord(b.Status), fmtMs(b.Duration))
+		case EvReport:
+			fmt.Fprintf(&m, `{"time":%q,"type":"platform.report","record":{"requestId":%q,"metrics":{"durationMs":%s,"billedDurationMs":%d,"memorySizeMB":%d,"maxMemoryUsedMB":%d`, t, id, fmtMs(b.Duration), b.Billed, b.MemSize, b.MemUsed)
+			if b.Init > 0 {
+				fmt.Fprintf(&m, `,"initDurationMs":%s`, fmtMs(b.Init))
+			}
+			fmt.Fprintf(&m, `},"status":%q`, statusWord(b.Status))
+			if b.Status == StatusOOM {
+				m.WriteString(`,"errorType":"Runtime.OutOfMemory"`)
+			}
+			m.WriteString("}}")
+		default:
+			level := "INFO"
+			if kind != EvApp {
+				level = "ERROR"
+			}
+			var txt strings.Builder
+			fn.appendAppText(&txt, kind, id, b)
+			fmt.Fprintf(&m, `{"timestamp":%q,"level":%q,"requestId":%q,"message":%q}`, t, level, id, txt.String())
+		}
+		return m.String()
+	}
+	switch kind {
+	case EvStart:
+		fmt.Fprintf(&m, "START RequestId: %s Version: $LATEST\n", id)
+	case EvEnd:
+		fmt.Fprintf(&m, "END RequestId: %s\n", id)
+	case EvReport:
+		fmt.Fprintf(&m, "REPORT RequestId: %s\tDuration: %s ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t", id, fmtMs(b.Duration), b.Billed, b.MemSize, b.MemUsed)
+		if b.Init > 0 {
+			fmt.Fprintf(&m, "Init Duration: %s ms\t", fmtMs(b.Init))
+		}
+		switch b.Status {
+		case StatusTimeout:
+			m.WriteString("Status: timeout\n")
+		case StatusOOM:
+			m.WriteString("Status: error\tError Type: Runtime.OutOfMemory\n")
+		default:
+			m.WriteString("\n")
+		}
+	case EvTimeout:
+		fmt.Fprintf(&m, "%s %s ", jsonTime(ms), id)
+		fn.appendAppText(&m, kind, id, b)
+		m.WriteString("\n")
+	case EvOOM:
+		fmt.Fprintf(&m, "RequestId: %s Error: ", id)
+		fn.appendAppText(&m, kind, id, b)
+		m.WriteString("\n")
+	default:
+		fmt.Fprintf(&m, "%s\t%s\tINFO\t", jsonTime(ms), id)
+		fn.appendAppText(&m, kind, id, b)
+		m.WriteString("\n")
+	}
+	return m.String()
+}
+
+// sampleID is a request ID of the right length for byte counts.
+const sampleID = "00000000-0000-4000-8000-000000000000"
+
+// eventBytes returns the bytes and events one invocation of the block
+// writes to the log group.
+func (fn *Function) eventBytes(b *Invocation) (bytes, events int64) {
+	const ms = int64(1767225600000)
+	kinds := []string{EvStart, EvEnd, EvReport}
+	for _, k := range kinds {
+		bytes += int64(len(fn.render(k, b, sampleID, ms)))
+	}
+	events = 3
+	n := int64(fn.appLogLines())
+	if n > 0 {
+		bytes += n * int64(len(fn.render(EvApp, b, sampleID, ms)))
+		events += n
+	}
+	switch b.Status {
+	case StatusTimeout:
+		bytes += int64(len(fn.render(EvTimeout, b, sampleID, ms)))
+		events++
+	case StatusOOM:
+		bytes += int64(len(fn.render(EvOOM, b, sampleID, ms)))
+		events++
+	}
+	return bytes, events
+}
+
+// LogBytes is what the log group holds for [start, end) up to now: the
+// bytes a Logs Insights query over that range scans, and the events.
+func (fn *Function) LogBytes(start, end, now time.Time) (bytes, events int64) {
+	fn.Events(start, end, now, 24*time.Hour, func(e *LogEvent) bool {
+		if e.Kind == EvReport {
+			b, n := fn.eventBytes(e.Block)
+			bytes += b * e.W
+			events += n * e.W
+		}
+		return true
+	})
+	return bytes, events
+}
+
+// Events yields the function's weighted log events in [start, end) up to
+// now, at a time resolution no coarser than res (24h, 1h or 1m): a day
+// piece stamps its events inside the day, an hour piece inside the hour.
+func (fn *Function) Events(start, end, now time.Time, res time.Duration, yield func(*LogEvent) bool) {
+	f := fn.Region.fleet
+	s := maxTime(start, fn.Created())
+	e := minTime(end, now.Truncate(time.Minute))
+	if !s.Before(e) {
+		return
+	}
+	stop := false
+	decompose(s, e, func(pr time.Duration, at time.Time) {
+		if stop {
+			return
+		}
+		if pr > res { // split further
+			step := res
+			for t := at; t.Before(at.Add(pr)) && !stop; t = t.Add(step) {
+				stop = !fn.pieceEvents(f, step, t, yield)
+			}
+			return
+		}
+		stop = !fn.pieceEvents(f, pr, at, yield)
+	})
+}
+
+func (fn *Function) pieceEvents(f *Fleet, res time.Duration, at time.Time, yield func(*LogEvent) bool) bool {
+	daysAgo := int(f.Anchor.Sub(at.Truncate(24*time.Hour)) / (24 * time.Hour))
+	d := fn.Day(daysAgo)
+	if d == nil {
+		return true
+	}
+	blocks, _, _ := d.piece(res, at)
+	span := res.Milliseconds()
+	apps := int64(fn.appLogLines())
+	stream := fmt.Sprintf("%s/[$LATEST]%016x", at.Format("2006/01/02"), fn.seed^uint64(at.Unix()/3600))
+	for i := range blocks {
+		b := &blocks[i]
+		id := requestID(fn.seed, at.UnixMilli(), b.Seq)
+		off := (int64(b.Seq)*7919 + int64(fn.seed%1000)) % span
+		t := at.UnixMilli() + off
+		ev := func(kind string, w int64, dt int64) bool {
+			return yield(&LogEvent{Fn: fn, Kind: kind, Block: b, W: w, TimeMs: t + dt, RequestID: id, Stream: stream})
+		}
+		dur := int64(b.Duration)
+		if !ev(EvStart, b.W, 0) {
+			return false
+		}
+		if apps > 0 && !ev(EvApp, b.W*apps, 1) {
+			return false
+		}
+		switch b.Status {
+		case StatusTimeout:
+			if !ev(EvTimeout, b.W, dur) {
+				return false
+			}
+		case StatusOOM:
+			if !ev(EvOOM, b.W, dur) {
+				return false
+			}
+		}
+		if !ev(EvEnd, b.W, dur) || !ev(EvReport, b.W, dur) {
+			return false
+		}
+	}
+	return true
+}
+
+// requestID is a deterministic UUID v4-shaped ID.
+func requestID(seed uint64, ms int64, seq int32) string {
+	h := fnv.New128a()
+	var buf [20]byte
+	binary.LittleEndian.PutUint64(buf[0:], seed)
+	binary.LittleEndian.PutUint64(buf[8:], uint64(ms))
+	binary.LittleEndian.PutUint32(buf[16:], uint32(seq))
+	h.Write(buf[:])
+	u := h.Sum(nil)
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
