@@ -1,0 +1,209 @@
+package sim
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// protocol is a wire protocol of an AWS service.
+type protocol int
+
+const (
+	protoRestJSON protocol = iota // Lambda
+	protoJSON11                   // Logs, Tagging
+	protoJSON10                   // CloudWatch awsJson1.0 (query-compatible)
+	protoCBOR                     // CloudWatch Smithy RPC v2 CBOR (query-compatible)
+	protoQuery                    // STS, CloudWatch awsQuery
+)
+
+// apiError is an AWS error as the service returns it.
+type apiError struct {
+	Status int
+	// Code is the error code clients see (the awsQuery code for
+	// query-compatible services: "Throttling", "InvalidParameterValue").
+	Code string
+	// Shape is the modeled error shape name where it differs from Code
+	// ("InvalidParameterValueException"); JSON/CBOR put it in __type.
+	Shape   string
+	Message string
+	// Receiver marks a server fault.
+	Receiver   bool
+	RetryAfter int
+	// Reason is Lambda's throttle reason field.
+	Reason string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func (e *apiError) fault() string {
+	if e.Receiver {
+		return "Receiver"
+	}
+	return "Sender"
+}
+
+func (e *apiError) shape() string {
+	if e.Shape != "" {
+		return e.Shape
+	}
+	return e.Code
+}
+
+// errorKind is a protocol-independent failure the gate produces.
+type errorKind int
+
+const (
+	errThrottle errorKind = iota
+	errAccessDenied
+	errUnrecognizedClient
+	errExpiredToken
+	errInternal
+	errUnavailable
+	errUnknownOperation
+	errMissingAuth
+)
+
+// serviceError renders a failure the way each service names it.
+func serviceError(svc string, k errorKind, msg string) *apiError {
+	switch k {
+	case errThrottle:
+		switch svc {
+		case svcLambda:
+			return &apiError{Status: 429, Code: "TooManyRequestsException", Message: "Rate exceeded", RetryAfter: 1, Reason: "CallerRateLimitExceeded"}
+		case svcLogs:
+			return &apiError{Status: 400, Code: "ThrottlingException", Message: "Rate exceeded"}
+		case svcTagging:
+			return &apiError{Status: 400, Code: "ThrottledException", Message: "Rate exceeded"}
+		}
+		return &apiError{Status: 400, Code: "Throttling", Message: "Rate exceeded"}
+	case errAccessDenied:
+		switch svc {
+		case svcLambda:
+			return &apiError{Status: 403, Code: "AccessDeniedException", Message: msg}
+		case svcLogs, svcTagging:
+			return &apiError{Status: 400, Code: "AccessDeniedException", Message: msg}
+		}
+		return &apiError{Status: 403, Code: "AccessDenied", Message: msg}
+	case errUnrecognizedClient:
+		switch svc {
+		case svcLambda:
+			return &apiError{Status: 403, Code: "UnrecognizedClientException", Message: msg}
+		case svcLogs, svcTagging:
+			return &apiError{Status: 400, Code: "UnrecognizedClientException", Message: msg}
+		}
+		return &apiError{Status: 403, Code: "InvalidClientTokenId", Message: msg}
+	case errExpiredToken:
+		switch svc {
+		case svcLambda:
+			return &apiError{Status: 403, Code: "ExpiredTokenException", Message: msg}
+		case svcLogs, svcTagging:
+			return &apiError{Status: 400, Code: "ExpiredTokenException", Message: msg}
+		}
+		return &apiError{Status: 400, Code: "ExpiredToken", Message: msg}
+	case errUnavailable:
+		if svc == svcLambda {
+			return &apiError{Status: 503, Code: "ServiceException", Message: "Service unavailable", Receiver: true}
+		}
+		return &apiError{Status: 503, Code: "ServiceUnavailable", Message: "Service unavailable", Receiver: true}
+	case errUnknownOperation:
+		switch svc {
+		case svcLambda:
+			return &apiError{Status: 404, Code: "UnknownOperationException", Message: msg}
+		case svcLogs, svcTagging, svcCloudWatch:
+			return &apiError{Status: 400, Code: "UnknownOperationException", Message: msg}
+		}
+		return &apiError{Status: 400, Code: "InvalidAction", Message: msg}
+	case errMissingAuth:
+		if svc == svcLambda || svc == svcLogs || svc == svcTagging {
+			return &apiError{Status: 403, Code: "MissingAuthenticationTokenException", Message: msg}
+		}
+		return &apiError{Status: 403, Code: "MissingAuthenticationToken", Message: msg}
+	}
+	if svc == svcLambda {
+		return &apiError{Status: 500, Code: "ServiceException", Message: "Internal error", Receiver: true}
+	}
+	if svc == svcLogs || svc == svcTagging {
+		return &apiError{Status: 500, Code: "ServiceUnavailableException", Message: "Internal error", Receiver: true}
+	}
+	return &apiError{Status: 500, Code: "InternalFailure", Message: "Internal error", Receiver: true}
+}
+
+// invalidParam is the validation error of each protocol family.
+func invalidParam(svc, msg string) *apiError {
+	switch svc {
+	case svcLambda, svcLogs:
+		return &apiError{Status: 400, Code: "InvalidParameterValueException", Message: msg}
+	case svcCloudWatch:
+		return &apiError{Status: 400, Code: "InvalidParameterValue", Shape: "InvalidParameterValueException", Message: msg}
+	case svcTagging:
+		return &apiError{Status: 400, Code: "InvalidParameterException", Message: msg}
+	}
+	return &apiError{Status: 400, Code: "ValidationError", Message: msg}
+}
+
+// queryXMLNS is the awsQuery response namespace of each service.
+var queryXMLNS = map[string]string{
+	svcSTS:        "https://sts.amazonaws.com/doc/2011-06-15/",
+	svcCloudWatch: "http://monitoring.amazonaws.com/doc/2010-08-01/",
+}
+
+// writeError renders e in the protocol.
+func writeError(w http.ResponseWriter, p protocol, svc, reqID string, e *apiError) {
+	h := w.Header()
+	h.Set("X-Amzn-Requestid", reqID)
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	switch p {
+	case protoRestJSON:
+		h.Set("Content-Type", "application/json")
+		h.Set("X-Amzn-Errortype", e.Code)
+		body := map[string]string{"Type": map[bool]string{true: "Service", false: "User"}[e.Receiver], "message": e.Message}
+		if e.Reason != "" {
+			body["Reason"] = e.Reason
+		}
+		w.WriteHeader(e.Status)
+		json.NewEncoder(w).Encode(body)
+	case protoJSON11, protoJSON10:
+		ct := "application/x-amz-json-1.1"
+		if p == protoJSON10 {
+			ct = "application/x-amz-json-1.0"
+			h.Set("X-Amzn-Query-Error", e.Code+";"+e.fault())
+		}
+		h.Set("Content-Type", ct)
+		w.WriteHeader(e.Status)
+		typ := e.shape()
+		if p == protoJSON10 {
+			typ = "com.amazonaws.cloudwatch#" + typ
+		}
+		json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": e.Message})
+	case protoCBOR:
+		h.Set("Content-Type", "application/cbor")
+		h.Set("Smithy-Protocol", "rpc-v2-cbor")
+		h.Set("X-Amzn-Query-Error", e.Code+";"+e.fault())
+		w.WriteHeader(e.Status)
+		b, _ := cbor.Marshal(map[string]string{"__type": "com.amazonaws.cloudwatch#" + e.shape(), "message": e.Message})
+		w.Write(b)
+	default:
+		h.Set("Content-Type", "text/xml")
+		w.WriteHeader(e.Status)
+		type xerr struct {
+			Type    string `xml:"Type"`
+			Code    string `xml:"Code"`
+			Message string `xml:"Message"`
+		}
+		type resp struct {
+			XMLName   xml.Name `xml:"ErrorResponse"`
+			XMLNS     string   `xml:"xmlns,attr,omitempty"`
+			Error     xerr     `xml:"Error"`
+			RequestID string   `xml:"RequestId"`
+		}
+		out, _ := xml.Marshal(resp{XMLNS: queryXMLNS[svc], Error: xerr{e.fault(), e.Code, e.Message}, RequestID: reqID})
+		fmt.Fprintf(w, "%s%s\n", xml.Header, out)
+	}
+}
