@@ -24,11 +24,10 @@ type Spec struct {
 	Days int `yaml:"days"`
 	// Now pins the simulated clock's start ("2026-11-21T06:00:00Z"). Empty:
 	// the clock passed to Build.
-	Now      string          `yaml:"now"`
-	Accounts []AccountSpec   `yaml:"accounts"`
-	Generate *GeneratorSpec  `yaml:"generate"`
-	Defaults *FunctionSpec   `yaml:"defaults"`
-	lines    map[string]int  // field path → line, filled by Parse
+	Now      string         `yaml:"now"`
+	Accounts []AccountSpec  `yaml:"accounts"`
+	Generate *GeneratorSpec `yaml:"generate"`
+	Defaults *FunctionSpec  `yaml:"defaults"`
 	root     *yaml.Node
 }
 
@@ -56,7 +55,7 @@ type RegionSpec struct {
 	// ConcurrentExecutions overrides the region's (no-dimension)
 	// ConcurrentExecutions daily maximum; default: the sum of the functions'
 	// hourly concurrency.
-	ConcurrentExecutions *Series       `yaml:"concurrentExecutions"`
+	ConcurrentExecutions *Series        `yaml:"concurrentExecutions"`
 	Functions            []FunctionSpec `yaml:"functions"`
 }
 
@@ -96,11 +95,11 @@ type FunctionSpec struct {
 
 // AsyncSpec is a function's event invoke configuration.
 type AsyncSpec struct {
-	MaximumRetryAttempts     int    `yaml:"maximumRetryAttempts"`
-	MaximumEventAgeSeconds   int    `yaml:"maximumEventAgeSeconds"`
-	OnFailureDestination     string `yaml:"onFailureDestination"`
-	OnSuccessDestination     string `yaml:"onSuccessDestination"`
-	DeadLetterTarget         string `yaml:"deadLetterTarget"`
+	MaximumRetryAttempts   int    `yaml:"maximumRetryAttempts"`
+	MaximumEventAgeSeconds int    `yaml:"maximumEventAgeSeconds"`
+	OnFailureDestination   string `yaml:"onFailureDestination"`
+	OnSuccessDestination   string `yaml:"onSuccessDestination"`
+	DeadLetterTarget       string `yaml:"deadLetterTarget"`
 }
 
 // MemoryChange records a memory setting change during the history.

@@ -1,0 +1,16 @@
+# lambdaudit — the README's test command is `make test`; .ci/run calls it.
+.PHONY: test lint unit bench demo
+
+STATICCHECK_VERSION := v0.8.2
+
+## test: every test — lint, unit, wire-level and conformance (moto_server, aws CLI, cfn-lint)
+test:
+	./scripts/test.sh
+
+## lint: gofmt, go vet, staticcheck
+lint:
+	./scripts/test.sh lint
+
+## bench: the package benchmarks that back the figures in the docs
+bench:
+	go test -run '^$$' -bench . -benchmem ./sim/...
