@@ -26,13 +26,7 @@ func (e *exitError) Error() string { return e.err.Error() }
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := &cobra.Command{
-		Use:           "lambdaudit",
-		Short:         "Scan AWS Lambda fleets for timeouts, memory, cold starts, errors and cost",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.AddCommand(newSimCmd())
+	root := newRootCmd()
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "lambdaudit:", err)
 		var ee *exitError
@@ -41,4 +35,15 @@ func main() {
 		}
 		os.Exit(2)
 	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "lambdaudit",
+		Short:         "Scan AWS Lambda fleets for timeouts, memory, cold starts, errors and cost",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newSimCmd())
+	return root
 }

@@ -42,11 +42,11 @@ type Day struct {
 	// Gauges: daily maxima.
 	ConcurrencyMax, IteratorAgeMax, AsyncEventAgeMax, PCUtilizationMax float64
 	AsyncReceived, AsyncDropped, DeadLetterErrors, DestinationFailures int64
-	RecursiveDropped, PCInvocations, PCSpillover                      int64
-	hourW                                                             []float64
-	hourCaps                                                          []int64
-	hoursOnce                                                         sync.Once
-	hourBlocks                                                        [][]Invocation
+	RecursiveDropped, PCInvocations, PCSpillover                       int64
+	hourW                                                              []float64
+	hourCaps                                                           []int64
+	hoursOnce                                                          sync.Once
+	hourBlocks                                                         [][]Invocation
 }
 
 // hourly weight shapes.

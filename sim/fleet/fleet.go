@@ -43,8 +43,11 @@ type Account struct {
 
 // Region is one region of one account.
 type Region struct {
-	Name      string
-	Disabled  bool
+	Name     string
+	Disabled bool
+	// Anomaly is the generator's label for the account-region
+	// ("concurrency-near-limit") or empty.
+	Anomaly   string
 	Account   *Account
 	Functions []*Function
 	byName    map[string]*Function

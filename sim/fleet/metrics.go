@@ -62,10 +62,10 @@ type Datapoint struct {
 type metricKind int
 
 const (
-	kBlocks metricKind = iota // one sample per invocation from the blocks
-	kCount                    // one sample of 1 per event
-	kZeroOne                  // one 0/1 sample per invocation (Errors)
-	kGauge                    // hourly values, 60 samples an hour while active
+	kBlocks  metricKind = iota // one sample per invocation from the blocks
+	kCount                     // one sample of 1 per event
+	kZeroOne                   // one 0/1 sample per invocation (Errors)
+	kGauge                     // hourly values, 60 samples an hour while active
 )
 
 type metricDef struct {
@@ -93,11 +93,15 @@ var lambdaMetrics = map[string]metricDef{
 	"AsyncEventsReceived": {kind: kCount, has: isAsync, count: func(d *Day) int64 { return d.AsyncReceived }},
 	"AsyncEventAge": {kind: kGauge, has: isAsync,
 		gauge: func(_ *Function, d *Day) float64 { return d.AsyncEventAgeMax }},
-	"AsyncEventsDropped":          {kind: kCount, has: isAsync, count: func(d *Day) int64 { return d.AsyncDropped }},
-	"DeadLetterErrors":            {kind: kCount, has: func(fn *Function) bool { return fn.Async != nil && fn.Async.DeadLetterTarget != "" || fn.Profile.DeadLetterErrors != nil }, count: func(d *Day) int64 { return d.DeadLetterErrors }},
-	"DestinationDeliveryFailures": {kind: kCount, has: func(fn *Function) bool { return fn.Async != nil && fn.Async.OnFailureDestination != "" || fn.Profile.DestinationDeliveryFailures != nil }, count: func(d *Day) int64 { return d.DestinationFailures }},
-	"RecursiveInvocationsDropped": {kind: kCount, has: func(fn *Function) bool { return fn.Profile.RecursiveInvocationsDropped != nil }, count: func(d *Day) int64 { return d.RecursiveDropped }},
-	"ProvisionedConcurrencyInvocations":         {kind: kCount, capped: true, has: hasPC, count: func(d *Day) int64 { return d.PCInvocations }},
+	"AsyncEventsDropped": {kind: kCount, has: isAsync, count: func(d *Day) int64 { return d.AsyncDropped }},
+	"DeadLetterErrors": {kind: kCount, has: func(fn *Function) bool {
+		return fn.Async != nil && fn.Async.DeadLetterTarget != "" || fn.Profile.DeadLetterErrors != nil
+	}, count: func(d *Day) int64 { return d.DeadLetterErrors }},
+	"DestinationDeliveryFailures": {kind: kCount, has: func(fn *Function) bool {
+		return fn.Async != nil && fn.Async.OnFailureDestination != "" || fn.Profile.DestinationDeliveryFailures != nil
+	}, count: func(d *Day) int64 { return d.DestinationFailures }},
+	"RecursiveInvocationsDropped":                {kind: kCount, has: func(fn *Function) bool { return fn.Profile.RecursiveInvocationsDropped != nil }, count: func(d *Day) int64 { return d.RecursiveDropped }},
+	"ProvisionedConcurrencyInvocations":          {kind: kCount, capped: true, has: hasPC, count: func(d *Day) int64 { return d.PCInvocations }},
 	"ProvisionedConcurrencySpilloverInvocations": {kind: kCount, capped: true, has: hasPC, count: func(d *Day) int64 { return d.PCSpillover }},
 	"ProvisionedConcurrencyUtilization": {kind: kGauge, has: hasPC,
 		gauge: func(_ *Function, d *Day) float64 { return d.PCUtilizationMax }},
@@ -113,14 +117,14 @@ var insightsMetrics = map[string]metricDef{
 	}},
 	"used_memory_max": {kind: kBlocks, has: always, block: func(b *Invocation) (float64, bool) { return float64(b.MemUsed), true }},
 	"total_memory":    {kind: kBlocks, has: always, block: func(b *Invocation) (float64, bool) { return float64(b.MemSize), true }},
-	"init_duration": {kind: kBlocks, has: always, block: func(b *Invocation) (float64, bool) { return b.Init, b.Init > 0 }},
-	"cpu_total_time": {kind: kBlocks, has: always, block: func(b *Invocation) (float64, bool) { return math.Round(b.Duration * 0.4), true }},
+	"init_duration":   {kind: kBlocks, has: always, block: func(b *Invocation) (float64, bool) { return b.Init, b.Init > 0 }},
+	"cpu_total_time":  {kind: kBlocks, has: always, block: func(b *Invocation) (float64, bool) { return math.Round(b.Duration * 0.4), true }},
 	"rx_bytes":        {kind: kBlocks, has: always, block: func(b *Invocation) (float64, bool) { return 2048, true }},
 	"tx_bytes":        {kind: kBlocks, has: always, block: func(b *Invocation) (float64, bool) { return 1024, true }},
 }
 
 var logsMetrics = map[string]metricDef{
-	"IncomingBytes": {kind: kBlocks, has: always, block: nil},
+	"IncomingBytes":     {kind: kBlocks, has: always, block: nil},
 	"IncomingLogEvents": {kind: kBlocks, has: always, block: nil},
 }
 
