@@ -37,16 +37,18 @@ func TestAWSCLIRunsLogsInsights(t *testing.T) {
 		}
 		return out
 	}
-	var started struct{ QueryID string `json:"queryId"` }
+	var started struct {
+		QueryID string `json:"queryId"`
+	}
 	if err := json.Unmarshal(run("logs", "start-query", "--log-group-name", "/aws/lambda/text-fn",
 		"--start-time", strconv.FormatInt(day.Unix(), 10), "--end-time", strconv.FormatInt(day.Add(24*time.Hour-time.Second).Unix(), 10),
 		"--query-string", `filter @type = "REPORT" | stats count(*) as n, max(@duration) as maxDur`), &started); err != nil || started.QueryID == "" {
 		t.Fatalf("start-query: %v %+v", err, started)
 	}
 	var res struct {
-		Status     string `json:"status"`
+		Status     string                            `json:"status"`
 		Results    [][]struct{ Field, Value string } `json:"results"`
-		Statistics struct{ BytesScanned float64 } `json:"statistics"`
+		Statistics struct{ BytesScanned float64 }    `json:"statistics"`
 	}
 	for i := 0; i < 50 && res.Status != "Complete"; i++ {
 		time.Sleep(50 * time.Millisecond)
