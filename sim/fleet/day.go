@@ -3,7 +3,7 @@ package fleet
 import (
 	"math"
 	"math/bits"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 )
@@ -37,7 +37,10 @@ type Day struct {
 	Invocations int64
 	// Errors includes timeouts and out-of-memory ends.
 	Errors, Timeouts, OOM, ColdStarts, Throttles int64
-	Blocks                                       []Invocation
+	fn                                           *Function
+	hourWMax                                     float64
+	blocksOnce, durOnce                          sync.Once
+	blocks, durBlocks                            []Invocation
 	MemSize                                      int
 	// Gauges: daily maxima.
 	ConcurrencyMax, IteratorAgeMax, AsyncEventAgeMax, PCUtilizationMax float64
@@ -51,8 +54,9 @@ type Day struct {
 
 // hourly weight shapes.
 var (
-	steadyW  = make24(func(int) float64 { return 1 })
-	diurnalW = make24(func(h int) float64 { return 1 + 0.8*math.Cos(2*math.Pi*float64(h-14)/24) })
+	diurnalMax = slices.Max(diurnalW)
+	steadyW    = make24(func(int) float64 { return 1 })
+	diurnalW   = make24(func(h int) float64 { return 1 + 0.8*math.Cos(2*math.Pi*float64(h-14)/24) })
 )
 
 func make24(f func(int) float64) []float64 {
@@ -79,9 +83,9 @@ func (fn *Function) build(daysAgo int) *Day {
 	p := &fn.Profile
 	days := f.Days
 	d := &Day{DaysAgo: daysAgo, Date: f.Anchor.Add(-time.Duration(daysAgo) * 24 * time.Hour), MemSize: fn.MemoryAt(daysAgo)}
-	d.hourW = steadyW
+	d.hourW, d.hourWMax = steadyW, 1
 	if p.Hourly == "diurnal" {
-		d.hourW = diurnalW
+		d.hourW, d.hourWMax = diurnalW, diurnalMax
 	}
 	inv := math.Round(p.Invocations.at(daysAgo, days, 0))
 	d.Invocations = int64(inv)
@@ -102,7 +106,7 @@ func (fn *Function) build(daysAgo int) *Day {
 	d.IteratorAgeMax = p.IteratorAgeMs.at(daysAgo, days, inv)
 	d.AsyncEventAgeMax = p.AsyncEventAgeMs.at(daysAgo, days, inv)
 	d.hourCaps = apportion(d.Invocations, d.hourW)
-	d.Blocks = fn.blocks(d, daysAgo)
+	d.fn = fn
 	if p.Concurrency != nil {
 		d.ConcurrencyMax = math.Round(p.Concurrency.at(daysAgo, days, inv))
 	} else if d.Invocations > 0 {
@@ -111,7 +115,7 @@ func (fn *Function) build(daysAgo int) *Day {
 			peak = max(peak, c)
 		}
 		var durSum float64
-		for _, b := range d.Blocks {
+		for _, b := range d.DurationBlocks() {
 			durSum += float64(b.W) * b.Duration
 		}
 		avg := durSum / float64(d.Invocations) / 1000
@@ -193,6 +197,54 @@ func pctRank(m int64, q float64) int64 { return int64(math.Ceil(q * float64(m)))
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
+// Blocks returns the day's weighted REPORT records, built on first use.
+func (d *Day) Blocks() []Invocation {
+	d.blocksOnce.Do(func() { d.blocks = d.fn.blocks(d, d.DaysAgo) })
+	return d.blocks
+}
+
+// DurationBlocks returns the day's durations alone: the same multiset of
+// Duration values as Blocks, far cheaper to build, for whole-day
+// Duration statistics.
+func (d *Day) DurationBlocks() []Invocation {
+	d.durOnce.Do(func() {
+		if d.Invocations == 0 {
+			return
+		}
+		fn := d.fn
+		p := &fn.Profile
+		out := make([]Invocation, 0, 18)
+		for _, r := range fn.durationRanks(d, d.DaysAgo) {
+			out = append(out, Invocation{W: r.n, Duration: r.v})
+		}
+		if d.Timeouts > 0 {
+			out = append(out, Invocation{W: d.Timeouts, Duration: float64(fn.TimeoutS) * 1000, Status: StatusTimeout})
+		}
+		if d.OOM > 0 {
+			out = append(out, Invocation{W: d.OOM, Duration: fn.capDur(d.DaysAgo)(p.Duration.P50), Status: StatusOOM})
+		}
+		d.durBlocks = out
+	})
+	return d.durBlocks
+}
+
+// capDur scales a duration by the day's factor, below the timeout.
+func (fn *Function) capDur(daysAgo int) func(float64) float64 {
+	factor := 1.0
+	if fn.Profile.DurationFactor != nil {
+		factor = fn.Profile.DurationFactor.at(daysAgo, fn.Region.fleet.Days, 0)
+	}
+	timeoutMs := float64(fn.TimeoutS) * 1000
+	return func(v float64) float64 { return math.Min(round2(v*factor), timeoutMs-0.01) }
+}
+
+// durationRanks lays out the successful invocations' durations.
+func (fn *Function) durationRanks(d *Day, daysAgo int) []rankBlock {
+	m := d.Invocations - d.Timeouts - d.OOM
+	dd := fn.Profile.Duration
+	return rankBlocks(m, []anchor{{1, dd.Min}, {pctRank(m, .5), dd.P50}, {pctRank(m, .99), dd.P99}, {m, dd.Max}}, 4, fn.capDur(daysAgo))
+}
+
 // blocks builds the day's weighted REPORT records: ranks of successful
 // invocations carry the duration and memory distributions comonotonically,
 // then timeouts and out-of-memory ends; cold starts are spread over all
@@ -211,7 +263,7 @@ func (fn *Function) blocks(d *Day, daysAgo int) []Invocation {
 	m := n - d.Timeouts - d.OOM
 	dd := p.Duration
 	capDur := func(v float64) float64 { return math.Min(round2(v*factor), timeoutMs-0.01) }
-	durB := rankBlocks(m, []anchor{{1, dd.Min}, {pctRank(m, .5), dd.P50}, {pctRank(m, .99), dd.P99}, {m, dd.Max}}, 4, capDur)
+	durB := fn.durationRanks(d, daysAgo)
 	md := p.MemoryUsed
 	memLimit := float64(d.MemSize)
 	memRound := func(v float64) float64 { return math.Min(math.Round(v), memLimit) }
@@ -290,38 +342,26 @@ func (fn *Function) blocks(d *Day, daysAgo int) []Invocation {
 var initBillingStart = time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC)
 
 // apportionCapped spreads c over the blocks in proportion to their
-// weights (largest remainder, ties to the earlier block), never more than
-// a block's weight.
+// weights by cumulative rounding, never more than a block's weight.
 func apportionCapped(c int64, bs []Invocation) []int64 {
 	var total int64
 	for _, b := range bs {
 		total += b.W
 	}
 	out := make([]int64, len(bs))
-	type rem struct {
-		i int
-		r int64
-	}
-	rems := make([]rem, len(bs))
-	var given int64
+	var cum, prev int64
 	for i, b := range bs {
-		q := mulDiv(c, b.W, total)
-		out[i] = q
-		given += q
-		rems[i] = rem{i, mulMod(c, b.W, total)}
-	}
-	sort.SliceStable(rems, func(a, b int) bool { return rems[a].r > rems[b].r })
-	for k := 0; given < c && k < len(rems); k++ {
-		if out[rems[k].i] < bs[rems[k].i].W {
-			out[rems[k].i]++
-			given++
-		}
+		cum += b.W
+		next := mulDiv(c, cum, total)
+		out[i] = next - prev
+		prev = next
 	}
 	return out
 }
 
-// apportion splits n over weights by largest remainder; ties go to the
-// earlier index. The parts add up to n exactly.
+// apportion splits n over weights by cumulative rounding: part i is
+// floor(n·W≤i/W) − floor(n·W<i/W). The parts add up to n exactly, each is
+// within one of its exact share, and no sort is needed.
 func apportion(n int64, w []float64) []int64 {
 	out := make([]int64, len(w))
 	if n <= 0 {
@@ -331,30 +371,26 @@ func apportion(n int64, w []float64) []int64 {
 	for _, x := range w {
 		tw += x
 	}
-	type rem struct {
-		i int
-		r float64
-	}
-	rems := make([]rem, len(w))
-	var given int64
+	var cw float64
+	var prev int64
 	for i, x := range w {
-		exact := float64(n) * x / tw
-		q := int64(math.Floor(exact))
-		out[i] = q
-		given += q
-		rems[i] = rem{i, exact - float64(q)}
-	}
-	sort.SliceStable(rems, func(a, b int) bool { return rems[a].r > rems[b].r })
-	for k := 0; given < n; k++ {
-		out[rems[k%len(rems)].i]++
-		given++
+		cw += x
+		next := int64(math.Floor(float64(n)*cw/tw + 1e-9))
+		if i == len(w)-1 || next > n {
+			next = n
+		}
+		out[i] = next - prev
+		prev = next
 	}
 	return out
 }
 
 // splitBlocks deals blocks into buckets with exact capacities (Σcaps =
-// Σweights): each block is spread over the remaining capacity in
-// proportion, so both every block's and every bucket's totals are exact.
+// Σweights): each block is spread over the remaining capacity by
+// cumulative rounding, so both every block's and every bucket's totals are
+// exact. A part never exceeds the bucket's remaining capacity because the
+// block is at most the capacity left. Buckets are visited from a rotating
+// start.
 func splitBlocks(bs []Invocation, caps []int64) [][]Invocation {
 	remain := append([]int64(nil), caps...)
 	var left int64
@@ -362,39 +398,31 @@ func splitBlocks(bs []Invocation, caps []int64) [][]Invocation {
 		left += c
 	}
 	out := make([][]Invocation, len(caps))
-	alloc := make([]int64, len(caps))
-	type rem struct {
-		i int
-		r int64
-	}
-	rems := make([]rem, 0, len(caps))
-	for _, b := range bs {
+	n := len(caps)
+	for k, b := range bs {
 		if left == 0 {
 			break
 		}
 		w := min(b.W, left)
-		var given int64
-		rems = rems[:0]
-		for i, c := range remain {
-			q := mulDiv(w, c, left)
-			alloc[i] = q
-			given += q
-			if r := mulMod(w, c, left); r > 0 {
-				rems = append(rems, rem{i, r})
+		var cum, prev int64
+		// Start each block at another bucket, so that small blocks (the
+		// maximum, a few timeouts) do not all land in the last bucket.
+		first := (k * 7) % max(n, 1)
+		for j := 0; j < n; j++ {
+			i := (first + j) % n
+			c := remain[i]
+			if c == 0 {
+				continue
 			}
-		}
-		sort.SliceStable(rems, func(a, b int) bool { return rems[a].r > rems[b].r })
-		for k := 0; given < w && k < len(rems); k++ {
-			alloc[rems[k].i]++
-			given++
-		}
-		for i, a := range alloc {
-			if a > 0 {
+			cum += c
+			next := mulDiv(w, cum, left)
+			if a := next - prev; a > 0 {
 				nb := b
 				nb.W = a
 				out[i] = append(out[i], nb)
 				remain[i] -= a
 			}
+			prev = next
 		}
 		left -= w
 	}
@@ -491,7 +519,7 @@ func (d *Day) Hour(h int) []Invocation {
 }
 
 func (d *Day) hours() [][]Invocation {
-	d.hoursOnce.Do(func() { d.hourBlocks = splitBlocks(d.Blocks, d.hourCaps) })
+	d.hoursOnce.Do(func() { d.hourBlocks = splitBlocks(d.Blocks(), d.hourCaps) })
 	return d.hourBlocks
 }
 

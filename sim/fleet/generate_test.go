@@ -232,19 +232,16 @@ func TestGeneratorDeterministic(t *testing.T) {
 func BenchmarkGenerate100k(b *testing.B) {
 	s := genSpec(b, 42, 100000, []string{"111111111111", "222222222222"}, []string{"us-east-1", "eu-west-1"}, mixAll(0.005))
 	b.ReportAllocs()
-	var f *Fleet
 	for b.Loop() {
-		var err error
-		if f, err = Build(s, testNow); err != nil {
+		if _, err := Build(s, testNow); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
-	f = nil
 	runtime.GC()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	f, _ = Build(s, testNow)
+	f, _ := Build(s, testNow)
 	runtime.GC()
 	runtime.ReadMemStats(&m1)
 	heap := float64(m1.HeapAlloc) - float64(m0.HeapAlloc)

@@ -340,7 +340,7 @@ func (fn *Function) pieceEvents(f *Fleet, res time.Duration, at time.Time, yield
 	if d == nil {
 		return true
 	}
-	blocks, _, _ := d.piece(res, at)
+	blocks := d.blocksAt(res, at.Hour(), at.Minute())
 	span := res.Milliseconds()
 	apps := int64(fn.appLogLines())
 	stream := fmt.Sprintf("%s/[$LATEST]%016x", at.Format("2006/01/02"), fn.seed^uint64(at.Unix()/3600))

@@ -1,8 +1,10 @@
 package fleet
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,6 +79,9 @@ type metricDef struct {
 	has func(fn *Function) bool
 	// capped: the count is a subset of invocations (split within them).
 	capped bool
+	// durationOnly: block reads only Duration, so whole days can use
+	// Day.DurationBlocks.
+	durationOnly bool
 }
 
 func always(*Function) bool { return true }
@@ -85,7 +90,7 @@ var lambdaMetrics = map[string]metricDef{
 	"Invocations": {kind: kCount, count: func(d *Day) int64 { return d.Invocations }, has: always},
 	"Errors":      {kind: kZeroOne, count: func(d *Day) int64 { return d.Errors }, has: always, capped: true},
 	"Throttles":   {kind: kCount, count: func(d *Day) int64 { return d.Throttles }, has: always},
-	"Duration":    {kind: kBlocks, block: func(b *Invocation) (float64, bool) { return b.Duration, true }, has: always},
+	"Duration":    {kind: kBlocks, durationOnly: true, block: func(b *Invocation) (float64, bool) { return b.Duration, true }, has: always},
 	"ConcurrentExecutions": {kind: kGauge, has: always,
 		gauge: func(_ *Function, d *Day) float64 { return d.ConcurrencyMax }},
 	"IteratorAge": {kind: kGauge, has: func(fn *Function) bool { return fn.Profile.IteratorAgeMs != nil },
@@ -328,46 +333,53 @@ func decompose(s, e time.Time, f func(res time.Duration, at time.Time)) {
 	}
 }
 
-// piece returns the blocks and count share of a day at a resolution.
-func (d *Day) piece(res time.Duration, at time.Time) (blocks []Invocation, share func(n int64, capped bool) int64, activeSamples func(g float64, yield func(v float64, w float64))) {
-	h := at.Hour()
+// blocksAt returns the blocks of a piece: the whole day (res 24h), hour h
+// (1h) or minute mi of hour h (1m).
+func (d *Day) blocksAt(res time.Duration, h, mi int) []Invocation {
 	switch res {
 	case 24 * time.Hour:
-		blocks = d.Blocks
-		share = func(n int64, _ bool) int64 { return n }
-		activeSamples = func(g float64, yield func(float64, float64)) {
-			for hh := 0; hh < 24; hh++ {
-				if d.hourCaps[hh] > 0 {
-					yield(d.gaugeAt(g, hh), 60)
-				}
+		return d.Blocks()
+	case time.Hour:
+		return d.Hour(h)
+	}
+	return d.Minute(h, mi)
+}
+
+// shareAt is a daily count's share of a piece; capped counts are split
+// within the piece's invocations.
+func (d *Day) shareAt(n int64, capped bool, res time.Duration, h, mi int) int64 {
+	switch res {
+	case 24 * time.Hour:
+		return n
+	case time.Hour:
+		return d.countHour(n, capped)[h]
+	}
+	hn := d.countHour(n, capped)[h]
+	if capped {
+		return splitCount(hn, apportion(d.hourCaps[h], uniform60), uniform60)[mi]
+	}
+	return apportion(hn, uniform60)[mi]
+}
+
+// addGauge adds a gauge's samples of a piece: 60 a minute-less hour
+// while the function is active, one per active minute.
+func (d *Day) addGauge(a *acc, g float64, res time.Duration, h, mi int) {
+	switch res {
+	case 24 * time.Hour:
+		for hh := 0; hh < 24; hh++ {
+			if d.hourCaps[hh] > 0 {
+				a.add(d.gaugeAt(g, hh), 60)
 			}
 		}
 	case time.Hour:
-		blocks = d.Hour(h)
-		share = func(n int64, capped bool) int64 { return d.countHour(n, capped)[h] }
-		activeSamples = func(g float64, yield func(float64, float64)) {
-			if d.hourCaps[h] > 0 {
-				yield(d.gaugeAt(g, h), 60)
-			}
+		if d.hourCaps[h] > 0 {
+			a.add(d.gaugeAt(g, h), 60)
 		}
 	default:
-		mi := at.Minute()
-		blocks = d.Minute(h, mi)
-		minuteCaps := apportion(d.hourCaps[h], uniform60)
-		share = func(n int64, capped bool) int64 {
-			hn := d.countHour(n, capped)[h]
-			if capped {
-				return splitCount(hn, minuteCaps, uniform60)[mi]
-			}
-			return apportion(hn, uniform60)[mi]
-		}
-		activeSamples = func(g float64, yield func(float64, float64)) {
-			if minuteCaps[mi] > 0 {
-				yield(d.gaugeAt(g, h), 1)
-			}
+		if apportion(d.hourCaps[h], uniform60)[mi] > 0 {
+			a.add(d.gaugeAt(g, h), 1)
 		}
 	}
-	return
 }
 
 func (d *Day) countHour(n int64, capped bool) []int64 {
@@ -380,23 +392,24 @@ func (d *Day) countHour(n int64, capped bool) []int64 {
 // gaugeAt is a gauge's value in hour h: the daily maximum in the busiest
 // hour, scaled by the hourly shape elsewhere.
 func (d *Day) gaugeAt(max float64, h int) float64 {
-	var wmax float64
-	for _, w := range d.hourW {
-		wmax = math.Max(wmax, w)
-	}
-	return math.Round(max*d.hourW[h]/wmax*100) / 100
+	return math.Round(max*d.hourW[h]/d.hourWMax*100) / 100
 }
 
 func addFunction(a *acc, fn *Function, def metricDef, d *Day, res time.Duration, at time.Time) {
-	blocks, share, gauge := d.piece(res, at)
+	h, mi := at.Hour(), at.Minute()
 	switch def.kind {
 	case kBlocks:
+		blocks := d.DurationBlocks() // the same durations, far cheaper
+		if !def.durationOnly || res != 24*time.Hour {
+			blocks = d.blocksAt(res, h, mi)
+		}
 		for i := range blocks {
 			if v, ok := def.block(&blocks[i]); ok {
 				a.add(v, float64(blocks[i].W))
 			}
 		}
 	case kSumBlocks:
+		blocks := d.blocksAt(res, h, mi)
 		var sum float64
 		for i := range blocks {
 			v, _ := def.block(&blocks[i])
@@ -406,15 +419,15 @@ func addFunction(a *acc, fn *Function, def metricDef, d *Day, res time.Duration,
 			a.add(sum, 1)
 		}
 	case kCount:
-		if n := share(def.count(d), def.capped); n > 0 {
+		if n := d.shareAt(def.count(d), def.capped, res, h, mi); n > 0 {
 			a.add(1, float64(n))
 		}
 	case kZeroOne:
-		inv := share(d.Invocations, false)
+		inv := d.shareAt(d.Invocations, false, res, h, mi)
 		if inv == 0 {
 			return
 		}
-		e := share(def.count(d), true)
+		e := d.shareAt(def.count(d), true, res, h, mi)
 		if inv-e > 0 {
 			a.add(0, float64(inv-e))
 		}
@@ -422,8 +435,7 @@ func addFunction(a *acc, fn *Function, def metricDef, d *Day, res time.Duration,
 			a.add(1, float64(e))
 		}
 	case kGauge:
-		g := def.gauge(fn, d)
-		gauge(g, func(v, w float64) { a.add(v, w) })
+		d.addGauge(a, def.gauge(fn, d), res, h, mi)
 	}
 }
 
@@ -478,7 +490,7 @@ func WeightedPercentile(s []wsample, q float64) float64 {
 	if len(s) == 0 {
 		return math.NaN()
 	}
-	sort.Slice(s, func(i, j int) bool { return s[i].v < s[j].v })
+	slices.SortFunc(s, func(x, y wsample) int { return cmp.Compare(x.v, y.v) })
 	var total float64
 	for _, x := range s {
 		total += x.w

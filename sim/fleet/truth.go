@@ -327,29 +327,34 @@ func (fn *Function) configTruth() FunctionConfigTruth {
 }
 
 // dayTruth derives a day's values from its blocks, accumulating in block
-// order exactly as the metric endpoints do, so sums agree to the bit.
+// order exactly as the metric endpoints do, so sums agree to the bit:
+// whole-day Duration statistics over Day.DurationBlocks (the same
+// multiset as Blocks), everything else over Blocks.
 func (fn *Function) dayTruth(d *Day, now time.Time) DayTruth {
 	t := DayTruth{Date: d.Date.Format(time.DateOnly), DaysAgo: d.DaysAgo, Invocations: d.Invocations, Errors: d.Errors,
 		Timeouts: d.Timeouts, OutOfMemory: d.OOM, Throttles: d.Throttles, ColdStarts: d.ColdStarts, MemorySize: d.MemSize,
 		AsyncEventsReceived: d.AsyncReceived, AsyncEventsDropped: d.AsyncDropped, DeadLetterErrors: d.DeadLetterErrors,
 		DestinationDeliveryFailures: d.DestinationFailures, RecursiveDropped: d.RecursiveDropped,
 		ProvisionedInvocations: d.PCInvocations, ProvisionedSpillover: d.PCSpillover}
-	if len(d.Blocks) > 0 {
-		dur := make([]wsample, 0, len(d.Blocks))
-		mem := make([]wsample, 0, len(d.Blocks))
+	if len(d.Blocks()) > 0 {
+		dur := make([]wsample, 0, len(d.Blocks()))
+		mem := make([]wsample, 0, len(d.Blocks()))
 		var ini []wsample
 		var n, sum, iniN, iniSum float64
 		dt := &DurationTruth{Minimum: math.Inf(1), Maximum: math.Inf(-1)}
 		it := &InitTruth{Max: math.Inf(-1)}
 		mt := &MemoryTruth{Max: math.Inf(-1)}
-		for i := range d.Blocks {
-			b := &d.Blocks[i]
+		for _, b := range d.DurationBlocks() {
 			w := float64(b.W)
 			n += w
 			sum += b.Duration * w
 			dt.Minimum = math.Min(dt.Minimum, b.Duration)
 			dt.Maximum = math.Max(dt.Maximum, b.Duration)
 			dur = append(dur, wsample{b.Duration, w})
+		}
+		for i := range d.Blocks() {
+			b := &d.Blocks()[i]
+			w := float64(b.W)
 			mem = append(mem, wsample{float64(b.MemUsed), w})
 			mt.Max = math.Max(mt.Max, float64(b.MemUsed))
 			t.BilledDurationSum += b.Billed * b.W

@@ -490,7 +490,7 @@ accounts:
 			// Percentiles over the successful invocations (the blocks).
 			d := r.Function(c.name).Day(1)
 			var dur, mem []wsample
-			for _, b := range d.Blocks {
+			for _, b := range d.Blocks() {
 				if b.Status == StatusOK {
 					dur = append(dur, wsample{b.Duration, float64(b.W)})
 					mem = append(mem, wsample{float64(b.MemUsed), float64(b.W)})
