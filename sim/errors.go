@@ -163,7 +163,7 @@ func writeError(w http.ResponseWriter, p protocol, svc, reqID string, e *apiErro
 	case protoRestJSON:
 		h.Set("Content-Type", "application/json")
 		h.Set("X-Amzn-Errortype", e.Code)
-		body := map[string]string{"Type": map[bool]string{true: "Service", false: "User"}[e.Receiver], "message": e.Message}
+		body := map[string]string{"Type": map[bool]string{true: "Service", false: "User"}[e.Receiver], "Message": e.Message}
 		if e.Reason != "" {
 			body["Reason"] = e.Reason
 		}

@@ -183,7 +183,7 @@ func (l *lambdaCall) functions() []*fleet.Function {
 	return l.c.fleetRegion.Functions
 }
 
-// validation is the error Lambda's front end returns for a value that
+// lambdaValidation is the error Lambda's front end returns for a value that
 // breaks the model's constraints.
 func lambdaValidation(value, member, constraint string) *apiError {
 	return &apiError{Status: 400, Code: "ValidationException", Message: fmt.Sprintf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, member, constraint)}

@@ -55,6 +55,19 @@ func (b *bodyRecorder) last() []byte {
 	return b.bodies[len(b.bodies)-1]
 }
 
+// since returns the bodies after the first n.
+func (b *bodyRecorder) since(n int) [][]byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bodies[n:]
+}
+
+func (b *bodyRecorder) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.bodies)
+}
+
 // recordingConfig points an SDK config at url with a body recorder.
 func recordingConfig(t *testing.T, url string) (aws.Config, *bodyRecorder) {
 	cfg := simtest.SDKConfig(t, url, "us-east-1")
@@ -231,12 +244,14 @@ accounts:
 	type probe struct {
 		name string
 		call func(c *lambda.Client, s *sts.Client) error
-		// pick extracts the compared document from the raw body.
-		pick func(t *testing.T, body []byte) map[string]string
+		// pick extracts the compared document from the raw bodies of the
+		// call (one per page).
+		pick func(t *testing.T, bodies [][]byte) map[string]string
 		// known are moto's own gaps: difference → reason.
 		known map[string]string
 	}
-	whole := func(t *testing.T, body []byte) map[string]string {
+	whole := func(t *testing.T, bodies [][]byte) map[string]string {
+		body := bodies[len(bodies)-1]
 		var v any
 		if err := json.Unmarshal(body, &v); err != nil {
 			t.Fatalf("%s: %v", body, err)
@@ -245,18 +260,31 @@ accounts:
 		jsonShape(v, "", out)
 		return out
 	}
-	listedFunction := func(name string) func(*testing.T, []byte) map[string]string {
-		return func(t *testing.T, body []byte) map[string]string {
-			fn := functionIn(t, body, name)
-			if fn == nil {
-				t.Fatalf("%s is not on the first ListFunctions page: %s", name, body)
+	listedFunction := func(name string) func(*testing.T, [][]byte) map[string]string {
+		return func(t *testing.T, bodies [][]byte) map[string]string {
+			for _, body := range bodies {
+				if fn := functionIn(t, body, name); fn != nil {
+					out := map[string]string{}
+					jsonShape(fn, "", out)
+					return out
+				}
 			}
-			out := map[string]string{}
-			jsonShape(fn, "", out)
-			return out
+			t.Fatalf("%s is on no ListFunctions page", name)
+			return nil
 		}
 	}
-	xmlPick := func(t *testing.T, body []byte) map[string]string { return xmlShape(t, body) }
+	xmlPick := func(t *testing.T, bodies [][]byte) map[string]string { return xmlShape(t, bodies[len(bodies)-1]) }
+	// listAll pages through ListFunctions (a shared moto_server may hold
+	// other tests' functions).
+	listAll := func(c *lambda.Client, _ *sts.Client) error {
+		p := lambda.NewListFunctionsPaginator(c, &lambda.ListFunctionsInput{})
+		for p.HasMorePages() {
+			if _, err := p.NextPage(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	loggingGap := "moto 5.2.1 omits LoggingConfig, which AWS returns for every function since the advanced logging controls (Nov 2023)"
 	revisionGap := "moto 5.2.1 omits RevisionId from ListFunctions entries; AWS lists it"
 	stateGap := "moto 5.2.1 lists State/LastUpdateStatus in ListFunctions; AWS returns them from GetFunction/GetFunctionConfiguration only (AWS-FACTS.md)"
@@ -267,20 +295,14 @@ accounts:
 	}
 	getKnown := map[string]string{
 		"sim-only Configuration.LoggingConfig": loggingGap, "sim-only Configuration.LoggingConfig.LogFormat": loggingGap, "sim-only Configuration.LoggingConfig.LogGroup": loggingGap,
-		"sim-only Configuration.RevisionId":           "moto 5.2.1 omits RevisionId from GetFunction's Configuration",
-		"sim-only Configuration.RuntimeVersionConfig": "moto 5.2.1 omits RuntimeVersionConfig; AWS returns the runtime version ARN for managed runtimes",
+		"sim-only Configuration.RevisionId":                             "moto 5.2.1 omits RevisionId from GetFunction's Configuration",
+		"sim-only Configuration.RuntimeVersionConfig":                   "moto 5.2.1 omits RuntimeVersionConfig; AWS returns the runtime version ARN for managed runtimes",
 		"sim-only Configuration.RuntimeVersionConfig.RuntimeVersionArn": "moto 5.2.1 omits RuntimeVersionConfig",
-		"moto-only Configuration.Layers": layersGap,
+		"moto-only Configuration.Layers":                                layersGap,
 	}
 	for _, p := range []probe{
-		{name: "ListFunctions entry api", call: func(c *lambda.Client, _ *sts.Client) error {
-			_, err := c.ListFunctions(ctx, &lambda.ListFunctionsInput{})
-			return err
-		}, pick: listedFunction(names[0]), known: listKnown},
-		{name: "ListFunctions entry worker", call: func(c *lambda.Client, _ *sts.Client) error {
-			_, err := c.ListFunctions(ctx, &lambda.ListFunctionsInput{})
-			return err
-		}, pick: listedFunction(names[1]), known: listKnown},
+		{name: "ListFunctions entry api", call: listAll, pick: listedFunction(names[0]), known: listKnown},
+		{name: "ListFunctions entry worker", call: listAll, pick: listedFunction(names[1]), known: listKnown},
 		{name: "GetFunction", call: func(c *lambda.Client, _ *sts.Client) error {
 			_, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(names[0])})
 			return err
@@ -305,14 +327,16 @@ accounts:
 		}},
 	} {
 		t.Run(p.name, func(t *testing.T) {
+			n := simRec.count()
 			if err := p.call(simLambda, sts.NewFromConfig(simCfg)); err != nil {
 				t.Fatalf("simulator: %v", err)
 			}
-			simShape := p.pick(t, simRec.last())
+			simShape := p.pick(t, simRec.since(n))
+			n = motoRec.count()
 			if err := p.call(motoLambda, sts.NewFromConfig(motoCfg)); err != nil {
 				t.Fatalf("moto: %v", err)
 			}
-			motoShape := p.pick(t, motoRec.last())
+			motoShape := p.pick(t, motoRec.since(n))
 			for _, d := range shapeDiff(simShape, motoShape) {
 				t.Logf("known difference: %s", d)
 				if _, ok := p.known[d]; !ok {

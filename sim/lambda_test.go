@@ -697,7 +697,9 @@ func TestLambdaThrottling(t *testing.T) {
 	const burst = 8
 	t.Run("standard retryer absorbs throttles", func(t *testing.T) {
 		env := simtest.Start(t, spec, sim.WithQuotas(q))
-		// The SDK's standard retryer with room for the 2/s bucket to refill.
+		// The SDK's standard retryer, given room for the 2/s bucket to
+		// refill: with its default 3 attempts and jittered back-off a burst
+		// of 8 against 2/s can exhaust a call's attempts.
 		client := lambdaClient(env, func(o *lambda.Options) {
 			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = 10; so.MaxBackoff = 2 * time.Second })
 		})

@@ -74,7 +74,9 @@ func TestSimServesAWSCLI(t *testing.T) {
 	run := func(args ...string) []byte {
 		t.Helper()
 		c := exec.CommandContext(ctx, aws, append(args, "--endpoint-url", url, "--output", "json")...)
-		c.Env = simtest.CLIEnv(t, "us-east-1")
+		// The sim enforces Lambda's 15 req/s: the CLI's own retryer absorbs
+		// the throttles of listing 1000 functions as fast as it can.
+		c.Env = append(simtest.CLIEnv(t, "us-east-1"), "AWS_MAX_ATTEMPTS=10", "AWS_RETRY_MODE=standard")
 		out, err := c.Output()
 		if err != nil {
 			var stderr []byte
@@ -129,8 +131,8 @@ func TestSimRefusesBadFlags(t *testing.T) {
 	}{
 		{"neither spec nor functions", []string{"sim"}, "exactly one of --spec"},
 		{"both", []string{"sim", "--spec", "x.yaml", "--functions", "3"}, "exactly one of --spec"},
-		{"non-loopback", []string{"sim", "--functions", "10", "--addr", "0.0.0.0:4566"}, "not a loopback address"},
-		{"bad fault", []string{"sim", "--functions", "10", "--fault", "throttlePct=200"}, "throttlePct"},
+		{"non-loopback", []string{"sim", "--functions", "100", "--addr", "0.0.0.0:4566"}, "not a loopback address"},
+		{"bad fault", []string{"sim", "--functions", "100", "--fault", "throttlePct=200"}, "throttlePct"},
 		{"bad mix", []string{"sim", "--functions", "10", "--mix", "nope=0.1"}, "unknown anomaly kind"},
 		{"missing spec file", []string{"sim", "--spec", "/nonexistent.yaml"}, "nonexistent.yaml"},
 	} {

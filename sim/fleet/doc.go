@@ -78,7 +78,7 @@
 //	    lambdaInsights: true   # the LambdaInsights namespace has the function's metrics
 //	    async: {maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600,
 //	            onFailureDestination: arn:…, onSuccessDestination: arn:…, deadLetterTarget: arn:…}
-//	    publishedVersions: 2   # numbered versions besides $LATEST; 0–100
+//	    publishedVersions: 2   # numbered versions besides $LATEST; 0–100 (at least 1 with provisionedConcurrency)
 //	    createdDaysAgo: 1      # no data before this (1 = created yesterday); default days
 //	    memoryChange: {daysAgo: 5, fromMB: 1024}   # before 5 days ago the memory was 1024 MB
 //	    profile: { … }

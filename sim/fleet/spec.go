@@ -729,6 +729,10 @@ func (s *Spec) validateFunction(p string, f *FunctionSpec) error {
 	if f.PublishedVersions < 0 || f.PublishedVersions > 100 {
 		return s.fail(p+".publishedVersions", "must be between 0 and 100")
 	}
+	if f.ProvisionedConcurrency > 0 && f.PublishedVersions == 0 {
+		// Provisioned concurrency needs a version behind the alias.
+		f.PublishedVersions = 1
+	}
 	if f.CreatedDaysAgo == 0 {
 		f.CreatedDaysAgo = s.Days
 	}
