@@ -34,6 +34,8 @@ const (
 	cwRecentWindow      = 3 * time.Hour       // datapoint quota band, RecentlyActive
 	cwListWindow        = 14 * 24 * time.Hour // ListMetrics: data in the last two weeks
 	cwStatsPerBilledMet = 5                   // statistics of one metric billed as one
+	// cwPageWork bounds the periods one GetMetricData page computes.
+	cwPageWork = 1_000_000
 )
 
 var (
@@ -163,9 +165,9 @@ func validPeriod(p int64) bool {
 // cwMetricIn reads a Metric structure (Namespace, MetricName, Dimensions).
 func cwMetricIn(t *cwTree, m map[string]any, path string, required bool) (fleet.MetricID, *apiError) {
 	var id fleet.MetricID
-	ns, hasNS := t.str(m, "Namespace", member(path, "Namespace"))
-	name, hasName := t.str(m, "MetricName", member(path, "MetricName"))
-	dl, _ := t.list(m, "Dimensions", member(path, "Dimensions"))
+	ns, hasNS := t.str(m, "Namespace", path)
+	name, hasName := t.str(m, "MetricName", path)
+	dl, _ := t.list(m, "Dimensions", path)
 	if t.err != nil {
 		return id, t.err
 	}
@@ -197,8 +199,8 @@ func cwMetricIn(t *cwTree, m map[string]any, path string, required bool) (fleet.
 			t.typeErr(ip, "a structure", item)
 			return id, t.err
 		}
-		dn, hasDN := t.str(dm, "Name", ip+".Name")
-		dv, hasDV := t.str(dm, "Value", ip+".Value")
+		dn, hasDN := t.str(dm, "Name", ip)
+		dv, hasDV := t.str(dm, "Value", ip)
 		if t.err != nil {
 			return id, t.err
 		}
@@ -224,22 +226,17 @@ func cwMetricIn(t *cwTree, m map[string]any, path string, required bool) (fleet.
 	return id, nil
 }
 
-// member joins a member name to a path ("" at the top level).
-func member(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
 // metricKey is a metric's identity regardless of dimension order.
 func metricKey(m fleet.MetricID) string {
 	var b strings.Builder
 	b.WriteString(m.Namespace)
 	b.WriteByte(0)
 	b.WriteString(m.Name)
-	dims := append([]fleet.Dim(nil), m.Dims...)
-	sort.Slice(dims, func(i, j int) bool { return dims[i].Name < dims[j].Name })
+	dims := m.Dims
+	if len(dims) > 1 {
+		dims = append([]fleet.Dim(nil), dims...)
+		sort.Slice(dims, func(i, j int) bool { return dims[i].Name < dims[j].Name })
+	}
 	for _, d := range dims {
 		b.WriteByte(0)
 		b.WriteString(d.Name)
@@ -275,17 +272,17 @@ type gmdRequest struct {
 }
 
 func parseGetMetricData(t *cwTree, m map[string]any) (*gmdRequest, *apiError) {
-	ql, hasQ := t.list(m, "MetricDataQueries", "MetricDataQueries")
-	start, hasStart := t.timestamp(m, "StartTime", "StartTime")
-	end, hasEnd := t.timestamp(m, "EndTime", "EndTime")
-	token, hasToken := t.str(m, "NextToken", "NextToken")
-	scanBy, hasScan := t.str(m, "ScanBy", "ScanBy")
-	maxDP, hasMax := t.integer(m, "MaxDatapoints", "MaxDatapoints")
-	lo, _ := t.structure(m, "LabelOptions", "LabelOptions")
+	ql, hasQ := t.list(m, "MetricDataQueries", "")
+	start, hasStart := t.timestamp(m, "StartTime", "")
+	end, hasEnd := t.timestamp(m, "EndTime", "")
+	token, hasToken := t.str(m, "NextToken", "")
+	scanBy, hasScan := t.str(m, "ScanBy", "")
+	maxDP, hasMax := t.integer(m, "MaxDatapoints", "")
+	lo, _ := t.structure(m, "LabelOptions", "")
 	var tz string
 	var hasTZ bool
 	if lo != nil {
-		tz, hasTZ = t.str(lo, "Timezone", "LabelOptions.Timezone")
+		tz, hasTZ = t.str(lo, "Timezone", "LabelOptions")
 	}
 	if t.err != nil {
 		return nil, t.err
@@ -331,6 +328,7 @@ func parseGetMetricData(t *cwTree, m map[string]any) (*gmdRequest, *apiError) {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d/%d/%t", start.UnixNano(), end.UnixNano(), req.ascending)
 	seen := make(map[string]int, len(ql))
+	var scratch []byte
 	req.queries = make([]cwQuery, 0, len(ql))
 	for i, item := range ql {
 		path := itemPath("MetricDataQueries", i)
@@ -347,7 +345,13 @@ func parseGetMetricData(t *cwTree, m map[string]any) (*gmdRequest, *apiError) {
 			return nil, cwInvalid("The values for parameter id in MetricDataQueries are not unique: %s is the Id of queries %d and %d.", q.id, j+1, i+1)
 		}
 		seen[q.id] = i
-		fmt.Fprintf(h, "|%s|%s|%s|%d|%s|%s|%t|%s", q.id, q.key, q.stat.Name, q.period, q.unit, q.label, q.returnData, q.accountID)
+		scratch = strconv.AppendInt(append(scratch[:0], '|'), q.period, 10)
+		scratch = strconv.AppendBool(append(scratch, '|'), q.returnData)
+		h.Write(scratch)
+		for _, f := range [...]string{q.id, q.key, q.stat.Name, q.unit, q.label, q.accountID} {
+			h.Write([]byte{0})
+			h.Write([]byte(f))
+		}
 		req.queries = append(req.queries, q)
 	}
 	req.hash = h.Sum64()
@@ -356,13 +360,13 @@ func parseGetMetricData(t *cwTree, m map[string]any) (*gmdRequest, *apiError) {
 
 func parseQuery(t *cwTree, qm map[string]any, path string) (cwQuery, *apiError) {
 	var q cwQuery
-	id, hasID := t.str(qm, "Id", path+".Id")
-	ms, hasMS := t.structure(qm, "MetricStat", path+".MetricStat")
-	expr, hasExpr := t.str(qm, "Expression", path+".Expression")
-	label, hasLabel := t.str(qm, "Label", path+".Label")
-	rd, hasRD := t.boolean(qm, "ReturnData", path+".ReturnData")
-	acct, hasAcct := t.str(qm, "AccountId", path+".AccountId")
-	t.integer(qm, "Period", path+".Period") // for expressions only; type-checked
+	id, hasID := t.str(qm, "Id", path)
+	ms, hasMS := t.structure(qm, "MetricStat", path)
+	expr, hasExpr := t.str(qm, "Expression", path)
+	label, hasLabel := t.str(qm, "Label", path)
+	rd, hasRD := t.boolean(qm, "ReturnData", path)
+	acct, hasAcct := t.str(qm, "AccountId", path)
+	t.integer(qm, "Period", path) // for expressions only; type-checked
 	if t.err != nil {
 		return q, t.err
 	}
@@ -387,10 +391,10 @@ func parseQuery(t *cwTree, qm map[string]any, path string) (cwQuery, *apiError) 
 	q.accountID = acct
 	q.returnData = !hasRD || rd
 	sp := path + ".MetricStat"
-	mm, hasMetric := t.structure(ms, "Metric", sp+".Metric")
-	period, hasPeriod := t.integer(ms, "Period", sp+".Period")
-	stat, hasStat := t.str(ms, "Stat", sp+".Stat")
-	unit, hasUnit := t.str(ms, "Unit", sp+".Unit")
+	mm, hasMetric := t.structure(ms, "Metric", sp)
+	period, hasPeriod := t.integer(ms, "Period", sp)
+	stat, hasStat := t.str(ms, "Stat", sp)
+	unit, hasUnit := t.str(ms, "Unit", sp)
 	if t.err != nil {
 		return q, t.err
 	}
@@ -494,13 +498,16 @@ func (s *Server) cwGetMetricData(w http.ResponseWriter, c *call, t *cwTree, tree
 	budget := req.maxDP
 	results := make([]cwResult, 0, min(len(req.queries)-firstQ, 64))
 	next, last := "", len(req.queries)-1
-	returned := 0
+	returned, work := 0, 0
 	for i := firstQ; i < len(req.queries); i++ {
 		q := &req.queries[i]
 		if !q.returnData {
 			continue
 		}
-		if budget == 0 {
+		if work >= cwPageWork {
+			// The page has looked at enough periods: a pathological
+			// request (hundreds of one-minute queries over weeks of
+			// idle metrics) continues on the next page.
 			next, last = gmdToken(req.hash, i, 0), i-1
 			break
 		}
@@ -511,12 +518,19 @@ func (s *Server) cwGetMetricData(w http.ResponseWriter, c *call, t *cwTree, tree
 			results = append(results, res)
 			continue
 		}
-		res.dps = s.cwSeries(c, q.metric, q.stat, start, req.end, q.period, q.unit)
+		var w int
+		res.dps, w = s.cwSeries(c, q.metric, q.stat, start, req.end, q.period, q.unit)
+		work += w
 		off := 0
 		if i == firstQ {
 			off = min(firstOff, len(res.dps))
 		}
 		res.from, res.to = off, len(res.dps)
+		if res.to > res.from && budget == 0 {
+			// The page is full; queries without data still fit.
+			next, last = gmdToken(req.hash, i, off), i-1
+			break
+		}
 		if n := res.to - res.from; n > budget {
 			res.to = res.from + budget
 			res.status = "PartialData"
@@ -529,7 +543,10 @@ func (s *Server) cwGetMetricData(w http.ResponseWriter, c *call, t *cwTree, tree
 			break
 		}
 	}
-	billed := billedMetrics(req.queries[firstQ : last+1])
+	billed := 0
+	if last >= firstQ {
+		billed = billedMetrics(req.queries[firstQ : last+1])
+	}
 	cw := newCWWriter(c.proto, c.api, 256+returned*24)
 	writeGMD(cw, results, next)
 	s.succeed(c, func(k *Counters) {
@@ -565,31 +582,116 @@ func billedMetrics(qs []cwQuery) int {
 	return n
 }
 
-// cwSeries answers one metric and statistic from the fleet, clamping the
-// window to where data can exist so huge ranges cost nothing.
-func (s *Server) cwSeries(c *call, m fleet.MetricID, st fleet.Stat, start, end time.Time, period int64, unit string) []fleet.Datapoint {
-	if c.fleetRegion == nil || period <= 0 {
-		return nil
+// cwSeries answers one metric and statistic from the fleet with the
+// periods it had to look at (the work). It clamps the window to where data
+// can exist: CloudWatch keeps data of a period that is not a multiple of
+// 60 s for 3 hours, of 60 s for 15 days, of 300 s for 63 days, of 3600 s
+// for 455 days; nothing exists before the fleet's history or after now;
+// a function's metrics are empty on days it was idle. Clamping keeps
+// bucket boundaries, so the answer equals Region.Datapoints over the whole
+// window.
+func (s *Server) cwSeries(c *call, m fleet.MetricID, st fleet.Stat, start, end time.Time, period int64, unit string) ([]fleet.Datapoint, int) {
+	r := c.fleetRegion
+	if r == nil || period <= 0 {
+		return nil, 0
 	}
 	if unit != "" && unit != cwUnitOf(m) {
-		return nil // CloudWatch returns nothing for a unit the data was not published with
+		return nil, 0 // CloudWatch returns nothing for a unit the data was not published with
 	}
 	p := time.Duration(period) * time.Second
-	earliest := s.fleet.Anchor.Add(-time.Duration(s.fleet.Days+1) * 24 * time.Hour)
-	if start.Before(earliest) {
-		k := earliest.Sub(start) / p
-		start = start.Add(k * p)
+	var keep time.Duration
+	switch {
+	case period%60 != 0:
+		keep = 3 * time.Hour
+	case period%300 != 0:
+		keep = 15 * 24 * time.Hour
+	case period%3600 != 0:
+		keep = 63 * 24 * time.Hour
+	default:
+		keep = 455 * 24 * time.Hour
 	}
-	if end.After(c.now) {
-		k := (c.now.Sub(start) + p - 1) / p
-		if lim := start.Add(k * p); lim.Before(end) {
-			end = lim
+	earliest := c.now.Add(-keep)
+	if history := s.fleet.Anchor.Add(-time.Duration(s.fleet.Days+1) * 24 * time.Hour); history.After(earliest) {
+		earliest = history
+	}
+	// grid rounds t down (up) to a bucket boundary of the window.
+	grid := func(t time.Time, up bool) time.Time {
+		k := t.Sub(start) / p
+		if up && start.Add(k*p).Before(t) {
+			k++
+		}
+		return start.Add(k * p)
+	}
+	lo, hi := start, end
+	if earliest.After(lo) {
+		lo = grid(earliest, false)
+	}
+	if c.now.Before(hi) {
+		if g := grid(c.now, true); g.Before(hi) {
+			hi = g
 		}
 	}
-	if !start.Before(end) {
+	if !lo.Before(hi) {
+		return nil, 0
+	}
+	fn := cwFunctionOf(r, m)
+	if fn == nil {
+		return r.Datapoints(m, st, lo, hi, p, c.now), int(ceilDiv(int64(hi.Sub(lo)/time.Second), period))
+	}
+	// Only the buckets overlapping the function's active days.
+	var out []fleet.Datapoint
+	work := 0
+	var rs, re time.Time
+	flush := func() {
+		if rs.Before(re) {
+			if dps := r.Datapoints(m, st, rs, re, p, c.now); out == nil {
+				out = dps
+			} else {
+				out = append(out, dps...)
+			}
+			work += int(ceilDiv(int64(re.Sub(rs)/time.Second), period))
+		}
+	}
+	fn.ActiveDays(lo, hi, func(d time.Time) bool {
+		ds, de := d, d.Add(24*time.Hour)
+		if ds.Before(lo) {
+			ds = lo
+		}
+		if de.After(hi) {
+			de = hi
+		}
+		bs, be := grid(ds, false), grid(de, true)
+		if be.After(hi) {
+			be = hi
+		}
+		if rs.Before(re) && !bs.After(re) {
+			re = be // contiguous with the pending range
+			return true
+		}
+		flush()
+		rs, re = bs, be
+		return true
+	})
+	flush()
+	return out, work
+}
+
+// cwFunctionOf is the function whose metric m is, or nil (region-level
+// or unknown metrics).
+func cwFunctionOf(r *fleet.Region, m fleet.MetricID) *fleet.Function {
+	if len(m.Dims) != 1 {
 		return nil
 	}
-	return c.fleetRegion.Datapoints(m, st, start, end, p, c.now)
+	d := m.Dims[0]
+	switch {
+	case m.Namespace == fleet.NSLambda && d.Name == "FunctionName", m.Namespace == fleet.NSInsights && d.Name == "function_name":
+		if fn := r.Function(d.Value); fn != nil && fn.Name == d.Value {
+			return fn
+		}
+	case m.Namespace == fleet.NSLogs && d.Name == "LogGroupName":
+		return r.LogGroup(d.Value)
+	}
+	return nil
 }
 
 func writeGMD(cw cwWriter, results []cwResult, next string) {
@@ -669,12 +771,12 @@ type gmsRequest struct {
 }
 
 func parseGetMetricStatistics(t *cwTree, m map[string]any) (*gmsRequest, *apiError) {
-	start, hasStart := t.timestamp(m, "StartTime", "StartTime")
-	end, hasEnd := t.timestamp(m, "EndTime", "EndTime")
-	period, hasPeriod := t.integer(m, "Period", "Period")
-	sl, hasStats := t.list(m, "Statistics", "Statistics")
-	xl, hasExt := t.list(m, "ExtendedStatistics", "ExtendedStatistics")
-	unit, hasUnit := t.str(m, "Unit", "Unit")
+	start, hasStart := t.timestamp(m, "StartTime", "")
+	end, hasEnd := t.timestamp(m, "EndTime", "")
+	period, hasPeriod := t.integer(m, "Period", "")
+	sl, hasStats := t.list(m, "Statistics", "")
+	xl, hasExt := t.list(m, "ExtendedStatistics", "")
+	unit, hasUnit := t.str(m, "Unit", "")
 	if t.err != nil {
 		return nil, t.err
 	}
@@ -800,12 +902,14 @@ func (s *Server) cwGetMetricStatistics(w http.ResponseWriter, c *call, t *cwTree
 				si = i
 			}
 		}
-		for _, dp := range s.cwSeries(c, req.metric, st, start, req.end, req.period, req.unit) {
+		dps, _ := s.cwSeries(c, req.metric, st, start, req.end, req.period, req.unit)
+		for _, dp := range dps {
 			row(dp.Time).simple[si] = dp.Value
 		}
 	}
 	for xi, st := range req.extended {
-		for _, dp := range s.cwSeries(c, req.metric, st, start, req.end, req.period, req.unit) {
+		dps, _ := s.cwSeries(c, req.metric, st, start, req.end, req.period, req.unit)
+		for _, dp := range dps {
 			row(dp.Time).ext[xi] = dp.Value
 		}
 	}
@@ -872,13 +976,13 @@ type lmRequest struct {
 }
 
 func parseListMetrics(t *cwTree, m map[string]any, c *call) (*lmRequest, *apiError) {
-	ns, hasNS := t.str(m, "Namespace", "Namespace")
-	name, hasName := t.str(m, "MetricName", "MetricName")
-	dl, _ := t.list(m, "Dimensions", "Dimensions")
-	token, hasToken := t.str(m, "NextToken", "NextToken")
-	ra, hasRA := t.str(m, "RecentlyActive", "RecentlyActive")
-	linked, _ := t.boolean(m, "IncludeLinkedAccounts", "IncludeLinkedAccounts")
-	owner, hasOwner := t.str(m, "OwningAccount", "OwningAccount")
+	ns, hasNS := t.str(m, "Namespace", "")
+	name, hasName := t.str(m, "MetricName", "")
+	dl, _ := t.list(m, "Dimensions", "")
+	token, hasToken := t.str(m, "NextToken", "")
+	ra, hasRA := t.str(m, "RecentlyActive", "")
+	linked, _ := t.boolean(m, "IncludeLinkedAccounts", "")
+	owner, hasOwner := t.str(m, "OwningAccount", "")
 	if t.err != nil {
 		return nil, t.err
 	}
@@ -908,8 +1012,8 @@ func parseListMetrics(t *cwTree, m map[string]any, c *call) (*lmRequest, *apiErr
 			t.typeErr(p, "a structure", item)
 			return nil, t.err
 		}
-		dn, hasDN := t.str(dm, "Name", p+".Name")
-		dv, hasDV := t.str(dm, "Value", p+".Value")
+		dn, hasDN := t.str(dm, "Name", p)
+		dv, hasDV := t.str(dm, "Value", p)
 		if t.err != nil {
 			return nil, t.err
 		}

@@ -13,14 +13,11 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // CloudWatch wire names.
@@ -29,24 +26,6 @@ const (
 	cwCBORPrefix   = "/service/GraniteServiceVersion20100801/operation/"
 	cwAPIVersion   = "2010-08-01"
 )
-
-// cwDecMode decodes RPC v2 CBOR requests into generic trees: maps keyed by
-// text strings, timestamps (tag 1) as time.Time, nothing unbounded.
-var cwDecMode = func() cbor.DecMode {
-	m, err := cbor.DecOptions{
-		DefaultMapType:   reflect.TypeOf(map[string]any(nil)),
-		TimeTagToAny:     cbor.TimeTagToTime,
-		MaxNestedLevels:  16,
-		MaxArrayElements: 1 << 16,
-		MaxMapPairs:      1 << 16,
-		UTF8:             cbor.UTF8RejectInvalid,
-		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
-	}.DecMode()
-	if err != nil {
-		panic(err) // options are constant
-	}
-	return m
-}()
 
 // cwOperation reads the operation name and the request's parameter tree.
 // The tree holds map[string]any, []any and scalars: string (query), bool,
@@ -64,13 +43,9 @@ func cwOperation(p protocol, r *http.Request, body []byte) (op string, tree map[
 		if len(body) == 0 {
 			return op, map[string]any{}, nil
 		}
-		var v any
-		if e := cwDecMode.Unmarshal(body, &v); e != nil {
+		m, e := decodeCBORTree(body)
+		if e != nil {
 			return op, nil, serializationError("the request body is not valid CBOR: " + e.Error())
-		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return op, nil, serializationError("the request body is not a CBOR map")
 		}
 		return op, m, nil
 	case protoJSON10:
@@ -198,7 +173,8 @@ func formTree(vals url.Values) (map[string]any, *apiError) {
 
 // cwTree reads typed members out of a request tree, naming the member by
 // its awsQuery path in errors (CloudWatch's messages use those paths in
-// every protocol).
+// every protocol). Each reader takes the member's name and its parent's
+// path ("" at the top level); the full path is built only for an error.
 type cwTree struct {
 	proto protocol
 	err   *apiError
@@ -254,20 +230,20 @@ func (t *cwTree) get(m map[string]any, name string) (any, bool) {
 	return v, true
 }
 
-func (t *cwTree) str(m map[string]any, name, path string) (string, bool) {
+func (t *cwTree) str(m map[string]any, name, parent string) (string, bool) {
 	v, ok := t.get(m, name)
 	if !ok {
 		return "", false
 	}
 	s, isStr := v.(string)
 	if !isStr {
-		t.typeErr(path, "a string", v)
+		t.typeErr(member(parent, name), "a string", v)
 		return "", false
 	}
 	return s, true
 }
 
-func (t *cwTree) integer(m map[string]any, name, path string) (int64, bool) {
+func (t *cwTree) integer(m map[string]any, name, parent string) (int64, bool) {
 	v, ok := t.get(m, name)
 	if !ok {
 		return 0, false
@@ -276,42 +252,42 @@ func (t *cwTree) integer(m map[string]any, name, path string) (int64, bool) {
 	switch x := v.(type) {
 	case string:
 		if t.proto != protoQuery {
-			t.typeErr(path, "an integer", v)
+			t.typeErr(member(parent, name), "an integer", v)
 			return 0, false
 		}
 		i, err := strconv.ParseInt(strings.TrimSpace(x), 10, 32)
 		if err != nil {
-			t.typeErr(path, "an integer", v)
+			t.typeErr(member(parent, name), "an integer", v)
 			return 0, false
 		}
 		n = i
 	case json.Number:
 		i, err := strconv.ParseInt(string(x), 10, 32)
 		if err != nil {
-			t.typeErr(path, "an integer", v)
+			t.typeErr(member(parent, name), "an integer", v)
 			return 0, false
 		}
 		n = i
 	case uint64:
 		if x > math.MaxInt32 {
-			t.typeErr(path, "an integer", v)
+			t.typeErr(member(parent, name), "an integer", v)
 			return 0, false
 		}
 		n = int64(x)
 	case int64:
 		if x < math.MinInt32 {
-			t.typeErr(path, "an integer", v)
+			t.typeErr(member(parent, name), "an integer", v)
 			return 0, false
 		}
 		n = x
 	default:
-		t.typeErr(path, "an integer", v)
+		t.typeErr(member(parent, name), "an integer", v)
 		return 0, false
 	}
 	return n, true
 }
 
-func (t *cwTree) boolean(m map[string]any, name, path string) (bool, bool) {
+func (t *cwTree) boolean(m map[string]any, name, parent string) (bool, bool) {
 	v, ok := t.get(m, name)
 	if !ok {
 		return false, false
@@ -329,7 +305,7 @@ func (t *cwTree) boolean(m map[string]any, name, path string) (bool, bool) {
 			}
 		}
 	}
-	t.typeErr(path, "a boolean", v)
+	t.typeErr(member(parent, name), "a boolean", v)
 	return false, false
 }
 
@@ -340,7 +316,7 @@ var (
 	cwMaxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-func (t *cwTree) timestamp(m map[string]any, name, path string) (time.Time, bool) {
+func (t *cwTree) timestamp(m map[string]any, name, parent string) (time.Time, bool) {
 	v, ok := t.get(m, name)
 	if !ok {
 		return time.Time{}, false
@@ -349,41 +325,41 @@ func (t *cwTree) timestamp(m map[string]any, name, path string) (time.Time, bool
 	switch x := v.(type) {
 	case time.Time:
 		if t.proto != protoCBOR {
-			t.typeErr(path, "a timestamp", v)
+			t.typeErr(member(parent, name), "a timestamp", v)
 			return time.Time{}, false
 		}
 		ts = x
 	case json.Number:
 		if t.proto != protoJSON10 {
-			t.typeErr(path, "a timestamp", v)
+			t.typeErr(member(parent, name), "a timestamp", v)
 			return time.Time{}, false
 		}
 		f, err := strconv.ParseFloat(string(x), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e12 {
-			t.typeErr(path, "a timestamp (epoch seconds)", v)
+			t.typeErr(member(parent, name), "a timestamp (epoch seconds)", v)
 			return time.Time{}, false
 		}
 		sec, frac := math.Modf(f)
 		ts = time.Unix(int64(sec), int64(math.Round(frac*1e3))*int64(time.Millisecond))
 	case string:
 		if t.proto != protoQuery {
-			t.typeErr(path, "a timestamp", v)
+			t.typeErr(member(parent, name), "a timestamp", v)
 			return time.Time{}, false
 		}
 		p, err := parseISOTime(x)
 		if err != nil {
-			t.typeErr(path, "an ISO 8601 timestamp", v)
+			t.typeErr(member(parent, name), "an ISO 8601 timestamp", v)
 			return time.Time{}, false
 		}
 		ts = p
 	default:
-		t.typeErr(path, "a timestamp", v)
+		t.typeErr(member(parent, name), "a timestamp", v)
 		return time.Time{}, false
 	}
 	ts = ts.UTC()
 	if ts.Before(cwMinTime) || ts.After(cwMaxTime) {
 		if t.err == nil {
-			t.err = invalidParam(svcCloudWatch, fmt.Sprintf("The parameter %s must be between %s and %s.", path, cwMinTime.Format(time.RFC3339), cwMaxTime.Format(time.RFC3339)))
+			t.err = invalidParam(svcCloudWatch, fmt.Sprintf("The parameter %s must be between %s and %s.", member(parent, name), cwMinTime.Format(time.RFC3339), cwMaxTime.Format(time.RFC3339)))
 		}
 		return time.Time{}, false
 	}
@@ -400,7 +376,7 @@ func parseISOTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("not an ISO 8601 time: %q", s)
 }
 
-func (t *cwTree) structure(m map[string]any, name, path string) (map[string]any, bool) {
+func (t *cwTree) structure(m map[string]any, name, parent string) (map[string]any, bool) {
 	v, ok := t.get(m, name)
 	if !ok {
 		return nil, false
@@ -410,7 +386,7 @@ func (t *cwTree) structure(m map[string]any, name, path string) (map[string]any,
 		if str, isStr := v.(string); isStr && str == "" && t.proto == protoQuery {
 			return map[string]any{}, true
 		}
-		t.typeErr(path, "a structure", v)
+		t.typeErr(member(parent, name), "a structure", v)
 		return nil, false
 	}
 	return s, true
@@ -418,7 +394,7 @@ func (t *cwTree) structure(m map[string]any, name, path string) (map[string]any,
 
 // list returns a list member's items. In awsQuery a list is
 // "Name.member.N" (N from 1) or "Name=" for an empty list.
-func (t *cwTree) list(m map[string]any, name, path string) ([]any, bool) {
+func (t *cwTree) list(m map[string]any, name, parent string) ([]any, bool) {
 	v, ok := t.get(m, name)
 	if !ok {
 		return nil, false
@@ -426,7 +402,7 @@ func (t *cwTree) list(m map[string]any, name, path string) ([]any, bool) {
 	if t.proto != protoQuery {
 		l, isList := v.([]any)
 		if !isList {
-			t.typeErr(path, "a list", v)
+			t.typeErr(member(parent, name), "a list", v)
 			return nil, false
 		}
 		return l, true
@@ -437,7 +413,7 @@ func (t *cwTree) list(m map[string]any, name, path string) ([]any, bool) {
 	wrap, isMap := v.(map[string]any)
 	members, ok2 := wrap["member"].(map[string]any)
 	if !isMap || !ok2 || len(wrap) != 1 {
-		t.typeErr(path, "a list ("+path+".member.N)", v)
+		t.typeErr(member(parent, name), "a list ("+member(parent, name)+".member.N)", v)
 		return nil, false
 	}
 	idx := make([]int, 0, len(members))
@@ -445,7 +421,7 @@ func (t *cwTree) list(m map[string]any, name, path string) ([]any, bool) {
 		n, err := strconv.Atoi(k)
 		if err != nil || n < 1 || n > 1<<16 {
 			if t.err == nil {
-				t.err = invalidParam(svcCloudWatch, fmt.Sprintf("The list index %q of parameter %s is not a positive integer.", k, path))
+				t.err = invalidParam(svcCloudWatch, fmt.Sprintf("The list index %q of parameter %s is not a positive integer.", k, member(parent, name)))
 			}
 			return nil, false
 		}
@@ -457,6 +433,14 @@ func (t *cwTree) list(m map[string]any, name, path string) ([]any, bool) {
 		out[i] = members[strconv.Itoa(n)]
 	}
 	return out, true
+}
+
+// member joins a member name to a path ("" at the top level).
+func member(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
 }
 
 // item names a list item in errors.
@@ -845,7 +829,12 @@ func writeCW(w http.ResponseWriter, p protocol, op, reqID string, cw cwWriter) {
 
 // readBody reads a request body under the server's limit.
 func readBody(r *http.Request) ([]byte, *apiError) {
-	b, err := io.ReadAll(r.Body)
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= 1<<20 {
+		buf.Grow(int(n) + 1) // +1: ReadFrom stops without growing at EOF
+	}
+	_, err := buf.ReadFrom(r.Body)
+	b := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -8,4 +8,15 @@
 //
 // Requests are routed by their SigV4 scope (service and region); the
 // access key decides the account. The signature is not verified.
+//
+// CloudWatch (GetMetricData, GetMetricStatistics, ListMetrics) answers in
+// the protocol the request came in: Smithy RPC v2 CBOR (POST
+// /service/GraniteServiceVersion20100801/operation/<Op>, the SDK's and the
+// aws CLI's default), awsJson1.0 (X-Amz-Target
+// GraniteServiceVersion20100801.<Op>) or awsQuery (form Action=<Op>, XML
+// answers, what moto_server and older clients speak). All three parse into
+// one request, run one implementation over the fleet model and report
+// errors with the awsQuery codes (X-Amzn-Query-Error for CBOR and JSON).
+// GetMetricData pages at MaxDatapoints (100,800 by default) with a
+// NextToken bound to the request; metric math is refused.
 package sim

@@ -1,6 +1,9 @@
 package fleet
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // MetricPos is a position in a region's metric enumeration: Function
 // indexes Region.Functions (len(Functions) for the region-level metrics)
@@ -33,6 +36,9 @@ func (fn *Function) metricAt(slot int) (MetricID, bool) {
 		name := listInsights[slot-len(listLambda)]
 		return MetricID{Namespace: NSInsights, Name: name, Dims: []Dim{{"function_name", fn.Name}}}, true
 	case slot < listSlots:
+		if fn.Region.byLog[fn.LogGroup] != fn {
+			return MetricID{}, false // a shared log group is listed once, by the function serving it
+		}
 		name := listLogs[slot-len(listLambda)-len(listInsights)]
 		return MetricID{Namespace: NSLogs, Name: name, Dims: []Dim{{"LogGroupName", fn.LogGroup}}}, true
 	}
@@ -84,31 +90,61 @@ func (r *Region) MetricsFrom(from MetricPos, yield func(MetricPos, MetricID) boo
 	}
 }
 
-// ActiveBetween reports whether the function was invoked (or throttled) on
-// a UTC day overlapping [start, end): its metrics then have datapoints in
-// the window. Days after the anchor repeat yesterday. The check is by day,
-// from the profile, without building the days.
-func (fn *Function) ActiveBetween(start, end time.Time) bool {
-	if fn == nil || !start.Before(end) {
+// activeDay reports whether the function can have samples of any metric
+// on the day daysAgo days before the anchor: it was invoked, throttled or
+// had async, dead-letter, destination or recursion events (the counts
+// Function.build derives from the profile, read here without building the
+// day). Every metric of a function is empty on a day that is not active.
+func (fn *Function) activeDay(daysAgo int) bool {
+	if daysAgo > fn.CreatedDaysAgo {
 		return false
 	}
-	f := fn.Region.fleet
-	first := f.Anchor.Sub(start.UTC().Truncate(24*time.Hour)) / (24 * time.Hour)
-	last := f.Anchor.Sub(end.Add(-time.Nanosecond).UTC().Truncate(24*time.Hour)) / (24 * time.Hour)
-	if first > time.Duration(fn.CreatedDaysAgo) {
-		first = time.Duration(fn.CreatedDaysAgo)
+	p, days := &fn.Profile, fn.Region.fleet.Days
+	inv := math.Round(p.Invocations.at(daysAgo, days, 0))
+	if inv >= 1 {
+		return true
 	}
-	if last < -1 {
-		last = -1 // later days repeat yesterday's profile
-	}
-	p := &fn.Profile
-	for d := int(first); d >= int(last); d-- {
-		inv := p.Invocations.at(d, f.Days, 0)
-		if inv >= 0.5 || p.Throttles.at(d, f.Days, inv) >= 0.5 {
+	for _, s := range []*Series{p.Throttles, p.AsyncEventsReceived, p.AsyncEventsDropped, p.DeadLetterErrors, p.DestinationDeliveryFailures, p.RecursiveInvocationsDropped} {
+		if math.Round(s.at(daysAgo, days, inv)) >= 1 {
 			return true
 		}
 	}
 	return false
+}
+
+// ActiveDays calls yield with the start of each UTC day overlapping
+// [start, end), in ascending order, on which the function can have
+// samples of some metric (see ActiveBetween). Days after the anchor repeat
+// yesterday.
+func (fn *Function) ActiveDays(start, end time.Time, yield func(day time.Time) bool) {
+	if fn == nil || !start.Before(end) {
+		return
+	}
+	f := fn.Region.fleet
+	first := start.UTC().Truncate(24 * time.Hour)
+	if oldest := fn.Created(); first.Before(oldest) {
+		first = oldest
+	}
+	for d := first; d.Before(end); d = d.Add(24 * time.Hour) {
+		if fn.activeDay(int(f.Anchor.Sub(d) / (24 * time.Hour))) {
+			if !yield(d) {
+				return
+			}
+		}
+	}
+}
+
+// ActiveBetween reports whether the function can have samples on a UTC
+// day overlapping [start, end): it was invoked, throttled or had async
+// events then. The check is by day, from the profile, without building
+// the days.
+func (fn *Function) ActiveBetween(start, end time.Time) bool {
+	active := false
+	fn.ActiveDays(start, end, func(time.Time) bool {
+		active = true
+		return false
+	})
+	return active
 }
 
 // ActiveBetween reports whether any of the region's functions was active
