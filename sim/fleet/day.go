@@ -452,7 +452,7 @@ func splitCount(n int64, caps []int64, w []float64) []int64 {
 	return out
 }
 
-// mulDiv returns a*b/c and mulMod a*b%c without overflow for the sizes
+// mulDiv returns a*b/c without overflow for the sizes
 // used here (a, b ≤ 1e9·24).
 func mulDiv(a, b, c int64) int64 {
 	if c == 0 {
@@ -463,14 +463,6 @@ func mulDiv(a, b, c int64) int64 {
 	return int64(q)
 }
 
-func mulMod(a, b, c int64) int64 {
-	if c == 0 {
-		return 0
-	}
-	hi, lo := mul64(uint64(a), uint64(b))
-	_, r := div128(hi, lo, uint64(c))
-	return int64(r)
-}
 
 // dayCache keeps recently built days; building is cheap but GetMetricData
 // asks for the same function-days several times per call.
