@@ -463,7 +463,6 @@ func mulDiv(a, b, c int64) int64 {
 	return int64(q)
 }
 
-
 // dayCache keeps recently built days; building is cheap but GetMetricData
 // asks for the same function-days several times per call.
 type dayCache struct {
