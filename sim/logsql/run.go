@@ -86,37 +86,16 @@ func (q *Query) runEvents(ctx context.Context, records iter.Seq[Record], limit i
 	e := &env{slots: make([]Value, q.nslots)}
 	nOut, nKey := len(q.out), len(q.sortKeys)
 	var (
-		evs      []event
-		cutoff   event // the last kept event once evs holds limit events
-		haveCut  bool
-		cand     = event{keys: make([]Value, nKey)}
-		pruneAt  = 2*limit + 64
-		seq      int64
-		err      error
-		matchedW float64
-		scannedW float64
+		evs     []event
+		cutoff  event // the last kept event once evs holds limit events
+		haveCut bool
+		cand    = event{keys: make([]Value, nKey)}
+		pruneAt = 2*limit + 64
+		err     error
 	)
-	for r := range records {
-		seq++
-		if seq%ctxEvery == 0 {
-			if err = ctx.Err(); err != nil {
-				break
-			}
-		}
-		if r == nil {
-			continue
-		}
-		w := r.Weight()
-		if w <= 0 {
-			continue
-		}
-		scannedW += float64(w)
-		e.rec = r
-		if !q.pass(e) {
-			continue
-		}
-		matchedW += float64(w)
-		cand.seq, cand.w, cand.ts = seq, w, r.Timestamp()
+	var t tally
+	for seq, w := range q.matching(ctx, records, e, &t) {
+		cand.seq, cand.w, cand.ts = seq, w, e.rec.Timestamp()
 		for i, k := range q.sortKeys {
 			cand.keys[i] = k.fn(e)
 		}
@@ -139,12 +118,14 @@ func (q *Query) runEvents(ctx context.Context, records iter.Seq[Record], limit i
 			}
 		}
 	}
-	e.rec = nil
+	if err == nil {
+		err = t.err
+	}
 	if err != nil {
 		return nil, err
 	}
 	evs, _ = q.topEvents(evs, limit)
-	res.RecordsScanned, res.RecordsMatched = scannedW, matchedW
+	res.RecordsScanned, res.RecordsMatched = t.scanned, t.matched
 	res.Rows = make([][]ResultField, 0, min(limit, len(evs)))
 	for i := range evs {
 		ev := &evs[i]
@@ -164,6 +145,47 @@ func (q *Query) runEvents(ctx context.Context, records iter.Seq[Record], limit i
 		}
 	}
 	return res, nil
+}
+
+// tally is what a scan over the records saw: weighted records scanned and
+// matched, and the context's error if it stopped the scan.
+type tally struct {
+	scanned, matched float64
+	err              error
+}
+
+// matching yields the scan position and weight of every record that
+// passes the query's filters, with e.rec set to it; t counts what was
+// scanned and matched. The scan stops when ctx is done (t.err says so).
+func (q *Query) matching(ctx context.Context, records iter.Seq[Record], e *env, t *tally) iter.Seq2[int64, int64] {
+	return func(yield func(int64, int64) bool) {
+		defer func() { e.rec = nil }()
+		var seq int64
+		for r := range records {
+			seq++
+			if seq%ctxEvery == 0 {
+				if t.err = ctx.Err(); t.err != nil {
+					return
+				}
+			}
+			if r == nil {
+				continue
+			}
+			w := r.Weight()
+			if w <= 0 {
+				continue
+			}
+			t.scanned += float64(w)
+			e.rec = r
+			if !q.pass(e) {
+				continue
+			}
+			t.matched += float64(w)
+			if !yield(seq, w) {
+				return
+			}
+		}
+	}
 }
 
 // ptr is the opaque @ptr of copy k of the record at scan position seq.
@@ -212,16 +234,13 @@ func (q *Query) runStats(ctx context.Context, records iter.Seq[Record], limit in
 	nG, nI, nA := len(sp.groups), len(sp.items), len(sp.aggs)
 	e := &env{slots: make([]Value, q.nslots)}
 	var (
-		groups   map[string]*group
-		byID     []*group
-		single   *group
-		keyVals  = make([]Value, nG)
-		keyBuf   []byte
-		pcts     = make([][]pctEntry, nA) // values of each pct aggregate
-		seq      int64
-		err      error
-		matchedW float64
-		scannedW float64
+		groups  map[string]*group
+		byID    []*group
+		single  *group
+		keyVals = make([]Value, nG)
+		keyBuf  []byte
+		pcts    = make([][]pctEntry, nA) // values of each pct aggregate
+		err     error
 	)
 	if nG == 0 {
 		single = &group{st: make([]aggState, nA)}
@@ -229,26 +248,8 @@ func (q *Query) runStats(ctx context.Context, records iter.Seq[Record], limit in
 	} else {
 		groups = map[string]*group{}
 	}
-	for r := range records {
-		seq++
-		if seq%ctxEvery == 0 {
-			if err = ctx.Err(); err != nil {
-				break
-			}
-		}
-		if r == nil {
-			continue
-		}
-		w := r.Weight()
-		if w <= 0 {
-			continue
-		}
-		scannedW += float64(w)
-		e.rec = r
-		if !q.pass(e) {
-			continue
-		}
-		matchedW += float64(w)
+	var t tally
+	for _, w := range q.matching(ctx, records, e, &t) {
 		g := single
 		if g == nil {
 			keyBuf = keyBuf[:0]
@@ -277,7 +278,9 @@ func (q *Query) runStats(ctx context.Context, records iter.Seq[Record], limit in
 			a.update(&g.st[i], e, w)
 		}
 	}
-	e.rec = nil
+	if err == nil {
+		err = t.err
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +316,7 @@ func (q *Query) runStats(ctx context.Context, records iter.Seq[Record], limit in
 	}
 	rows, names = q.applyPost(rows, names)
 
-	res := &Result{RecordsScanned: scannedW, RecordsMatched: matchedW}
+	res := &Result{RecordsScanned: t.scanned, RecordsMatched: t.matched}
 	res.Rows = make([][]ResultField, 0, min(limit, len(rows)))
 	for _, row := range rows[:min(limit, len(rows))] {
 		fields := make([]ResultField, 0, len(row))
