@@ -193,28 +193,9 @@ func cwMetricIn(t *cwTree, m map[string]any, path string, required bool) (fleet.
 		id.Dims = make([]fleet.Dim, 0, len(dl))
 	}
 	for i, item := range dl {
-		ip := itemPath(member(path, "Dimensions"), i)
-		dm, ok := item.(map[string]any)
-		if !ok {
-			t.typeErr(ip, "a structure", item)
-			return id, t.err
-		}
-		dn, hasDN := t.str(dm, "Name", ip)
-		dv, hasDV := t.str(dm, "Value", ip)
-		if t.err != nil {
-			return id, t.err
-		}
-		if !hasDN {
-			return id, missingParam(ip + ".Name")
-		}
-		if !hasDV {
-			return id, missingParam(ip + ".Value")
-		}
-		if len(dn) < 1 || len(dn) > 255 {
-			return id, cwInvalid("The parameter %s must be 1 to 255 characters.", ip+".Name")
-		}
-		if len(dv) < 1 || len(dv) > 1024 {
-			return id, cwInvalid("The parameter %s must be 1 to 1024 characters.", ip+".Value")
+		dn, dv, _, err := t.dimension(item, itemPath(member(path, "Dimensions"), i), true)
+		if err != nil {
+			return id, err
 		}
 		for _, d := range id.Dims {
 			if d.Name == dn {
@@ -1006,25 +987,9 @@ func parseListMetrics(t *cwTree, m map[string]any, c *call) (*lmRequest, *apiErr
 		return nil, cwInvalid("The collection Dimensions must not have a size greater than %d.", cwMaxDimFilters)
 	}
 	for i, item := range dl {
-		p := itemPath("Dimensions", i)
-		dm, ok := item.(map[string]any)
-		if !ok {
-			t.typeErr(p, "a structure", item)
-			return nil, t.err
-		}
-		dn, hasDN := t.str(dm, "Name", p)
-		dv, hasDV := t.str(dm, "Value", p)
-		if t.err != nil {
-			return nil, t.err
-		}
-		if !hasDN {
-			return nil, missingParam(p + ".Name")
-		}
-		if len(dn) < 1 || len(dn) > 255 {
-			return nil, cwInvalid("The parameter %s must be 1 to 255 characters.", p+".Name")
-		}
-		if hasDV && (len(dv) < 1 || len(dv) > 1024) {
-			return nil, cwInvalid("The parameter %s must be 1 to 1024 characters.", p+".Value")
+		dn, dv, hasDV, err := t.dimension(item, itemPath("Dimensions", i), false)
+		if err != nil {
+			return nil, err
 		}
 		req.dims = append(req.dims, dimFilter{dn, dv, hasDV})
 	}
@@ -1221,4 +1186,29 @@ func (s *Server) cwListMetrics(w http.ResponseWriter, c *call, t *cwTree, tree m
 	cw.endStruct()
 	s.succeed(c, nil)
 	writeCW(w, c.proto, c.api, c.reqID, cw)
+}
+
+// dimension reads one {Name, Value} structure at path: Name is required,
+// Value only when valueRequired (ListMetrics filters may omit it).
+func (t *cwTree) dimension(item any, path string, valueRequired bool) (name, value string, hasValue bool, err *apiError) {
+	dm, ok := item.(map[string]any)
+	if !ok {
+		t.typeErr(path, "a structure", item)
+		return "", "", false, t.err
+	}
+	name, hasName := t.str(dm, "Name", path)
+	value, hasValue = t.str(dm, "Value", path)
+	switch {
+	case t.err != nil:
+		return "", "", false, t.err
+	case !hasName:
+		return "", "", false, missingParam(path + ".Name")
+	case valueRequired && !hasValue:
+		return "", "", false, missingParam(path + ".Value")
+	case len(name) < 1 || len(name) > 255:
+		return "", "", false, cwInvalid("The parameter %s must be 1 to 255 characters.", path+".Name")
+	case hasValue && (len(value) < 1 || len(value) > 1024):
+		return "", "", false, cwInvalid("The parameter %s must be 1 to 1024 characters.", path+".Value")
+	}
+	return name, value, hasValue, nil
 }
