@@ -207,3 +207,14 @@ func writeError(w http.ResponseWriter, p protocol, svc, reqID string, e *apiErro
 		fmt.Fprintf(w, "%s%s\n", xml.Header, out)
 	}
 }
+
+// writeJSON writes a successful JSON answer of content type ct. HTML
+// escaping is off: AWS sends '<', '>' and '&' in names as they are.
+func writeJSON(w http.ResponseWriter, c *call, ct string, out any) {
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("X-Amzn-Requestid", c.reqID)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(out)
+}

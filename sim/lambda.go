@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"net/http"
@@ -160,12 +159,7 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	s.succeed(c, nil)
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Amzn-Requestid", c.reqID)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(out)
+	writeJSON(w, c, "application/json", out)
 }
 
 // lambdaCall is one admitted Lambda request.

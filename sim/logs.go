@@ -183,9 +183,7 @@ func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	s.succeed(c, nil)
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-Requestid", c.reqID)
-	json.NewEncoder(w).Encode(out)
+	writeJSON(w, c, "application/x-amz-json-1.1", out)
 }
 
 func logsInvalid(msg string) *apiError {

@@ -99,12 +99,7 @@ func (s *Server) serveTagging(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	s.succeed(c, nil)
-	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.1")
-	h.Set("X-Amzn-Requestid", c.reqID)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(out)
+	writeJSON(w, c, "application/x-amz-json-1.1", out)
 }
 
 // tagFilter is a validated TagFilter: the resource must have Key, with one
