@@ -55,7 +55,7 @@ type Region struct {
 	concOver  *Series
 	fleet     *Fleet
 
-	aggOnce sync.Mutex
+	aggMu sync.Mutex
 	agg     map[int]*regionDay // daysAgo → aggregate
 }
 

@@ -68,6 +68,9 @@ const (
 	kCount                     // one sample of 1 per event
 	kZeroOne                   // one 0/1 sample per invocation (Errors)
 	kGauge                     // hourly values, 60 samples an hour while active
+	// kSumBlocks: per-invocation values emitted as one summed sample per
+	// minute (log bytes); treated like blocks with sample weight 1.
+	kSumBlocks
 )
 
 type metricDef struct {
@@ -220,10 +223,6 @@ func (r *Region) resolve(m MetricID) (fn *Function, def metricDef, region bool, 
 	}
 	return nil, metricDef{}, false, false
 }
-
-// kSumBlocks: per-invocation values that are emitted as one summed
-// sample per minute (log bytes); treated like blocks with sample weight 1.
-const kSumBlocks metricKind = 100
 
 // Retention of CloudWatch data by period (AWS-FACTS.md).
 const (

@@ -13,8 +13,8 @@ type regionDay struct {
 
 // RegionDay returns per-hour sums over the region's functions for the day.
 func (r *Region) regionDay(daysAgo int) *regionDay {
-	r.aggOnce.Lock()
-	defer r.aggOnce.Unlock()
+	r.aggMu.Lock()
+	defer r.aggMu.Unlock()
 	if rd := r.agg[daysAgo]; rd != nil {
 		return rd
 	}

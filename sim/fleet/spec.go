@@ -462,6 +462,8 @@ var (
 	regionRe    = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
 	// Lambda's function name rule.
 	functionNameRe = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+	// CloudWatch Logs' log group name rule.
+	logGroupRe = regexp.MustCompile(`^[\w./#-]{1,512}$`)
 )
 
 // Architectures and package types Lambda accepts.
@@ -717,7 +719,7 @@ func (s *Spec) validateFunction(p string, f *FunctionSpec) error {
 	if f.LogGroup == "" {
 		f.LogGroup = "/aws/lambda/" + f.Name
 	}
-	if !strings.HasPrefix(f.LogGroup, "/") && !regexp.MustCompile(`^[\w./#-]{1,512}$`).MatchString(f.LogGroup) {
+	if !logGroupRe.MatchString(f.LogGroup) {
 		return s.fail(p+".logGroup", "not a log group name: %q", f.LogGroup)
 	}
 	if f.ProvisionedConcurrency < 0 {
