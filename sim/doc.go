@@ -19,4 +19,23 @@
 // errors with the awsQuery codes (X-Amzn-Query-Error for CBOR and JSON).
 // GetMetricData pages at MaxDatapoints (100,800 by default) with a
 // NextToken bound to the request; metric math is refused.
+//
+// # Scale and speed
+//
+// Nothing is materialised per datapoint: a function's day is derived on
+// demand from (spec, seed) and a bounded cache holds recent days. Measured
+// on the project's 2-core machine with
+//
+//	go test -run '^$' -bench 'Serve100k|GetMetricData500' -benchmem -benchtime 20x ./sim/
+//
+// (2026-11-21):
+//
+//   - a generated 100,000-function fleet, served and exercised (ListFunctions
+//     pages and a 500-query GetMetricData per op through the SDK): 100 MB
+//     live heap, 183 MB peak RSS for the whole benchmark process;
+//   - one 500-query GetMetricData (7 metrics × 72 functions × 15 daily
+//     datapoints) answered in 5.8 ms of CPU when the days are cached (CBOR
+//     in and out; 7.5 ms awsJson1.0, 10.8 ms awsQuery XML) and 10.3 ms when
+//     every function's days are computed for the call; the fleet model's
+//     own share is 4.7 ms.
 package sim
