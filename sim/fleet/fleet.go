@@ -56,7 +56,7 @@ type Region struct {
 	fleet     *Fleet
 
 	aggMu sync.Mutex
-	agg     map[int]*regionDay // daysAgo → aggregate
+	agg   map[int]*regionDay // daysAgo → aggregate
 }
 
 // Function is one Lambda function with its configuration.
