@@ -1,0 +1,73 @@
+// Package metrics owns what each function did: it builds the CloudWatch
+// GetMetricData queries for a fleet and maps the answers back to
+// functions and days, runs the Logs Insights queries over Lambda's REPORT
+// records (within a bytes-scanned budget), and uses LambdaInsights metrics
+// where a function has them. It reports values; it does not decide what is
+// bad (package insights does).
+package metrics
+
+import (
+	"fmt"
+	"time"
+)
+
+// Day is the length of one datapoint of the daily series.
+const Day = 24 * time.Hour
+
+// Window is the scanned time range: Days complete UTC days ending at End
+// (exclusive). The last day is the report window; the days before it are
+// history for baselines.
+type Window struct {
+	End  time.Time `json:"end"`
+	Days int       `json:"days"`
+}
+
+// DefaultDays is one report day plus 14 days of history.
+const DefaultDays = 15
+
+// LastCompleteDay is the default window: the DefaultDays complete UTC days
+// before now's UTC midnight, so the report day is yesterday.
+func LastCompleteDay(now time.Time) Window {
+	return Window{End: now.UTC().Truncate(Day), Days: DefaultDays}
+}
+
+// Validate reports a window that cannot be queried.
+func (w Window) Validate() error {
+	switch {
+	case w.Days < 1:
+		return fmt.Errorf("window: days must be at least 1, got %d", w.Days)
+	case !w.End.Equal(w.End.UTC().Truncate(Day)):
+		return fmt.Errorf("window: end %s is not a UTC midnight", w.End.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Start is the first instant of the window's first day.
+func (w Window) Start() time.Time { return w.End.Add(-time.Duration(w.Days) * Day) }
+
+// DayStart is the first instant of day i (0 = oldest, Days-1 = report day).
+func (w Window) DayStart(i int) time.Time { return w.Start().Add(time.Duration(i) * Day) }
+
+// DayIndex maps a datapoint timestamp to its day, or -1 outside the window.
+func (w Window) DayIndex(t time.Time) int {
+	if t.Before(w.Start()) || !t.Before(w.End) {
+		return -1
+	}
+	return int(t.Sub(w.Start()) / Day)
+}
+
+// Series is one value per window day, oldest first. A nil element means
+// CloudWatch (or the logs) had no data for that day, which is not zero;
+// it encodes as JSON null.
+type Series []*float64
+
+// NewSeries is a series of days days with no data.
+func NewSeries(days int) Series { return make(Series, days) }
+
+// Last is the report day's value and whether there is one.
+func (s Series) Last() (float64, bool) {
+	if len(s) == 0 || s[len(s)-1] == nil {
+		return 0, false
+	}
+	return *s[len(s)-1], true
+}
