@@ -9,9 +9,18 @@ type Function struct {
 	LogGroup string `json:"logGroup"`
 	// LogFormat is LoggingConfig.LogFormat: "Text" (default) or "JSON".
 	LogFormat string `json:"logFormat"`
-	// Optional lists the optional metrics ListMetrics found for the
-	// function (keys as in metric keys, e.g. "IteratorAge"), and
-	// LambdaInsights whether it emits the LambdaInsights namespace.
+	// Optional lists the optional AWS/Lambda metrics ListMetrics found
+	// for the function (names as in OptionalMetrics, e.g. "IteratorAge"),
+	// and LambdaInsights whether it emits the LambdaInsights namespace;
+	// Discovery.Apply sets both.
 	Optional       []string `json:"optional,omitempty"`
 	LambdaInsights bool     `json:"lambdaInsights,omitempty"`
+}
+
+// LogGroupName is LogGroup, or the default /aws/lambda/<name> when empty.
+func (fn Function) LogGroupName() string {
+	if fn.LogGroup != "" {
+		return fn.LogGroup
+	}
+	return "/aws/lambda/" + fn.Name
 }
