@@ -1,0 +1,310 @@
+package metrics
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Lambda log formats (LoggingConfig.LogFormat).
+const (
+	LogFormatText = "Text"
+	LogFormatJSON = "JSON"
+)
+
+// Logs Insights limits and price (AWS-FACTS.md).
+const (
+	// MaxLogGroupsPerQuery is the most log groups one StartQuery takes.
+	MaxLogGroupsPerQuery = 50
+	// MaxQueryRows is the most rows a query returns (StartQuery Limit).
+	MaxQueryRows = 10000
+	// LogsPricePerGB is what Logs Insights charges per GB scanned, in USD
+	// (us-east-1), GB = 2^30 bytes as the simulated account counts it.
+	LogsPricePerGB = 0.005
+	bytesPerGB     = 1 << 30
+)
+
+// Reasons a function gets no log stats. They go to the coverage ledger
+// verbatim.
+const (
+	// ReasonLogBudget: the log group's estimated bytes did not fit in
+	// what was left of the scan's bytes budget (see PlanLogs for the order).
+	ReasonLogBudget = "log budget"
+	// ReasonNoLogData: AWS/Logs IncomingBytes has no (or only zero) data
+	// for the log group over the window, so there is nothing to scan. This
+	// is no data, not zero invocations.
+	ReasonNoLogData = "no log data in window"
+	// ReasonNoEstimate: a budget is set but there is no IncomingBytes
+	// estimate for the log group, so its cost cannot be bounded.
+	ReasonNoEstimate = "no log size estimate"
+	// ReasonLambdaInsights: LogsPlanOptions.SkipLambdaInsights is set and
+	// the function's memory and init duration come from LambdaInsights.
+	ReasonLambdaInsights = "covered by LambdaInsights"
+	// ReasonNoLogGroup: StartQuery said the log group does not exist.
+	ReasonNoLogGroup = "no log group"
+	// ReasonLogFormat: the function's log format is neither Text nor JSON.
+	ReasonLogFormat = "unsupported log format"
+)
+
+// LogsBudgetBytes converts a Logs Insights budget in USD into bytes
+// scanned at LogsPricePerGB.
+func LogsBudgetBytes(usd float64) float64 { return usd / LogsPricePerGB * bytesPerGB }
+
+// LogsCostUSD is what scanning bytes costs at LogsPricePerGB.
+func LogsCostUSD(bytes float64) float64 { return bytes / bytesPerGB * LogsPricePerGB }
+
+// LogGroupRef is one log group of a LogsBatch and the functions that log
+// to it (usually one; several when functions share a custom log group).
+type LogGroupRef struct {
+	Name      string   `json:"name"`
+	Functions []string `json:"functions"`
+	// EstimatedBytes is the IncomingBytes estimate over the window; 0
+	// when unknown (no budget was set and no estimate was given).
+	EstimatedBytes float64 `json:"estimatedBytes,omitempty"`
+}
+
+// LogsBatch is one Logs Insights query's worth of work: at most
+// MaxLogGroupsPerQuery log groups of one account-region and one log
+// format, over a window. It is the body of a fanout unit (JSON).
+type LogsBatch struct {
+	Account string        `json:"account"`
+	Region  string        `json:"region"`
+	Format  string        `json:"format"`
+	Window  Window        `json:"window"`
+	Groups  []LogGroupRef `json:"groups"`
+}
+
+// Items are the function IDs the batch covers, in group order.
+func (b *LogsBatch) Items() []string {
+	var out []string
+	for _, g := range b.Groups {
+		out = append(out, g.Functions...)
+	}
+	return out
+}
+
+// EstimatedBytes is the sum of the groups' estimates.
+func (b *LogsBatch) EstimatedBytes() float64 {
+	var t float64
+	for _, g := range b.Groups {
+		t += g.EstimatedBytes
+	}
+	return t
+}
+
+// groupsPerQuery is how many log groups a query over days days may take:
+// at most MaxLogGroupsPerQuery, and few enough that one row per group
+// and day fits in MaxQueryRows.
+func groupsPerQuery(days int) int {
+	return max(1, min(MaxLogGroupsPerQuery, MaxQueryRows/max(1, days)))
+}
+
+// Validate reports a batch that cannot be run as one query.
+func (b *LogsBatch) Validate() error {
+	if err := b.Window.Validate(); err != nil {
+		return fmt.Errorf("logs batch %s/%s: %w", b.Account, b.Region, err)
+	}
+	switch {
+	case b.Account == "" || b.Region == "":
+		return fmt.Errorf("logs batch: account and region are required, got %q/%q", b.Account, b.Region)
+	case b.Format != LogFormatText && b.Format != LogFormatJSON:
+		return fmt.Errorf("logs batch %s/%s: format must be %s or %s, got %q", b.Account, b.Region, LogFormatText, LogFormatJSON, b.Format)
+	case len(b.Groups) > groupsPerQuery(b.Window.Days):
+		return fmt.Errorf("logs batch %s/%s: %d log groups, at most %d per query over %d days", b.Account, b.Region, len(b.Groups), groupsPerQuery(b.Window.Days), b.Window.Days)
+	}
+	seen := map[string]bool{}
+	for _, g := range b.Groups {
+		if g.Name == "" || len(g.Functions) == 0 {
+			return fmt.Errorf("logs batch %s/%s: a log group needs a name and functions, got %+v", b.Account, b.Region, g)
+		}
+		if seen[g.Name] {
+			return fmt.Errorf("logs batch %s/%s: log group %s listed twice", b.Account, b.Region, g.Name)
+		}
+		seen[g.Name] = true
+	}
+	return nil
+}
+
+// LogsSkip is a function that gets no log stats, and why.
+type LogsSkip struct {
+	ID       string `json:"id"`
+	LogGroup string `json:"logGroup"`
+	Reason   string `json:"reason"`
+	// EstimatedBytes is the group's estimate, when known.
+	EstimatedBytes float64 `json:"estimatedBytes,omitempty"`
+}
+
+// LogsPlanOptions tune PlanLogs.
+type LogsPlanOptions struct {
+	// BudgetBytes caps the estimated bytes scanned by the whole plan; 0
+	// (or less) means no budget. LogsBudgetBytes converts dollars.
+	BudgetBytes float64
+	// SkipLambdaInsights skips log groups whose functions all emit
+	// LambdaInsights (reason ReasonLambdaInsights). By default they are
+	// queried after every other group, budget permitting, because
+	// LambdaInsights has memory and init duration but not timeouts,
+	// out-of-memory ends nor billed duration.
+	SkipLambdaInsights bool
+}
+
+// LogsPlan is the Logs Insights work of a scan: the batches to run, the
+// functions left out with their reasons, and the estimated bytes the
+// batches will scan.
+type LogsPlan struct {
+	Batches        []LogsBatch `json:"batches"`
+	Skipped        []LogsSkip  `json:"skipped,omitempty"`
+	EstimatedBytes float64     `json:"estimatedBytes"`
+}
+
+// EstimatedUSD is the plan's estimated Logs Insights cost.
+func (p *LogsPlan) EstimatedUSD() float64 { return LogsCostUSD(p.EstimatedBytes) }
+
+// splitID splits a function ID "account/region/name".
+func splitID(id string) (account, region, name string, err error) {
+	parts := strings.Split(id, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", "", fmt.Errorf("function ID %q: want account/region/name", id)
+	}
+	return parts[0], parts[1], parts[2], nil
+}
+
+// planGroup is one log group of one account-region while planning.
+type planGroup struct {
+	account, region, name, format string
+	fns                           []string
+	insights                      bool // every function has LambdaInsights
+	known                         bool // an estimate exists
+	bytes                         float64
+}
+
+// PlanLogs turns functions into Logs Insights batches over the window.
+//
+// Functions are grouped by account-region (from their IDs), log group
+// (LogGroup, default /aws/lambda/<name>) and log format (default Text);
+// functions sharing a log group are queried once. estimates holds the
+// daily AWS/Logs IncomingBytes Sum per function ID, as the GetMetricData
+// half returns it; a group's estimate is the sum of its non-nil days
+// (the largest among its functions when several have one). A group
+// whose estimate is present but has no data or only zeros is skipped
+// with ReasonNoLogData: nothing was written, so there is nothing to scan.
+// A group with no estimate at all is queried when there is no budget and
+// skipped with ReasonNoEstimate when there is one; nil estimates mean
+// none is known.
+//
+// The budget order: groups are admitted by descending estimated bytes —
+// the busiest log groups first, since bytes follow invocations and the
+// busiest functions are where memory, cold-start and timeout findings
+// are worth most — with groups whose functions all have LambdaInsights
+// after every other group (their memory and init data exists anyway).
+// A group that does not fit in what is left of the budget is skipped
+// with ReasonLogBudget and the next, smaller one is tried, so one huge
+// group cannot starve the rest. Ties go by account, region and name.
+//
+// Batches are dense: each (account-region, format) gets
+// ceil(groups / per) batches, per = 50, or fewer groups when the window
+// is so long that one row per group and day would pass MaxQueryRows.
+// Groups are in name order within a batch, batches in (account, region,
+// format) order.
+func PlanLogs(fns []Function, w Window, estimates map[string]Series, opt LogsPlanOptions) (*LogsPlan, error) {
+	if err := w.Validate(); err != nil {
+		return nil, fmt.Errorf("plan logs: %w", err)
+	}
+	plan := &LogsPlan{}
+	type key struct{ account, region, name string }
+	groups := map[key]*planGroup{}
+	var order []*planGroup
+	for _, fn := range fns {
+		account, region, name, err := splitID(fn.ID)
+		if err != nil {
+			return nil, fmt.Errorf("plan logs: %w", err)
+		}
+		lg := fn.LogGroup
+		if lg == "" {
+			lg = "/aws/lambda/" + name
+		}
+		format := fn.LogFormat
+		if format == "" {
+			format = LogFormatText
+		}
+		if format != LogFormatText && format != LogFormatJSON {
+			plan.Skipped = append(plan.Skipped, LogsSkip{ID: fn.ID, LogGroup: lg, Reason: ReasonLogFormat + " " + format})
+			continue
+		}
+		k := key{account, region, lg}
+		g := groups[k]
+		if g == nil {
+			g = &planGroup{account: account, region: region, name: lg, format: format, insights: true}
+			groups[k] = g
+			order = append(order, g)
+		}
+		g.fns = append(g.fns, fn.ID)
+		g.insights = g.insights && fn.LambdaInsights
+		if s, ok := estimates[fn.ID]; ok {
+			var sum float64
+			for _, v := range s {
+				if v != nil {
+					sum += *v
+				}
+			}
+			g.known = true
+			g.bytes = max(g.bytes, sum)
+		}
+	}
+	skip := func(g *planGroup, reason string) {
+		for _, id := range g.fns {
+			plan.Skipped = append(plan.Skipped, LogsSkip{ID: id, LogGroup: g.name, Reason: reason, EstimatedBytes: g.bytes})
+		}
+	}
+	budget := opt.BudgetBytes > 0
+	var cands []*planGroup
+	for _, g := range order {
+		switch {
+		case opt.SkipLambdaInsights && g.insights:
+			skip(g, ReasonLambdaInsights)
+		case g.known && g.bytes <= 0:
+			skip(g, ReasonNoLogData)
+		case !g.known && budget:
+			skip(g, ReasonNoEstimate)
+		default:
+			cands = append(cands, g)
+		}
+	}
+	slices.SortFunc(cands, func(a, b *planGroup) int {
+		if a.insights != b.insights {
+			if a.insights {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(cmp.Compare(b.bytes, a.bytes), cmp.Compare(a.account, b.account),
+			cmp.Compare(a.region, b.region), cmp.Compare(a.name, b.name))
+	})
+	var admitted []*planGroup
+	for _, g := range cands {
+		if budget && plan.EstimatedBytes+g.bytes > opt.BudgetBytes {
+			skip(g, ReasonLogBudget)
+			continue
+		}
+		plan.EstimatedBytes += g.bytes
+		admitted = append(admitted, g)
+	}
+	slices.SortFunc(admitted, func(a, b *planGroup) int {
+		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.region, b.region),
+			cmp.Compare(a.format, b.format), cmp.Compare(a.name, b.name))
+	})
+	per := groupsPerQuery(w.Days)
+	for i := 0; i < len(admitted); {
+		g := admitted[i]
+		b := LogsBatch{Account: g.account, Region: g.region, Format: g.format, Window: w}
+		for ; i < len(admitted) && len(b.Groups) < per; i++ {
+			h := admitted[i]
+			if h.account != g.account || h.region != g.region || h.format != g.format {
+				break
+			}
+			b.Groups = append(b.Groups, LogGroupRef{Name: h.name, Functions: h.fns, EstimatedBytes: h.bytes})
+		}
+		plan.Batches = append(plan.Batches, b)
+	}
+	return plan, nil
+}
