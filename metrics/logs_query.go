@@ -1,0 +1,207 @@
+package metrics
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+)
+
+// LogsQueryText is the Logs Insights query over Text-format log groups.
+// It reads the fields Logs Insights discovers in REPORT lines
+// (@maxMemoryUsed is in bytes, MB × 1,000,000) and also matches the
+// "Task timed out after" line, because older runtimes' REPORT lines carry
+// no "Status: timeout": a day's timeouts are the larger of the two
+// counts (see LogStats.Timeouts). Only REPORT lines have @duration, so
+// count(@duration) counts invocations.
+const LogsQueryText = `filter @type = "REPORT" or @message like "Task timed out after"
+| stats count(@duration) as invocations,
+    count(@initDuration) as coldStarts,
+    sum(strcontains(@message, "Status: timeout")) as timeoutReports,
+    sum(strcontains(@message, "Task timed out after")) as timeoutLines,
+    sum(strcontains(@message, "Runtime.OutOfMemory")) as outOfMemory,
+    max(@maxMemoryUsed / 1000 / 1000) as memoryMaxMB,
+    pct(@maxMemoryUsed / 1000 / 1000, 99) as memoryP99MB,
+    pct(@initDuration, 95) as initP95Ms,
+    sum(@initDuration) as initTotalMs,
+    sum(@billedDuration) as billedMs
+  by @log, bin(1d)`
+
+// LogsQueryJSON is the Logs Insights query over JSON-format log groups:
+// the platform.report records and their flattened record.* keys.
+const LogsQueryJSON = `filter type = "platform.report"
+| stats count(*) as invocations,
+    count(record.metrics.initDurationMs) as coldStarts,
+    sum(strcontains(record.status, "timeout")) as timeoutReports,
+    sum(strcontains(record.errorType, "Runtime.OutOfMemory")) as outOfMemory,
+    max(record.metrics.maxMemoryUsedMB) as memoryMaxMB,
+    pct(record.metrics.maxMemoryUsedMB, 99) as memoryP99MB,
+    pct(record.metrics.initDurationMs, 95) as initP95Ms,
+    sum(record.metrics.initDurationMs) as initTotalMs,
+    sum(record.metrics.billedDurationMs) as billedMs
+  by @log, bin(1d)`
+
+// LogsQuery is the query for a log format.
+func LogsQuery(format string) (string, error) {
+	switch format {
+	case LogFormatText, "":
+		return LogsQueryText, nil
+	case LogFormatJSON:
+		return LogsQueryJSON, nil
+	}
+	return "", fmt.Errorf("logs query: %s %q", ReasonLogFormat, format)
+}
+
+// LogStats is what the REPORT records of one log group say, per window
+// day. A nil day means the log group had no REPORT record that day (no
+// data, not zero); on a day with records the counts are numbers, zero
+// included, and InitTotalMs is 0 when there was no cold start while
+// InitP95Ms stays nil (no percentile of nothing).
+type LogStats struct {
+	LogGroup string `json:"logGroup"`
+	// SharedLogGroup: several functions log to this group, and every one
+	// of them carries the group's combined stats.
+	SharedLogGroup bool `json:"sharedLogGroup,omitempty"`
+	// Invocations counts REPORT records.
+	Invocations Series `json:"invocations"`
+	// ColdStarts counts REPORT records with an Init Duration.
+	ColdStarts Series `json:"coldStarts"`
+	// Timeouts counts timed-out invocations: REPORT records with status
+	// timeout, or for Text logs the "Task timed out after" lines when
+	// there are more of those (runtimes whose REPORT has no Status).
+	Timeouts Series `json:"timeouts"`
+	// OutOfMemory counts REPORT records ending in Runtime.OutOfMemory.
+	OutOfMemory Series `json:"outOfMemory"`
+	// MemoryMaxMB and MemoryP99MB are Max Memory Used, MB (nearest-rank
+	// p99 as Logs Insights pct computes it).
+	MemoryMaxMB Series `json:"memoryMaxMB"`
+	MemoryP99MB Series `json:"memoryP99MB"`
+	// InitP95Ms and InitTotalMs are over the cold starts' Init Duration.
+	InitP95Ms   Series `json:"initP95Ms"`
+	InitTotalMs Series `json:"initTotalMs"`
+	// BilledDurationMs is the sum of Billed Duration.
+	BilledDurationMs Series `json:"billedDurationMs"`
+}
+
+func newLogStats(group string, days int) *LogStats {
+	return &LogStats{LogGroup: group,
+		Invocations: NewSeries(days), ColdStarts: NewSeries(days), Timeouts: NewSeries(days),
+		OutOfMemory: NewSeries(days), MemoryMaxMB: NewSeries(days), MemoryP99MB: NewSeries(days),
+		InitP95Ms: NewSeries(days), InitTotalMs: NewSeries(days), BilledDurationMs: NewSeries(days)}
+}
+
+// binLayout is how Logs Insights renders bin() and @timestamp values.
+const binLayout = "2006-01-02 15:04:05.000"
+
+// rowMapper maps result rows of one query back to log groups and days.
+type rowMapper struct {
+	account string
+	window  Window
+	stats   map[string]*LogStats // by log group name
+	// unexpected counts rows that name no queried group or fall outside
+	// the window.
+	unexpected int
+}
+
+// row holds one result row's values by column; absent columns stay nil.
+type row struct {
+	invocations, coldStarts, timeoutReports, timeoutLines, outOfMemory *float64
+	memoryMax, memoryP99, initP95, initTotal, billed                   *float64
+}
+
+func (r *row) slot(field string) **float64 {
+	switch field {
+	case "invocations":
+		return &r.invocations
+	case "coldStarts":
+		return &r.coldStarts
+	case "timeoutReports":
+		return &r.timeoutReports
+	case "timeoutLines":
+		return &r.timeoutLines
+	case "outOfMemory":
+		return &r.outOfMemory
+	case "memoryMaxMB":
+		return &r.memoryMax
+	case "memoryP99MB":
+		return &r.memoryP99
+	case "initP95Ms":
+		return &r.initP95
+	case "initTotalMs":
+		return &r.initTotal
+	case "billedMs":
+		return &r.billed
+	}
+	return nil
+}
+
+func zeroIfNil(p *float64) *float64 {
+	if p == nil {
+		return new(float64)
+	}
+	return p
+}
+
+// add maps one result row. A row that names no queried log group or
+// falls outside the window is counted, not an error; a value that is not
+// a number is an error.
+func (m *rowMapper) add(fields []types.ResultField) error {
+	var r row
+	var log, bin string
+	for _, f := range fields {
+		name, value := aws.ToString(f.Field), aws.ToString(f.Value)
+		switch name {
+		case "@log":
+			log = value
+			continue
+		case "bin(1d)":
+			bin = value
+			continue
+		}
+		p := r.slot(name)
+		if p == nil {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return fmt.Errorf("result row %s %s: %s = %q is not a number", log, bin, name, value)
+		}
+		*p = &v
+	}
+	account, group, ok := strings.Cut(log, ":")
+	st := m.stats[group]
+	if !ok || account != m.account || st == nil {
+		m.unexpected++
+		return nil
+	}
+	t, err := time.Parse(binLayout, bin)
+	if err != nil {
+		return fmt.Errorf("result row %s: bin(1d) = %q: %w", log, bin, err)
+	}
+	day := m.window.DayIndex(t)
+	if day < 0 || r.invocations == nil || *r.invocations == 0 {
+		m.unexpected++ // outside the window, or no REPORT line that day
+		return nil
+	}
+	timeouts := zeroIfNil(r.timeoutReports)
+	if r.timeoutLines != nil && *r.timeoutLines > *timeouts {
+		timeouts = r.timeoutLines
+	}
+	initTotal := r.initTotal
+	if initTotal == nil && (r.coldStarts == nil || *r.coldStarts == 0) {
+		initTotal = new(float64)
+	}
+	st.Invocations[day] = r.invocations
+	st.ColdStarts[day] = zeroIfNil(r.coldStarts)
+	st.Timeouts[day] = timeouts
+	st.OutOfMemory[day] = zeroIfNil(r.outOfMemory)
+	st.MemoryMaxMB[day] = r.memoryMax
+	st.MemoryP99MB[day] = r.memoryP99
+	st.InitP95Ms[day] = r.initP95
+	st.InitTotalMs[day] = initTotal
+	st.BilledDurationMs[day] = r.billed
+	return nil
+}

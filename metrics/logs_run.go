@@ -1,0 +1,329 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+)
+
+// LogsAPI is the part of the CloudWatch Logs client the Logs Insights
+// runner uses; *cloudwatchlogs.Client implements it.
+type LogsAPI interface {
+	StartQuery(ctx context.Context, params *cloudwatchlogs.StartQueryInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StartQueryOutput, error)
+	GetQueryResults(ctx context.Context, params *cloudwatchlogs.GetQueryResultsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.GetQueryResultsOutput, error)
+	StopQuery(ctx context.Context, params *cloudwatchlogs.StopQueryInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StopQueryOutput, error)
+}
+
+// LogsSettings tune a LogsRunner; zero fields take the defaults.
+type LogsSettings struct {
+	// MaxConcurrentQueries caps the queries running at once per
+	// account-region (AWS's limit: 30 in older docs, 100 in newer ones).
+	// Default 30.
+	MaxConcurrentQueries int
+	// InitialPoll is the first wait before GetQueryResults; each further
+	// wait doubles up to MaxPoll. Defaults 500 ms and 5 s.
+	InitialPoll time.Duration
+	MaxPoll     time.Duration
+	// LimitWait is how long StartQuery keeps retrying
+	// LimitExceededException (other clients hold the account's query
+	// slots) before giving up. Default 10 min.
+	LimitWait time.Duration
+	// StopTimeout bounds the StopQuery sent after ctx is done. Default 5 s.
+	StopTimeout time.Duration
+}
+
+// Defaults of LogsSettings.
+const (
+	DefaultMaxConcurrentQueries = 30
+	DefaultInitialPoll          = 500 * time.Millisecond
+	DefaultMaxPoll              = 5 * time.Second
+	DefaultLimitWait            = 10 * time.Minute
+	DefaultStopTimeout          = 5 * time.Second
+)
+
+func (s LogsSettings) withDefaults() LogsSettings {
+	if s.MaxConcurrentQueries <= 0 {
+		s.MaxConcurrentQueries = DefaultMaxConcurrentQueries
+	}
+	if s.InitialPoll <= 0 {
+		s.InitialPoll = DefaultInitialPoll
+	}
+	if s.MaxPoll <= 0 {
+		s.MaxPoll = DefaultMaxPoll
+	}
+	s.MaxPoll = max(s.MaxPoll, s.InitialPoll)
+	if s.LimitWait <= 0 {
+		s.LimitWait = DefaultLimitWait
+	}
+	if s.StopTimeout <= 0 {
+		s.StopTimeout = DefaultStopTimeout
+	}
+	return s
+}
+
+// LogsRunner runs Logs Insights batches. One runner is shared by a scan:
+// it holds the per account-region limit on running queries. It is safe
+// for concurrent use.
+type LogsRunner struct {
+	set   LogsSettings
+	mu    sync.Mutex
+	slots map[string]chan struct{} // "account/region" → running queries
+}
+
+// NewLogsRunner returns a runner with the settings.
+func NewLogsRunner(s LogsSettings) *LogsRunner {
+	return &LogsRunner{set: s.withDefaults(), slots: map[string]chan struct{}{}}
+}
+
+// LogsResult is what running a batch found.
+type LogsResult struct {
+	// Stats per function ID, for every function of the batch whose log
+	// group was queried (all-nil series when it had no REPORT record).
+	Stats map[string]*LogStats `json:"stats"`
+	// Failed are the batch's functions with no stats (ReasonNoLogGroup).
+	Failed []LogsSkip `json:"failed,omitempty"`
+	// Queries counts the queries that completed; BytesScanned,
+	// RecordsScanned and RecordsMatched sum their statistics.
+	Queries        int     `json:"queries"`
+	BytesScanned   float64 `json:"bytesScanned"`
+	RecordsScanned float64 `json:"recordsScanned"`
+	RecordsMatched float64 `json:"recordsMatched"`
+	// UnexpectedRows counts result rows that named no queried log group,
+	// fell outside the window or had no REPORT record.
+	UnexpectedRows int `json:"unexpectedRows,omitempty"`
+}
+
+// QueryError is a query that ended without results: status Failed,
+// Cancelled, Timeout or Unknown, or too many rows.
+type QueryError struct {
+	Account, Region, QueryID string
+	Status                   string
+	Groups                   int
+}
+
+func (e *QueryError) Error() string {
+	return fmt.Sprintf("logs insights query %s in %s/%s over %d log groups ended %s", e.QueryID, e.Account, e.Region, e.Groups, e.Status)
+}
+
+// Run runs the batch's query with api (a client of the batch's
+// account-region): StartQuery over the window, GetQueryResults polled
+// with back-off, the rows mapped back to functions and days. A log group
+// that does not exist fails its functions with ReasonNoLogGroup and the
+// others are queried again. When ctx ends the running query is stopped
+// (StopQuery) and ctx's error returned. Any other failure is an error for
+// the whole batch, which the caller retries as a unit.
+func (r *LogsRunner) Run(ctx context.Context, api LogsAPI, b LogsBatch) (*LogsResult, error) {
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	query, err := LogsQuery(b.Format)
+	if err != nil {
+		return nil, err
+	}
+	res := &LogsResult{Stats: map[string]*LogStats{}}
+	if err := r.runGroups(ctx, api, &b, query, b.Groups, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// runGroups queries groups, dropping missing ones as StartQuery names
+// them; when it cannot tell which group is missing it splits the groups
+// in halves.
+func (r *LogsRunner) runGroups(ctx context.Context, api LogsAPI, b *LogsBatch, query string, groups []LogGroupRef, res *LogsResult) error {
+	for len(groups) > 0 {
+		missing, err := r.runQuery(ctx, api, b, query, groups, res)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, errNoLogGroup) {
+			return err
+		}
+		i := -1
+		for k, g := range groups {
+			if g.Name == missing {
+				i = k
+			}
+		}
+		if i < 0 && len(groups) == 1 {
+			i = 0
+		}
+		if i >= 0 {
+			for _, id := range groups[i].Functions {
+				res.Failed = append(res.Failed, LogsSkip{ID: id, LogGroup: groups[i].Name, Reason: ReasonNoLogGroup, EstimatedBytes: groups[i].EstimatedBytes})
+			}
+			groups = append(groups[:i:i], groups[i+1:]...)
+			continue
+		}
+		half := len(groups) / 2
+		if err := r.runGroups(ctx, api, b, query, groups[:half:half], res); err != nil {
+			return err
+		}
+		groups = groups[half:]
+	}
+	return nil
+}
+
+var errNoLogGroup = errors.New("log group does not exist")
+
+// missingGroupRE reads the group name from AWS's ResourceNotFoundException.
+var missingGroupRE = regexp.MustCompile(`Log group '([^']*)' does not exist`)
+
+// acquire takes one of the account-region's query slots.
+func (r *LogsRunner) acquire(ctx context.Context, account, region string) (release func(), err error) {
+	r.mu.Lock()
+	k := account + "/" + region
+	sem := r.slots[k]
+	if sem == nil {
+		sem = make(chan struct{}, r.set.MaxConcurrentQueries)
+		r.slots[k] = sem
+	}
+	r.mu.Unlock()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("logs insights %s: waiting for a query slot: %w", k, ctx.Err())
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runQuery runs one query over groups and maps its rows into res. On a
+// missing log group it returns the name (when AWS gave it) and
+// errNoLogGroup.
+func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, query string, groups []LogGroupRef, res *LogsResult) (string, error) {
+	release, err := r.acquire(ctx, b.Account, b.Region)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Name
+	}
+	in := &cloudwatchlogs.StartQueryInput{
+		LogGroupNames: names,
+		StartTime:     aws.Int64(b.Window.Start().Unix()),
+		// endTime is inclusive: the last second of the window's last day.
+		EndTime:     aws.Int64(b.Window.End.Unix() - 1),
+		QueryString: aws.String(query),
+		Limit:       aws.Int32(MaxQueryRows),
+	}
+	where := fmt.Sprintf("%s/%s (%d log groups)", b.Account, b.Region, len(groups))
+	var id string
+	wait, deadline := r.set.InitialPoll, time.Now().Add(r.set.LimitWait)
+	for {
+		out, err := api.StartQuery(ctx, in)
+		if err == nil {
+			id = aws.ToString(out.QueryId)
+			break
+		}
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			name := ""
+			if m := missingGroupRE.FindStringSubmatch(nf.ErrorMessage()); m != nil {
+				name = m[1]
+			}
+			return name, fmt.Errorf("logs insights %s: %w: %s", where, errNoLogGroup, nf.ErrorMessage())
+		}
+		var le *types.LimitExceededException
+		if !errors.As(err, &le) || time.Now().Add(wait).After(deadline) {
+			return "", fmt.Errorf("logs insights %s: start query: %w", where, err)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return "", fmt.Errorf("logs insights %s: waiting for the account's query limit: %w", where, err)
+		}
+		wait = min(2*wait, r.set.MaxPoll)
+	}
+	out, err := r.poll(ctx, api, b, id, len(groups), where)
+	if err != nil {
+		if ctx.Err() != nil || !isFinal(err) {
+			r.stop(api, id)
+		}
+		return "", err
+	}
+	if len(out.Results) >= MaxQueryRows {
+		return "", &QueryError{Account: b.Account, Region: b.Region, QueryID: id, Groups: len(groups),
+			Status: fmt.Sprintf("with %d rows, the most a query returns: results may be cut", len(out.Results))}
+	}
+	m := rowMapper{account: b.Account, window: b.Window, stats: map[string]*LogStats{}}
+	for _, g := range groups {
+		st := newLogStats(g.Name, b.Window.Days)
+		st.SharedLogGroup = len(g.Functions) > 1
+		m.stats[g.Name] = st
+	}
+	for _, row := range out.Results {
+		if err := m.add(row); err != nil {
+			return "", fmt.Errorf("logs insights %s: query %s: %w", where, id, err)
+		}
+	}
+	for _, g := range groups {
+		for _, fid := range g.Functions {
+			res.Stats[fid] = m.stats[g.Name]
+		}
+	}
+	res.Queries++
+	res.UnexpectedRows += m.unexpected
+	if s := out.Statistics; s != nil {
+		res.BytesScanned += s.BytesScanned
+		res.RecordsScanned += s.RecordsScanned
+		res.RecordsMatched += s.RecordsMatched
+	}
+	return "", nil
+}
+
+// isFinal says the query already ended on its own (nothing to stop).
+func isFinal(err error) bool {
+	var qe *QueryError
+	return errors.As(err, &qe)
+}
+
+// poll calls GetQueryResults until the query completes, waiting
+// InitialPoll, then twice as long each time up to MaxPoll.
+func (r *LogsRunner) poll(ctx context.Context, api LogsAPI, b *LogsBatch, id string, groups int, where string) (*cloudwatchlogs.GetQueryResultsOutput, error) {
+	wait := r.set.InitialPoll
+	for {
+		if err := sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("logs insights %s: query %s: %w", where, id, err)
+		}
+		wait = min(2*wait, r.set.MaxPoll)
+		out, err := api.GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: aws.String(id)})
+		if err != nil {
+			return nil, fmt.Errorf("logs insights %s: query %s: get results: %w", where, id, err)
+		}
+		switch out.Status {
+		case types.QueryStatusComplete:
+			return out, nil
+		case types.QueryStatusScheduled, types.QueryStatusRunning:
+			continue
+		}
+		return nil, &QueryError{Account: b.Account, Region: b.Region, QueryID: id, Groups: groups, Status: string(out.Status)}
+	}
+}
+
+// stop stops a query whose caller gave up, with its own short context
+// (the caller's may be done already). Failure is ignored: the query
+// ends by itself at AWS's 60-minute limit.
+func (r *LogsRunner) stop(api LogsAPI, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), r.set.StopTimeout)
+	defer cancel()
+	_, _ = api.StopQuery(ctx, &cloudwatchlogs.StopQueryInput{QueryId: aws.String(id)})
+}

@@ -1,0 +1,661 @@
+package metrics_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/lambdaudit/lambdaudit/metrics"
+	"github.com/lambdaudit/lambdaudit/sim"
+	"github.com/lambdaudit/lambdaudit/sim/fleet"
+	"github.com/lambdaudit/lambdaudit/sim/simtest"
+)
+
+// logsSpec has Text and JSON functions with cold starts, timeouts,
+// out-of-memory ends and memory at known values, one created yesterday,
+// one never invoked, one with LambdaInsights, one with a custom group.
+const logsSpec = `
+seed: 11
+days: 14
+defaults:
+  memoryMB: 512
+  timeoutS: 10
+accounts:
+- id: "111111111111"
+  regions:
+  - name: us-east-1
+    functions:
+    - name: text-api
+      timeoutS: 6
+      profile:
+        invocations: 2000
+        duration: {p50: 100, p99: 900, max: 5600}
+        memoryUsed: {p50: 200, p99: 400, max: 480}
+        timeouts: 4
+        outOfMemory: 1
+        coldStarts: 50
+        initDuration: {p50: 300, p95: 1200, max: 1500}
+    - name: text-old
+      runtime: python3.13
+      handler: app.handler
+      timeoutS: 30
+      profile:
+        invocations: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140]
+        timeouts: [0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 1]
+        duration: {p50: 2000, max: 9000}
+    - name: json-api
+      logFormat: JSON
+      logGroup: /custom/json-api
+      memoryMB: 256
+      profile:
+        invocations: 1000
+        memoryUsed: {p50: 100, p99: 180, max: 200}
+        coldStarts: {rate: 0.05}
+        timeouts: 3
+        outOfMemory: 2
+    - name: json-new
+      logFormat: JSON
+      createdDaysAgo: 1
+      profile:
+        invocations: 500
+    - name: text-insights
+      lambdaInsights: true
+      profile:
+        invocations: 300
+        coldStarts: 3
+    - name: text-idle
+`
+
+var testSettings = metrics.LogsSettings{InitialPoll: 5 * time.Millisecond, MaxPoll: 20 * time.Millisecond}
+
+var fastQueries = sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Millisecond})
+
+// fleetFunctions is what the inventory would hand the metrics stage.
+func fleetFunctions(f *fleet.Fleet) []metrics.Function {
+	var out []metrics.Function
+	for _, a := range f.Accounts {
+		for _, r := range a.Regions {
+			for _, fn := range r.Functions {
+				out = append(out, metrics.Function{ID: a.ID + "/" + r.Name + "/" + fn.Name, Name: fn.Name,
+					LogGroup: fn.LogGroup, LogFormat: fn.LogFormat, LambdaInsights: fn.LambdaInsights})
+			}
+		}
+	}
+	return out
+}
+
+// truths are the functions' ground truth by function ID.
+func truths(f *fleet.Fleet) map[string]fleet.FunctionTruth {
+	out := map[string]fleet.FunctionTruth{}
+	for _, ft := range f.Truth(simtest.Now).Functions {
+		out[ft.Account+"/"+ft.Region+"/"+ft.Name] = ft
+	}
+	return out
+}
+
+// truthDay is the truth of window day i, or nil.
+func truthDay(ft fleet.FunctionTruth, w metrics.Window, i int) *fleet.DayTruth {
+	date := w.DayStart(i).Format(time.DateOnly)
+	for k := range ft.Days {
+		if ft.Days[k].Date == date {
+			return &ft.Days[k]
+		}
+	}
+	return nil
+}
+
+// incomingBytes is the AWS/Logs IncomingBytes estimate the GetMetricData
+// half would return: the day's bytes, nil when the group got nothing.
+func incomingBytes(tr map[string]fleet.FunctionTruth, w metrics.Window) map[string]metrics.Series {
+	out := map[string]metrics.Series{}
+	for id, ft := range tr {
+		s := metrics.NewSeries(w.Days)
+		for i := range s {
+			if d := truthDay(ft, w, i); d != nil && d.LogBytes > 0 {
+				s[i] = aws.Float64(float64(d.LogBytes))
+			}
+		}
+		out[id] = s
+	}
+	return out
+}
+
+func windowBytes(ft fleet.FunctionTruth, w metrics.Window) float64 {
+	var t float64
+	for i := 0; i < w.Days; i++ {
+		if d := truthDay(ft, w, i); d != nil {
+			t += float64(d.LogBytes)
+		}
+	}
+	return t
+}
+
+func f64(v float64) *float64 { return &v }
+
+// wantDay is the truth of one function-day as LogStats would carry it.
+func wantDay(d *fleet.DayTruth) map[string]*float64 {
+	if d == nil || d.Invocations == 0 {
+		return map[string]*float64{}
+	}
+	m := map[string]*float64{
+		"invocations": f64(float64(d.Invocations)), "coldStarts": f64(float64(d.ColdStarts)),
+		"timeouts": f64(float64(d.Timeouts)), "outOfMemory": f64(float64(d.OutOfMemory)),
+		"memoryMaxMB": f64(d.MemoryUsed.Max), "memoryP99MB": f64(d.MemoryUsed.P99),
+		"initTotalMs": f64(0), "billedDurationMs": f64(float64(d.BilledDurationSum)),
+	}
+	if d.Init != nil {
+		m["initP95Ms"], m["initTotalMs"] = f64(d.Init.P95), f64(d.Init.Sum)
+	}
+	return m
+}
+
+func gotDay(s *metrics.LogStats, i int) map[string]*float64 {
+	m := map[string]*float64{}
+	for k, ser := range map[string]metrics.Series{
+		"invocations": s.Invocations, "coldStarts": s.ColdStarts, "timeouts": s.Timeouts,
+		"outOfMemory": s.OutOfMemory, "memoryMaxMB": s.MemoryMaxMB, "memoryP99MB": s.MemoryP99MB,
+		"initP95Ms": s.InitP95Ms, "initTotalMs": s.InitTotalMs, "billedDurationMs": s.BilledDurationMs,
+	} {
+		if ser[i] != nil {
+			m[k] = ser[i]
+		}
+	}
+	return m
+}
+
+// checkTruth compares every day of every stat with the ground truth,
+// exactly; no data must stay nil. It returns the days compared that had
+// data.
+func checkTruth(t *testing.T, id string, ft fleet.FunctionTruth, w metrics.Window, s *metrics.LogStats) int {
+	t.Helper()
+	if s == nil {
+		t.Errorf("%s: no stats", id)
+		return 0
+	}
+	withData := 0
+	for i := 0; i < w.Days; i++ {
+		want, got := wantDay(truthDay(ft, w, i)), gotDay(s, i)
+		if len(want) > 0 {
+			withData++
+		}
+		for k := range mergeKeys(want, got) {
+			switch {
+			case want[k] == nil:
+				t.Errorf("%s day %d %s: got %v, want no data", id, i, k, *got[k])
+			case got[k] == nil:
+				t.Errorf("%s day %d %s: got no data, want %v", id, i, k, *want[k])
+			case *got[k] != *want[k]:
+				t.Errorf("%s day %d %s: got %v, want %v", id, i, k, *got[k], *want[k])
+			}
+		}
+	}
+	return withData
+}
+
+func mergeKeys(a, b map[string]*float64) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+func logsClient(env *simtest.Env, region string) *cloudwatchlogs.Client {
+	return cloudwatchlogs.NewFromConfig(env.Config, func(o *cloudwatchlogs.Options) { o.Region = region })
+}
+
+// runAll runs every batch of the plan concurrently, as the pool would.
+func runAll(t *testing.T, env *simtest.Env, r *metrics.LogsRunner, plan *metrics.LogsPlan) []*metrics.LogsResult {
+	t.Helper()
+	out := make([]*metrics.LogsResult, len(plan.Batches))
+	var wg sync.WaitGroup
+	for i, b := range plan.Batches {
+		wg.Go(func() {
+			res, err := r.Run(context.Background(), logsClient(env, b.Region), b)
+			if err != nil {
+				t.Errorf("batch %d (%s %s, %d groups): %v", i, b.Region, b.Format, len(b.Groups), err)
+				return
+			}
+			out[i] = res
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func TestLogsRunMatchesTruth(t *testing.T) {
+	env := simtest.Start(t, logsSpec, fastQueries)
+	w := metrics.LastCompleteDay(simtest.Now)
+	tr := truths(env.Fleet)
+	plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Batches) != 2 || len(plan.Skipped) != 0 {
+		t.Fatalf("want one Text and one JSON batch and nothing skipped, got %d batches, skipped %v", len(plan.Batches), plan.Skipped)
+	}
+	var bytes, wantBytes float64
+	for _, res := range runAll(t, env, metrics.NewLogsRunner(testSettings), plan) {
+		if res == nil {
+			continue
+		}
+		if len(res.Failed) != 0 || res.Queries != 1 {
+			t.Errorf("failed %v, queries %d", res.Failed, res.Queries)
+		}
+		bytes += res.BytesScanned
+		for id, s := range res.Stats {
+			checkTruth(t, id, tr[id], w, s)
+			wantBytes += windowBytes(tr[id], w)
+		}
+	}
+	if bytes != wantBytes || bytes == 0 {
+		t.Errorf("bytes scanned %v, want the groups' IncomingBytes over the window %v", bytes, wantBytes)
+	}
+	if got := env.Server.Accounting().API("logs", "StartQuery").BytesScanned; float64(got) != bytes {
+		t.Errorf("the sim billed %d bytes, the results said %v", got, bytes)
+	}
+}
+
+// TestLogsStatsShape pins what "no data" and zero look like for a few
+// known function-days, independently of checkTruth.
+func TestLogsStatsShape(t *testing.T) {
+	env := simtest.Start(t, logsSpec, fastQueries)
+	w := metrics.LastCompleteDay(simtest.Now)
+	plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := map[string]*metrics.LogStats{}
+	for _, res := range runAll(t, env, metrics.NewLogsRunner(testSettings), plan) {
+		if res != nil {
+			for id, s := range res.Stats {
+				stats[id] = s
+			}
+		}
+	}
+	last := w.Days - 1
+	p := "111111111111/us-east-1/"
+	for _, tc := range []struct {
+		name string
+		s    metrics.Series
+		day  int
+		want *float64
+	}{
+		{"day before the fleet's history is no data", stats[p+"text-api"].Invocations, 0, nil},
+		{"text timeouts from Status: timeout", stats[p+"text-api"].Timeouts, last, f64(4)},
+		{"text out-of-memory", stats[p+"text-api"].OutOfMemory, last, f64(1)},
+		{"text max memory MB", stats[p+"text-api"].MemoryMaxMB, last, f64(512)}, // an OOM end uses it all
+		{"text p95 init", stats[p+"text-api"].InitP95Ms, last, f64(1200)},
+		{"text cold starts", stats[p+"text-api"].ColdStarts, last, f64(50)},
+		{"no cold start: zero init total", stats[p+"text-old"].InitTotalMs, last, f64(0)},
+		{"no cold start: no p95", stats[p+"text-old"].InitP95Ms, last, nil},
+		{"no timeout that day is zero", stats[p+"text-old"].Timeouts, last - 1, f64(0)},
+		{"JSON timeouts from record.status", stats[p+"json-api"].Timeouts, last, f64(3)},
+		{"JSON out-of-memory from record.errorType", stats[p+"json-api"].OutOfMemory, last, f64(2)},
+		{"JSON cold starts", stats[p+"json-api"].ColdStarts, last, f64(50)},
+		{"created yesterday: nothing before", stats[p+"json-new"].Invocations, last - 1, nil},
+		{"created yesterday: yesterday", stats[p+"json-new"].Invocations, last, f64(500)},
+		{"never invoked is no data, not zero", stats[p+"text-idle"].Invocations, last, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			switch got := tc.s[tc.day]; {
+			case tc.want == nil && got != nil:
+				t.Errorf("got %v, want no data", *got)
+			case tc.want != nil && got == nil:
+				t.Errorf("got no data, want %v", *tc.want)
+			case tc.want != nil && *got != *tc.want:
+				t.Errorf("got %v, want %v", *got, *tc.want)
+			}
+		})
+	}
+}
+
+func TestLogsBudgetSkipsInDocumentedOrder(t *testing.T) {
+	env := simtest.Start(t, logsSpec, fastQueries)
+	w := metrics.LastCompleteDay(simtest.Now)
+	tr := truths(env.Fleet)
+	est := incomingBytes(tr, w)
+	p := "111111111111/us-east-1/"
+	size := func(name string) float64 { return windowBytes(tr[p+name], w) }
+	// Busiest first: json-api is the largest group and fits; text-api does
+	// not fit in what is left, nor does json-new; text-old, smaller, does.
+	// The LambdaInsights function comes last and finds no room; text-idle
+	// has no data.
+	if !(size("json-api") > size("text-api") && size("text-api") > size("json-new") && size("json-new") > size("text-old")) {
+		t.Fatalf("the spec's sizes changed: json-api %v text-api %v json-new %v text-old %v",
+			size("json-api"), size("text-api"), size("json-new"), size("text-old"))
+	}
+	budget := size("json-api") + size("text-old")
+	plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, est, metrics.LogsPlanOptions{BudgetBytes: budget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := map[string]string{}
+	for _, s := range plan.Skipped {
+		skipped[strings.TrimPrefix(s.ID, p)] = s.Reason
+	}
+	want := map[string]string{"text-api": metrics.ReasonLogBudget, "json-new": metrics.ReasonLogBudget,
+		"text-insights": metrics.ReasonLogBudget, "text-idle": metrics.ReasonNoLogData}
+	if fmt.Sprint(skipped) != fmt.Sprint(want) {
+		t.Errorf("skipped %v, want %v", skipped, want)
+	}
+	if plan.EstimatedBytes != budget {
+		t.Errorf("estimated %v, want %v", plan.EstimatedBytes, budget)
+	}
+	var scanned float64
+	for _, res := range runAll(t, env, metrics.NewLogsRunner(testSettings), plan) {
+		if res == nil {
+			continue
+		}
+		scanned += res.BytesScanned
+		for id, s := range res.Stats {
+			checkTruth(t, id, tr[id], w, s)
+		}
+	}
+	if scanned != budget {
+		t.Errorf("scanned %v bytes, the estimate and budget were %v", scanned, budget)
+	}
+}
+
+func TestLogsMissingLogGroup(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// hide removes the group name from AWS's message, so the runner
+		// has to find the missing group by splitting.
+		hide bool
+	}{
+		{"named by AWS", false},
+		{"found by splitting", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := simtest.Start(t, logsSpec, fastQueries)
+			w := metrics.LastCompleteDay(simtest.Now)
+			tr := truths(env.Fleet)
+			fns := fleetFunctions(env.Fleet)
+			ghost := metrics.Function{ID: "111111111111/us-east-1/ghost", Name: "ghost"}
+			ghost2 := metrics.Function{ID: "111111111111/us-east-1/ghost2", Name: "ghost2", LogGroup: "/gone/ghost2"}
+			fns = append([]metrics.Function{ghost}, append(fns, ghost2)...)
+			plan, err := metrics.PlanLogs(fns, w, nil, metrics.LogsPlanOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var api metrics.LogsAPI = logsClient(env, "us-east-1")
+			if tc.hide {
+				api = anonymousNotFound{api}
+			}
+			failed := map[string]string{}
+			ok := 0
+			r := metrics.NewLogsRunner(testSettings)
+			for _, b := range plan.Batches {
+				res, err := r.Run(context.Background(), api, b)
+				if err != nil {
+					t.Fatalf("%s batch: %v", b.Format, err)
+				}
+				for _, f := range res.Failed {
+					failed[f.ID] = f.Reason + " " + f.LogGroup
+				}
+				for id, s := range res.Stats {
+					checkTruth(t, id, tr[id], w, s)
+					ok++
+				}
+			}
+			want := map[string]string{ghost.ID: "no log group /aws/lambda/ghost", ghost2.ID: "no log group /gone/ghost2"}
+			if fmt.Sprint(failed) != fmt.Sprint(want) {
+				t.Errorf("failed %v, want %v", failed, want)
+			}
+			if ok != len(fns)-2 {
+				t.Errorf("%d functions with stats, want %d", ok, len(fns)-2)
+			}
+		})
+	}
+}
+
+// anonymousNotFound rewrites ResourceNotFoundException so it names no
+// log group.
+type anonymousNotFound struct{ metrics.LogsAPI }
+
+func (a anonymousNotFound) StartQuery(ctx context.Context, in *cloudwatchlogs.StartQueryInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StartQueryOutput, error) {
+	out, err := a.LogsAPI.StartQuery(ctx, in, opts...)
+	var nf *types.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("The specified log group does not exist.")}
+	}
+	return out, err
+}
+
+// startSignal closes started once a StartQuery succeeded.
+type startSignal struct {
+	metrics.LogsAPI
+	once    sync.Once
+	started chan struct{}
+}
+
+func (s *startSignal) StartQuery(ctx context.Context, in *cloudwatchlogs.StartQueryInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StartQueryOutput, error) {
+	out, err := s.LogsAPI.StartQuery(ctx, in, opts...)
+	if err == nil {
+		s.once.Do(func() { close(s.started) })
+	}
+	return out, err
+}
+
+func TestLogsCancelStopsQuery(t *testing.T) {
+	env := simtest.Start(t, logsSpec, sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Minute}))
+	w := metrics.LastCompleteDay(simtest.Now)
+	plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &startSignal{LogsAPI: logsClient(env, "us-east-1"), started: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-api.started
+		cancel()
+	}()
+	_, err = metrics.NewLogsRunner(testSettings).Run(ctx, api, plan.Batches[0])
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	snap := env.Server.Accounting()
+	if st := snap.API("logs", "StopQuery"); st.OK != 1 {
+		t.Errorf("StopQuery %+v, want one successful call", st)
+	}
+	if st := snap.API("logs", "StartQuery"); st.OK != 1 {
+		t.Errorf("StartQuery %+v, want one", st)
+	}
+}
+
+func TestLogsQueryEndsBadly(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		fault  sim.Fault
+		status string
+	}{
+		{"failed", sim.Fault{Service: "logs", QueryFailPct: 100}, "Failed"},
+		{"timed out", sim.Fault{Service: "logs", QueryTimeout: true}, "Timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := simtest.Start(t, logsSpec, fastQueries, sim.WithFaults(tc.fault))
+			w := metrics.LastCompleteDay(simtest.Now)
+			plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := plan.Batches[0]
+			_, err = metrics.NewLogsRunner(testSettings).Run(context.Background(), logsClient(env, "us-east-1"), b)
+			var qe *metrics.QueryError
+			if !errors.As(err, &qe) || qe.Status != tc.status || qe.Account != "111111111111" || qe.Region != "us-east-1" || qe.Groups != len(b.Groups) {
+				t.Fatalf("err = %#v, want a QueryError with status %s", err, tc.status)
+			}
+			if msg := err.Error(); !strings.Contains(msg, qe.QueryID) || !strings.Contains(msg, "ended "+tc.status) {
+				t.Errorf("message %q should name the query and its status", msg)
+			}
+			if st := env.Server.Accounting().API("logs", "StopQuery"); st.Calls != 0 {
+				t.Errorf("a query that ended by itself needs no StopQuery, got %+v", st)
+			}
+		})
+	}
+}
+
+func TestLogsConcurrentQueryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		simLimit     int
+		runnerLimit  int
+		wantPeak     int
+		wantRefusals bool
+	}{
+		{"the runner's limit keeps below AWS's", 30, 2, 2, false},
+		{"LimitExceededException is waited out", 2, 30, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := sim.DefaultQuotas()
+			q.ConcurrentQueries = tc.simLimit
+			q.StartQuery, q.GetQueryResults = 0, 0
+			env := simtest.Start(t, logsSpec, sim.WithQuotas(q), sim.WithQueryTime(sim.QueryTime{Base: 50 * time.Millisecond}))
+			w := metrics.LastCompleteDay(simtest.Now)
+			tr := truths(env.Fleet)
+			plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Six copies of the plan's batches, all at once.
+			var many metrics.LogsPlan
+			for range 3 {
+				many.Batches = append(many.Batches, plan.Batches...)
+			}
+			set := testSettings
+			set.MaxConcurrentQueries = tc.runnerLimit
+			for _, res := range runAll(t, env, metrics.NewLogsRunner(set), &many) {
+				if res != nil {
+					for id, s := range res.Stats {
+						checkTruth(t, id, tr[id], w, s)
+					}
+				}
+			}
+			snap := env.Server.Accounting()
+			if peak := snap.PeakConcurrentQueries["111111111111/us-east-1"]; peak > tc.wantPeak || peak < 1 {
+				t.Errorf("peak concurrent queries %d, want 1..%d", peak, tc.wantPeak)
+			}
+			st := snap.API("logs", "StartQuery")
+			if st.QueriesStarted != 6 {
+				t.Errorf("queries completed %d, want 6", st.QueriesStarted)
+			}
+			if refused := st.ClientErrors > 0; refused != tc.wantRefusals {
+				t.Errorf("StartQuery refusals %d, want some: %v", st.ClientErrors, tc.wantRefusals)
+			}
+		})
+	}
+}
+
+func TestLogsGeneratedFleet(t *testing.T) {
+	spec, err := fleet.Parse([]byte("seed: 5\ngenerate: {functions: 200, regions: [us-east-1, eu-west-1]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fleet.Build(spec, simtest.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := simtest.StartFleet(t, f, fastQueries)
+	w := metrics.LastCompleteDay(simtest.Now)
+	tr := truths(f)
+	fns := fleetFunctions(f)
+	plan, err := metrics.PlanLogs(fns, w, incomingBytes(tr, w), metrics.LogsPlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Dense: ceil(groups / 50) queries per account-region and format.
+	per := map[string]int{}
+	for _, fn := range fns {
+		if windowBytes(tr[fn.ID], w) > 0 {
+			per[strings.Join(strings.Split(fn.ID, "/")[:2], "/")+"/"+fn.LogFormat]++
+		}
+	}
+	wantBatches := 0
+	for _, n := range per {
+		wantBatches += (n + 49) / 50
+	}
+	if len(plan.Batches) != wantBatches || len(per) != 4 {
+		t.Errorf("%d batches for %v, want %d", len(plan.Batches), per, wantBatches)
+	}
+	for _, s := range plan.Skipped {
+		if s.Reason != metrics.ReasonNoLogData || windowBytes(tr[s.ID], w) != 0 {
+			t.Errorf("skipped %+v", s)
+		}
+	}
+	r := metrics.NewLogsRunner(testSettings)
+	got, days := 0, 0
+	var bytes float64
+	for _, res := range runAll(t, env, r, plan) {
+		if res == nil {
+			continue
+		}
+		bytes += res.BytesScanned
+		for id, s := range res.Stats {
+			days += checkTruth(t, id, tr[id], w, s)
+			got++
+		}
+	}
+	if got+len(plan.Skipped) != len(fns) {
+		t.Errorf("%d functions with stats + %d skipped, want %d", got, len(plan.Skipped), len(fns))
+	}
+	if bytes != plan.EstimatedBytes {
+		t.Errorf("scanned %v bytes, estimated %v", bytes, plan.EstimatedBytes)
+	}
+	if st := env.Server.Accounting().API("logs", "StartQuery"); st.Calls != int64(wantBatches) {
+		t.Errorf("StartQuery calls %d, want %d", st.Calls, wantBatches)
+	}
+	t.Logf("200 functions: %d queries, %d function-days compared, %.1f MB scanned ($%.6f)", len(plan.Batches), days, bytes/1e6, metrics.LogsCostUSD(bytes))
+}
+
+func TestLogsBatchJSON(t *testing.T) {
+	w := metrics.LastCompleteDay(simtest.Now)
+	b := metrics.LogsBatch{Account: "123456789012", Region: "ap-southeast-2", Format: metrics.LogFormatJSON, Window: w}
+	for i := range metrics.MaxLogGroupsPerQuery {
+		name := fmt.Sprintf("%s-%03d", strings.Repeat("x", 490), i) // log group names reach 512
+		b.Groups = append(b.Groups, metrics.LogGroupRef{Name: "/" + name, Functions: []string{"123456789012/ap-southeast-2/" + name[:60]}, EstimatedBytes: 1e12})
+	}
+	if err := b.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) > 256<<10 {
+		t.Errorf("a full batch is %d bytes of JSON; a unit must stay well under SQS's 1 MiB", len(raw))
+	}
+	var back metrics.LogsBatch
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := json.Marshal(back)
+	if string(again) != string(raw) || !back.Window.End.Equal(w.End) {
+		t.Errorf("round trip changed the batch")
+	}
+	if got := len(back.Items()); got != metrics.MaxLogGroupsPerQuery {
+		t.Errorf("items %d", got)
+	}
+}
+
+func TestLogsBudgetConversion(t *testing.T) {
+	if got := metrics.LogsBudgetBytes(0.005); got != 1<<30 {
+		t.Errorf("$0.005 buys %v bytes, want 2^30", got)
+	}
+	if got := metrics.LogsCostUSD(10 << 30); math.Abs(got-0.05) > 1e-12 {
+		t.Errorf("10 GB cost $%v, want $0.05", got)
+	}
+}
