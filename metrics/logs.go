@@ -22,7 +22,7 @@ const (
 	// LogsPricePerGB is what Logs Insights charges per GB scanned, in USD
 	// (us-east-1), GB = 2^30 bytes as the simulated account counts it.
 	LogsPricePerGB = 0.005
-	bytesPerGB     = 1 << 30
+	logsBytesPerGB = 1 << 30
 )
 
 // Reasons a function gets no log stats. They go to the coverage ledger
@@ -49,10 +49,10 @@ const (
 
 // LogsBudgetBytes converts a Logs Insights budget in USD into bytes
 // scanned at LogsPricePerGB.
-func LogsBudgetBytes(usd float64) float64 { return usd / LogsPricePerGB * bytesPerGB }
+func LogsBudgetBytes(usd float64) float64 { return usd / LogsPricePerGB * logsBytesPerGB }
 
 // LogsCostUSD is what scanning bytes costs at LogsPricePerGB.
-func LogsCostUSD(bytes float64) float64 { return bytes / bytesPerGB * LogsPricePerGB }
+func LogsCostUSD(bytes float64) float64 { return bytes / logsBytesPerGB * LogsPricePerGB }
 
 // LogGroupRef is one log group of a LogsBatch and the functions that log
 // to it (usually one; several when functions share a custom log group).
@@ -93,10 +93,10 @@ func (b *LogsBatch) EstimatedBytes() float64 {
 	return t
 }
 
-// groupsPerQuery is how many log groups a query over days days may take:
+// logsGroupsPerQuery is how many log groups a query over days days may take:
 // at most MaxLogGroupsPerQuery, and few enough that one row per group
 // and day fits in MaxQueryRows.
-func groupsPerQuery(days int) int {
+func logsGroupsPerQuery(days int) int {
 	return max(1, min(MaxLogGroupsPerQuery, MaxQueryRows/max(1, days)))
 }
 
@@ -110,8 +110,8 @@ func (b *LogsBatch) Validate() error {
 		return fmt.Errorf("logs batch: account and region are required, got %q/%q", b.Account, b.Region)
 	case b.Format != LogFormatText && b.Format != LogFormatJSON:
 		return fmt.Errorf("logs batch %s/%s: format must be %s or %s, got %q", b.Account, b.Region, LogFormatText, LogFormatJSON, b.Format)
-	case len(b.Groups) > groupsPerQuery(b.Window.Days):
-		return fmt.Errorf("logs batch %s/%s: %d log groups, at most %d per query over %d days", b.Account, b.Region, len(b.Groups), groupsPerQuery(b.Window.Days), b.Window.Days)
+	case len(b.Groups) > logsGroupsPerQuery(b.Window.Days):
+		return fmt.Errorf("logs batch %s/%s: %d log groups, at most %d per query over %d days", b.Account, b.Region, len(b.Groups), logsGroupsPerQuery(b.Window.Days), b.Window.Days)
 	}
 	seen := map[string]bool{}
 	for _, g := range b.Groups {
@@ -160,8 +160,8 @@ type LogsPlan struct {
 // EstimatedUSD is the plan's estimated Logs Insights cost.
 func (p *LogsPlan) EstimatedUSD() float64 { return LogsCostUSD(p.EstimatedBytes) }
 
-// splitID splits a function ID "account/region/name".
-func splitID(id string) (account, region, name string, err error) {
+// logsSplitID splits a function ID "account/region/name".
+func logsSplitID(id string) (account, region, name string, err error) {
 	parts := strings.Split(id, "/")
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
 		return "", "", "", fmt.Errorf("function ID %q: want account/region/name", id)
@@ -169,8 +169,8 @@ func splitID(id string) (account, region, name string, err error) {
 	return parts[0], parts[1], parts[2], nil
 }
 
-// planGroup is one log group of one account-region while planning.
-type planGroup struct {
+// logsPlanGroup is one log group of one account-region while planning.
+type logsPlanGroup struct {
 	account, region, name, format string
 	fns                           []string
 	insights                      bool // every function has LambdaInsights
@@ -212,10 +212,10 @@ func PlanLogs(fns []Function, w Window, estimates map[string]Series, opt LogsPla
 	}
 	plan := &LogsPlan{}
 	type key struct{ account, region, name string }
-	groups := map[key]*planGroup{}
-	var order []*planGroup
+	groups := map[key]*logsPlanGroup{}
+	var order []*logsPlanGroup
 	for _, fn := range fns {
-		account, region, name, err := splitID(fn.ID)
+		account, region, name, err := logsSplitID(fn.ID)
 		if err != nil {
 			return nil, fmt.Errorf("plan logs: %w", err)
 		}
@@ -234,7 +234,7 @@ func PlanLogs(fns []Function, w Window, estimates map[string]Series, opt LogsPla
 		k := key{account, region, lg}
 		g := groups[k]
 		if g == nil {
-			g = &planGroup{account: account, region: region, name: lg, format: format, insights: true}
+			g = &logsPlanGroup{account: account, region: region, name: lg, format: format, insights: true}
 			groups[k] = g
 			order = append(order, g)
 		}
@@ -251,13 +251,13 @@ func PlanLogs(fns []Function, w Window, estimates map[string]Series, opt LogsPla
 			g.bytes = max(g.bytes, sum)
 		}
 	}
-	skip := func(g *planGroup, reason string) {
+	skip := func(g *logsPlanGroup, reason string) {
 		for _, id := range g.fns {
 			plan.Skipped = append(plan.Skipped, LogsSkip{ID: id, LogGroup: g.name, Reason: reason, EstimatedBytes: g.bytes})
 		}
 	}
 	budget := opt.BudgetBytes > 0
-	var cands []*planGroup
+	var cands []*logsPlanGroup
 	for _, g := range order {
 		switch {
 		case opt.SkipLambdaInsights && g.insights:
@@ -270,7 +270,7 @@ func PlanLogs(fns []Function, w Window, estimates map[string]Series, opt LogsPla
 			cands = append(cands, g)
 		}
 	}
-	slices.SortFunc(cands, func(a, b *planGroup) int {
+	slices.SortFunc(cands, func(a, b *logsPlanGroup) int {
 		if a.insights != b.insights {
 			if a.insights {
 				return 1
@@ -280,7 +280,7 @@ func PlanLogs(fns []Function, w Window, estimates map[string]Series, opt LogsPla
 		return cmp.Or(cmp.Compare(b.bytes, a.bytes), cmp.Compare(a.account, b.account),
 			cmp.Compare(a.region, b.region), cmp.Compare(a.name, b.name))
 	})
-	var admitted []*planGroup
+	var admitted []*logsPlanGroup
 	for _, g := range cands {
 		if budget && plan.EstimatedBytes+g.bytes > opt.BudgetBytes {
 			skip(g, ReasonLogBudget)
@@ -289,11 +289,11 @@ func PlanLogs(fns []Function, w Window, estimates map[string]Series, opt LogsPla
 		plan.EstimatedBytes += g.bytes
 		admitted = append(admitted, g)
 	}
-	slices.SortFunc(admitted, func(a, b *planGroup) int {
+	slices.SortFunc(admitted, func(a, b *logsPlanGroup) int {
 		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.region, b.region),
 			cmp.Compare(a.format, b.format), cmp.Compare(a.name, b.name))
 	})
-	per := groupsPerQuery(w.Days)
+	per := logsGroupsPerQuery(w.Days)
 	for i := 0; i < len(admitted); {
 		g := admitted[i]
 		b := LogsBatch{Account: g.account, Region: g.region, Format: g.format, Window: w}

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 )
 
-// resultRow builds a result row from "field=value" pairs.
-func resultRow(kv ...string) []types.ResultField {
+// logsResultRow builds a result row from "field=value" pairs.
+func logsResultRow(kv ...string) []types.ResultField {
 	out := make([]types.ResultField, 0, len(kv))
 	for _, s := range kv {
 		k, v, _ := strings.Cut(s, "=")
@@ -44,24 +44,24 @@ func TestRowMapper(t *testing.T) {
 		unexpected int
 		err        string
 	}{
-		{"a full Text row", resultRow(log, day2, "invocations=2000", "coldStarts=50", "timeoutReports=4", "timeoutLines=4",
+		{"a full Text row", logsResultRow(log, day2, "invocations=2000", "coldStarts=50", "timeoutReports=4", "timeoutLines=4",
 			"outOfMemory=1", "memoryMaxMB=512", "memoryP99MB=400", "initP95Ms=1200", "initTotalMs=17500.5", "billedMs=123456"),
 			"inv=2000 cold=50 to=4 oom=1 mem=512 p99=400 p95i=1200 init=17500.5 billed=123456", 0, ""},
-		{"old runtime: timeouts from the Task timed out lines", resultRow(log, day2, "invocations=10", "coldStarts=0", "timeoutReports=0", "timeoutLines=3",
+		{"old runtime: timeouts from the Task timed out lines", logsResultRow(log, day2, "invocations=10", "coldStarts=0", "timeoutReports=0", "timeoutLines=3",
 			"outOfMemory=0", "memoryMaxMB=60", "memoryP99MB=60", "billedMs=900"),
 			"inv=10 cold=0 to=3 oom=0 mem=60 p99=60 init=0 billed=900", 0, ""},
-		{"JSON row without out-of-memory values: zero counts, no p95", resultRow(log, day2, "invocations=5", "coldStarts=0", "timeoutReports=0",
+		{"JSON row without out-of-memory values: zero counts, no p95", logsResultRow(log, day2, "invocations=5", "coldStarts=0", "timeoutReports=0",
 			"memoryMaxMB=60", "memoryP99MB=60", "billedMs=900"),
 			"inv=5 cold=0 to=0 oom=0 mem=60 p99=60 init=0 billed=900", 0, ""},
-		{"another account's group", resultRow("@log=222222222222:/aws/lambda/a", day2, "invocations=5"), "", 1, ""},
-		{"a group not queried", resultRow("@log=111111111111:/aws/lambda/zz", day2, "invocations=5"), "", 1, ""},
-		{"a day after the window", resultRow(log, "bin(1d)=2026-11-21 00:00:00.000", "invocations=5"), "", 1, ""},
-		{"only timeout lines, no REPORT", resultRow(log, day2, "invocations=0", "timeoutLines=1"), "", 1, ""},
-		{"not a number", resultRow(log, day2, "invocations=lots"), "", 0, `invocations = "lots" is not a number`},
-		{"bad bin", resultRow(log, "bin(1d)=yesterday", "invocations=1"), "", 0, `bin(1d) = "yesterday"`},
+		{"another account's group", logsResultRow("@log=222222222222:/aws/lambda/a", day2, "invocations=5"), "", 1, ""},
+		{"a group not queried", logsResultRow("@log=111111111111:/aws/lambda/zz", day2, "invocations=5"), "", 1, ""},
+		{"a day after the window", logsResultRow(log, "bin(1d)=2026-11-21 00:00:00.000", "invocations=5"), "", 1, ""},
+		{"only timeout lines, no REPORT", logsResultRow(log, day2, "invocations=0", "timeoutLines=1"), "", 1, ""},
+		{"not a number", logsResultRow(log, day2, "invocations=lots"), "", 0, `invocations = "lots" is not a number`},
+		{"bad bin", logsResultRow(log, "bin(1d)=yesterday", "invocations=1"), "", 0, `bin(1d) = "yesterday"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := rowMapper{account: "111111111111", window: w, stats: map[string]*LogStats{"/aws/lambda/a": newLogStats("/aws/lambda/a", w.Days)}}
+			m := logsRowMapper{account: "111111111111", window: w, stats: map[string]*LogStats{"/aws/lambda/a": newLogStats("/aws/lambda/a", w.Days)}}
 			err := m.add(tc.row)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -93,15 +93,15 @@ func BenchmarkRowMapper(b *testing.B) {
 	var rows [][]types.ResultField
 	for g := range 50 {
 		for d := range w.Days {
-			rows = append(rows, resultRow(fmt.Sprintf("@log=111111111111:/aws/lambda/fn-%02d", g),
-				"bin(1d)="+w.DayStart(d).Format(binLayout), "invocations=2000", "coldStarts=50", "timeoutReports=4",
+			rows = append(rows, logsResultRow(fmt.Sprintf("@log=111111111111:/aws/lambda/fn-%02d", g),
+				"bin(1d)="+w.DayStart(d).Format(logsBinLayout), "invocations=2000", "coldStarts=50", "timeoutReports=4",
 				"timeoutLines=4", "outOfMemory=1", "memoryMaxMB=512", "memoryP99MB=400", "initP95Ms=1200",
 				"initTotalMs=17500.5", "billedMs=123456"))
 		}
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		m := rowMapper{account: "111111111111", window: w, stats: map[string]*LogStats{}}
+		m := logsRowMapper{account: "111111111111", window: w, stats: map[string]*LogStats{}}
 		for g := range 50 {
 			name := fmt.Sprintf("/aws/lambda/fn-%02d", g)
 			m.stats[name] = newLogStats(name, w.Days)

@@ -10,9 +10,9 @@ import (
 	"github.com/lambdaudit/lambdaudit/metrics"
 )
 
-// fn is a function of account 1 in us-east-1 unless its name says
+// lgFn is a function of account 1 in us-east-1 unless its name says
 // "region/name".
-func fn(name string, mods ...func(*metrics.Function)) metrics.Function {
+func lgFn(name string, mods ...func(*metrics.Function)) metrics.Function {
 	region := "us-east-1"
 	if r, n, ok := strings.Cut(name, "/"); ok {
 		region, name = r, n
@@ -24,42 +24,42 @@ func fn(name string, mods ...func(*metrics.Function)) metrics.Function {
 	return f
 }
 
-func jsonLogs(f *metrics.Function)           { f.LogFormat = metrics.LogFormatJSON }
-func insights(f *metrics.Function)           { f.LambdaInsights = true }
-func group(g string) func(*metrics.Function) { return func(f *metrics.Function) { f.LogGroup = g } }
+func lgJSON(f *metrics.Function)               { f.LogFormat = metrics.LogFormatJSON }
+func lgInsights(f *metrics.Function)           { f.LambdaInsights = true }
+func lgGroup(g string) func(*metrics.Function) { return func(f *metrics.Function) { f.LogGroup = g } }
 
-// est gives each named function a window estimate of bytes (spread on the
+// lgEstimates gives each named function a window estimate of bytes (spread on the
 // last day); nil bytes gives a series with no data.
-func est(days int, kv ...any) map[string]metrics.Series {
+func lgEstimates(days int, kv ...any) map[string]metrics.Series {
 	out := map[string]metrics.Series{}
 	for i := 0; i < len(kv); i += 2 {
 		s := metrics.NewSeries(days)
 		if v, ok := kv[i+1].(float64); ok {
 			s[days-1] = &v
 		}
-		out[fn(kv[i].(string)).ID] = s
+		out[lgFn(kv[i].(string)).ID] = s
 	}
 	return out
 }
 
-// describe renders a plan as "region format [groups]" per batch and
+// lgDescribe renders a plan as "region format [groups]" per batch and
 // "name: reason" per skip.
-func describe(p *metrics.LogsPlan) (batches, skipped []string) {
+func lgDescribe(p *metrics.LogsPlan) (batches, skipped []string) {
 	for _, b := range p.Batches {
 		var gs []string
 		for _, g := range b.Groups {
-			gs = append(gs, strings.TrimPrefix(g.Name, "/aws/lambda/")+"("+strings.Join(names(g.Functions), ",")+")")
+			gs = append(gs, strings.TrimPrefix(g.Name, "/aws/lambda/")+"("+strings.Join(lgNames(g.Functions), ",")+")")
 		}
 		batches = append(batches, fmt.Sprintf("%s %s %v", b.Region, b.Format, gs))
 	}
 	for _, s := range p.Skipped {
-		skipped = append(skipped, names([]string{s.ID})[0]+": "+s.Reason)
+		skipped = append(skipped, lgNames([]string{s.ID})[0]+": "+s.Reason)
 	}
 	slices.Sort(skipped)
 	return batches, skipped
 }
 
-func names(ids []string) []string {
+func lgNames(ids []string) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = id[strings.LastIndex(id, "/")+1:]
@@ -72,7 +72,7 @@ func TestPlanLogs(t *testing.T) {
 	many := func(prefix string, n int, mods ...func(*metrics.Function)) []metrics.Function {
 		var out []metrics.Function
 		for i := range n {
-			out = append(out, fn(fmt.Sprintf("%s%03d", prefix, i), mods...))
+			out = append(out, lgFn(fmt.Sprintf("%s%03d", prefix, i), mods...))
 		}
 		return out
 	}
@@ -88,13 +88,13 @@ func TestPlanLogs(t *testing.T) {
 	}{
 		{
 			name:        "defaults: /aws/lambda/<name>, Text, one batch per format",
-			fns:         []metrics.Function{fn("b"), fn("a", jsonLogs), fn("c", group("/custom/c"))},
+			fns:         []metrics.Function{lgFn("b"), lgFn("a", lgJSON), lgFn("c", lgGroup("/custom/c"))},
 			wantBatches: []string{"us-east-1 JSON [a(a)]", "us-east-1 Text [b(b) /custom/c(c)]"},
 		},
 		{
 			name:        "busiest first; a group that does not fit is skipped and smaller ones tried",
-			fns:         []metrics.Function{fn("big"), fn("mid"), fn("small"), fn("tiny")},
-			est:         est(15, "big", 100.0, "mid", 60.0, "small", 30.0, "tiny", 10.0),
+			fns:         []metrics.Function{lgFn("big"), lgFn("mid"), lgFn("small"), lgFn("tiny")},
+			est:         lgEstimates(15, "big", 100.0, "mid", 60.0, "small", 30.0, "tiny", 10.0),
 			opt:         metrics.LogsPlanOptions{BudgetBytes: 135},
 			wantBatches: []string{"us-east-1 Text [big(big) small(small)]"},
 			wantSkipped: []string{"mid: log budget", "tiny: log budget"},
@@ -102,8 +102,8 @@ func TestPlanLogs(t *testing.T) {
 		},
 		{
 			name:        "a group larger than the whole budget does not starve the rest",
-			fns:         []metrics.Function{fn("huge"), fn("small")},
-			est:         est(15, "huge", 1e12, "small", 10.0),
+			fns:         []metrics.Function{lgFn("huge"), lgFn("small")},
+			est:         lgEstimates(15, "huge", 1e12, "small", 10.0),
 			opt:         metrics.LogsPlanOptions{BudgetBytes: 100},
 			wantBatches: []string{"us-east-1 Text [small(small)]"},
 			wantSkipped: []string{"huge: log budget"},
@@ -111,8 +111,8 @@ func TestPlanLogs(t *testing.T) {
 		},
 		{
 			name:        "LambdaInsights groups come after every other group",
-			fns:         []metrics.Function{fn("li", insights), fn("plain")},
-			est:         est(15, "li", 100.0, "plain", 10.0),
+			fns:         []metrics.Function{lgFn("li", lgInsights), lgFn("plain")},
+			est:         lgEstimates(15, "li", 100.0, "plain", 10.0),
 			opt:         metrics.LogsPlanOptions{BudgetBytes: 100},
 			wantBatches: []string{"us-east-1 Text [plain(plain)]"},
 			wantSkipped: []string{"li: log budget"},
@@ -120,38 +120,38 @@ func TestPlanLogs(t *testing.T) {
 		},
 		{
 			name:        "LambdaInsights groups are queried when the budget allows",
-			fns:         []metrics.Function{fn("li", insights), fn("plain")},
-			est:         est(15, "li", 100.0, "plain", 10.0),
+			fns:         []metrics.Function{lgFn("li", lgInsights), lgFn("plain")},
+			est:         lgEstimates(15, "li", 100.0, "plain", 10.0),
 			opt:         metrics.LogsPlanOptions{BudgetBytes: 110},
 			wantBatches: []string{"us-east-1 Text [li(li) plain(plain)]"},
 			wantBytes:   110,
 		},
 		{
 			name:        "SkipLambdaInsights",
-			fns:         []metrics.Function{fn("li", insights), fn("plain")},
+			fns:         []metrics.Function{lgFn("li", lgInsights), lgFn("plain")},
 			opt:         metrics.LogsPlanOptions{SkipLambdaInsights: true},
 			wantBatches: []string{"us-east-1 Text [plain(plain)]"},
 			wantSkipped: []string{"li: covered by LambdaInsights"},
 		},
 		{
 			name:        "no data is not zero: an estimate with no data or only zeros skips the group",
-			fns:         []metrics.Function{fn("quiet"), fn("zero"), fn("busy")},
-			est:         est(15, "quiet", nil, "zero", 0.0, "busy", 5.0),
+			fns:         []metrics.Function{lgFn("quiet"), lgFn("zero"), lgFn("busy")},
+			est:         lgEstimates(15, "quiet", nil, "zero", 0.0, "busy", 5.0),
 			wantBatches: []string{"us-east-1 Text [busy(busy)]"},
 			wantSkipped: []string{"quiet: no log data in window", "zero: no log data in window"},
 			wantBytes:   5,
 		},
 		{
 			name:        "no estimate: queried without a budget",
-			fns:         []metrics.Function{fn("unknown"), fn("busy")},
-			est:         est(15, "busy", 5.0),
+			fns:         []metrics.Function{lgFn("unknown"), lgFn("busy")},
+			est:         lgEstimates(15, "busy", 5.0),
 			wantBatches: []string{"us-east-1 Text [busy(busy) unknown(unknown)]"},
 			wantBytes:   5,
 		},
 		{
 			name:        "no estimate: skipped under a budget",
-			fns:         []metrics.Function{fn("unknown"), fn("busy")},
-			est:         est(15, "busy", 5.0),
+			fns:         []metrics.Function{lgFn("unknown"), lgFn("busy")},
+			est:         lgEstimates(15, "busy", 5.0),
 			opt:         metrics.LogsPlanOptions{BudgetBytes: 1e9},
 			wantBatches: []string{"us-east-1 Text [busy(busy)]"},
 			wantSkipped: []string{"unknown: no log size estimate"},
@@ -159,19 +159,19 @@ func TestPlanLogs(t *testing.T) {
 		},
 		{
 			name:        "a shared log group is queried once for its functions",
-			fns:         []metrics.Function{fn("a", group("/shared")), fn("b", group("/shared"))},
-			est:         est(15, "a", 7.0),
+			fns:         []metrics.Function{lgFn("a", lgGroup("/shared")), lgFn("b", lgGroup("/shared"))},
+			est:         lgEstimates(15, "a", 7.0),
 			wantBatches: []string{"us-east-1 Text [/shared(a,b)]"},
 			wantBytes:   7,
 		},
 		{
 			name:        "per account-region and format",
-			fns:         []metrics.Function{fn("eu-west-1/a"), fn("us-east-1/b"), fn("eu-west-1/c", jsonLogs)},
+			fns:         []metrics.Function{lgFn("eu-west-1/a"), lgFn("us-east-1/b"), lgFn("eu-west-1/c", lgJSON)},
 			wantBatches: []string{"eu-west-1 JSON [c(c)]", "eu-west-1 Text [a(a)]", "us-east-1 Text [b(b)]"},
 		},
 		{
 			name:        "unsupported log format",
-			fns:         []metrics.Function{fn("x", func(f *metrics.Function) { f.LogFormat = "XML" })},
+			fns:         []metrics.Function{lgFn("x", func(f *metrics.Function) { f.LogFormat = "XML" })},
 			wantSkipped: []string{"x: unsupported log format XML"},
 		},
 	} {
@@ -184,7 +184,7 @@ func TestPlanLogs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			batches, skipped := describe(p)
+			batches, skipped := lgDescribe(p)
 			if fmt.Sprint(batches) != fmt.Sprint(tc.wantBatches) {
 				t.Errorf("batches\n got %v\nwant %v", batches, tc.wantBatches)
 			}
@@ -213,7 +213,7 @@ func TestPlanLogs(t *testing.T) {
 			{"exactly 50: one query", many("f", 50), 15, []int{50}},
 			{"51: two", many("f", 51), 15, []int{50, 1}},
 			{"455 days: 21 groups keep 10,000 rows", many("f", 50), 455, []int{21, 21, 8}},
-			{"per format: JSON 10, Text 50 and 10", append(many("t", 60), many("j", 10, jsonLogs)...), 15, []int{10, 50, 10}},
+			{"per format: JSON 10, Text 50 and 10", append(many("t", 60), many("j", 10, lgJSON)...), 15, []int{10, 50, 10}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				p, err := metrics.PlanLogs(tc.fns, metrics.Window{End: w.End, Days: tc.days}, nil, metrics.LogsPlanOptions{})

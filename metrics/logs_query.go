@@ -93,11 +93,11 @@ func newLogStats(group string, days int) *LogStats {
 		InitP95Ms: NewSeries(days), InitTotalMs: NewSeries(days), BilledDurationMs: NewSeries(days)}
 }
 
-// binLayout is how Logs Insights renders bin() and @timestamp values.
-const binLayout = "2006-01-02 15:04:05.000"
+// logsBinLayout is how Logs Insights renders bin() and @timestamp values.
+const logsBinLayout = "2006-01-02 15:04:05.000"
 
-// rowMapper maps result rows of one query back to log groups and days.
-type rowMapper struct {
+// logsRowMapper maps result rows of one query back to log groups and days.
+type logsRowMapper struct {
 	account string
 	window  Window
 	stats   map[string]*LogStats // by log group name
@@ -106,13 +106,13 @@ type rowMapper struct {
 	unexpected int
 }
 
-// row holds one result row's values by column; absent columns stay nil.
-type row struct {
+// logsRow holds one result row's values by column; absent columns stay nil.
+type logsRow struct {
 	invocations, coldStarts, timeoutReports, timeoutLines, outOfMemory *float64
 	memoryMax, memoryP99, initP95, initTotal, billed                   *float64
 }
 
-func (r *row) slot(field string) **float64 {
+func (r *logsRow) slot(field string) **float64 {
 	switch field {
 	case "invocations":
 		return &r.invocations
@@ -138,7 +138,7 @@ func (r *row) slot(field string) **float64 {
 	return nil
 }
 
-func zeroIfNil(p *float64) *float64 {
+func logsZeroIfNil(p *float64) *float64 {
 	if p == nil {
 		return new(float64)
 	}
@@ -148,8 +148,8 @@ func zeroIfNil(p *float64) *float64 {
 // add maps one result row. A row that names no queried log group or
 // falls outside the window is counted, not an error; a value that is not
 // a number is an error.
-func (m *rowMapper) add(fields []types.ResultField) error {
-	var r row
+func (m *logsRowMapper) add(fields []types.ResultField) error {
+	var r logsRow
 	var log, bin string
 	for _, f := range fields {
 		name, value := aws.ToString(f.Field), aws.ToString(f.Value)
@@ -177,7 +177,7 @@ func (m *rowMapper) add(fields []types.ResultField) error {
 		m.unexpected++
 		return nil
 	}
-	t, err := time.Parse(binLayout, bin)
+	t, err := time.Parse(logsBinLayout, bin)
 	if err != nil {
 		return fmt.Errorf("result row %s: bin(1d) = %q: %w", log, bin, err)
 	}
@@ -186,7 +186,7 @@ func (m *rowMapper) add(fields []types.ResultField) error {
 		m.unexpected++ // outside the window, or no REPORT line that day
 		return nil
 	}
-	timeouts := zeroIfNil(r.timeoutReports)
+	timeouts := logsZeroIfNil(r.timeoutReports)
 	if r.timeoutLines != nil && *r.timeoutLines > *timeouts {
 		timeouts = r.timeoutLines
 	}
@@ -195,9 +195,9 @@ func (m *rowMapper) add(fields []types.ResultField) error {
 		initTotal = new(float64)
 	}
 	st.Invocations[day] = r.invocations
-	st.ColdStarts[day] = zeroIfNil(r.coldStarts)
+	st.ColdStarts[day] = logsZeroIfNil(r.coldStarts)
 	st.Timeouts[day] = timeouts
-	st.OutOfMemory[day] = zeroIfNil(r.outOfMemory)
+	st.OutOfMemory[day] = logsZeroIfNil(r.outOfMemory)
 	st.MemoryMaxMB[day] = r.memoryMax
 	st.MemoryP99MB[day] = r.memoryP99
 	st.InitP95Ms[day] = r.initP95

@@ -143,7 +143,7 @@ func (r *LogsRunner) runGroups(ctx context.Context, api LogsAPI, b *LogsBatch, q
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, errNoLogGroup) {
+		if !errors.Is(err, errLogsNoLogGroup) {
 			return err
 		}
 		i := -1
@@ -171,10 +171,10 @@ func (r *LogsRunner) runGroups(ctx context.Context, api LogsAPI, b *LogsBatch, q
 	return nil
 }
 
-var errNoLogGroup = errors.New("log group does not exist")
+var errLogsNoLogGroup = errors.New("log group does not exist")
 
-// missingGroupRE reads the group name from AWS's ResourceNotFoundException.
-var missingGroupRE = regexp.MustCompile(`Log group '([^']*)' does not exist`)
+// logsMissingGroupRE reads the group name from AWS's ResourceNotFoundException.
+var logsMissingGroupRE = regexp.MustCompile(`Log group '([^']*)' does not exist`)
 
 // acquire takes one of the account-region's query slots.
 func (r *LogsRunner) acquire(ctx context.Context, account, region string) (release func(), err error) {
@@ -194,8 +194,8 @@ func (r *LogsRunner) acquire(ctx context.Context, account, region string) (relea
 	}
 }
 
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
+// logsSleep waits d or until ctx ends.
+func logsSleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -239,23 +239,23 @@ func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, qu
 		var nf *types.ResourceNotFoundException
 		if errors.As(err, &nf) {
 			name := ""
-			if m := missingGroupRE.FindStringSubmatch(nf.ErrorMessage()); m != nil {
+			if m := logsMissingGroupRE.FindStringSubmatch(nf.ErrorMessage()); m != nil {
 				name = m[1]
 			}
-			return name, fmt.Errorf("logs insights %s: %w: %s", where, errNoLogGroup, nf.ErrorMessage())
+			return name, fmt.Errorf("logs insights %s: %w: %s", where, errLogsNoLogGroup, nf.ErrorMessage())
 		}
 		var le *types.LimitExceededException
 		if !errors.As(err, &le) || time.Now().Add(wait).After(deadline) {
 			return "", fmt.Errorf("logs insights %s: start query: %w", where, err)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := logsSleep(ctx, wait); err != nil {
 			return "", fmt.Errorf("logs insights %s: waiting for the account's query limit: %w", where, err)
 		}
 		wait = min(2*wait, r.set.MaxPoll)
 	}
 	out, err := r.poll(ctx, api, b, id, len(groups), where)
 	if err != nil {
-		if ctx.Err() != nil || !isFinal(err) {
+		if ctx.Err() != nil || !logsQueryEnded(err) {
 			r.stop(api, id)
 		}
 		return "", err
@@ -264,7 +264,7 @@ func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, qu
 		return "", &QueryError{Account: b.Account, Region: b.Region, QueryID: id, Groups: len(groups),
 			Status: fmt.Sprintf("with %d rows, the most a query returns: results may be cut", len(out.Results))}
 	}
-	m := rowMapper{account: b.Account, window: b.Window, stats: map[string]*LogStats{}}
+	m := logsRowMapper{account: b.Account, window: b.Window, stats: map[string]*LogStats{}}
 	for _, g := range groups {
 		st := newLogStats(g.Name, b.Window.Days)
 		st.SharedLogGroup = len(g.Functions) > 1
@@ -290,8 +290,8 @@ func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, qu
 	return "", nil
 }
 
-// isFinal says the query already ended on its own (nothing to stop).
-func isFinal(err error) bool {
+// logsQueryEnded says the query already ended on its own (nothing to stop).
+func logsQueryEnded(err error) bool {
 	var qe *QueryError
 	return errors.As(err, &qe)
 }
@@ -301,7 +301,7 @@ func isFinal(err error) bool {
 func (r *LogsRunner) poll(ctx context.Context, api LogsAPI, b *LogsBatch, id string, groups int, where string) (*cloudwatchlogs.GetQueryResultsOutput, error) {
 	wait := r.set.InitialPoll
 	for {
-		if err := sleep(ctx, wait); err != nil {
+		if err := logsSleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("logs insights %s: query %s: %w", where, id, err)
 		}
 		wait = min(2*wait, r.set.MaxPoll)

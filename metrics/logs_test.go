@@ -21,10 +21,10 @@ import (
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
 )
 
-// logsSpec has Text and JSON functions with cold starts, timeouts,
+// lgSpec has Text and JSON functions with cold starts, timeouts,
 // out-of-memory ends and memory at known values, one created yesterday,
 // one never invoked, one with LambdaInsights, one with a custom group.
-const logsSpec = `
+const lgSpec = `
 seed: 11
 days: 14
 defaults:
@@ -76,12 +76,12 @@ accounts:
     - name: text-idle
 `
 
-var testSettings = metrics.LogsSettings{InitialPoll: 5 * time.Millisecond, MaxPoll: 20 * time.Millisecond}
+var lgSettings = metrics.LogsSettings{InitialPoll: 5 * time.Millisecond, MaxPoll: 20 * time.Millisecond}
 
-var fastQueries = sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Millisecond})
+var lgFastQueries = sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Millisecond})
 
-// fleetFunctions is what the inventory would hand the metrics stage.
-func fleetFunctions(f *fleet.Fleet) []metrics.Function {
+// lgFunctions is what the inventory would hand the metrics stage.
+func lgFunctions(f *fleet.Fleet) []metrics.Function {
 	var out []metrics.Function
 	for _, a := range f.Accounts {
 		for _, r := range a.Regions {
@@ -94,8 +94,8 @@ func fleetFunctions(f *fleet.Fleet) []metrics.Function {
 	return out
 }
 
-// truths are the functions' ground truth by function ID.
-func truths(f *fleet.Fleet) map[string]fleet.FunctionTruth {
+// lgTruths are the functions' ground truth by function ID.
+func lgTruths(f *fleet.Fleet) map[string]fleet.FunctionTruth {
 	out := map[string]fleet.FunctionTruth{}
 	for _, ft := range f.Truth(simtest.Now).Functions {
 		out[ft.Account+"/"+ft.Region+"/"+ft.Name] = ft
@@ -103,8 +103,8 @@ func truths(f *fleet.Fleet) map[string]fleet.FunctionTruth {
 	return out
 }
 
-// truthDay is the truth of window day i, or nil.
-func truthDay(ft fleet.FunctionTruth, w metrics.Window, i int) *fleet.DayTruth {
+// lgTruthDay is the truth of window day i, or nil.
+func lgTruthDay(ft fleet.FunctionTruth, w metrics.Window, i int) *fleet.DayTruth {
 	date := w.DayStart(i).Format(time.DateOnly)
 	for k := range ft.Days {
 		if ft.Days[k].Date == date {
@@ -114,14 +114,14 @@ func truthDay(ft fleet.FunctionTruth, w metrics.Window, i int) *fleet.DayTruth {
 	return nil
 }
 
-// incomingBytes is the AWS/Logs IncomingBytes estimate the GetMetricData
+// lgIncomingBytes is the AWS/Logs IncomingBytes estimate the GetMetricData
 // half would return: the day's bytes, nil when the group got nothing.
-func incomingBytes(tr map[string]fleet.FunctionTruth, w metrics.Window) map[string]metrics.Series {
+func lgIncomingBytes(tr map[string]fleet.FunctionTruth, w metrics.Window) map[string]metrics.Series {
 	out := map[string]metrics.Series{}
 	for id, ft := range tr {
 		s := metrics.NewSeries(w.Days)
 		for i := range s {
-			if d := truthDay(ft, w, i); d != nil && d.LogBytes > 0 {
+			if d := lgTruthDay(ft, w, i); d != nil && d.LogBytes > 0 {
 				s[i] = aws.Float64(float64(d.LogBytes))
 			}
 		}
@@ -130,36 +130,36 @@ func incomingBytes(tr map[string]fleet.FunctionTruth, w metrics.Window) map[stri
 	return out
 }
 
-func windowBytes(ft fleet.FunctionTruth, w metrics.Window) float64 {
+func lgWindowBytes(ft fleet.FunctionTruth, w metrics.Window) float64 {
 	var t float64
 	for i := 0; i < w.Days; i++ {
-		if d := truthDay(ft, w, i); d != nil {
+		if d := lgTruthDay(ft, w, i); d != nil {
 			t += float64(d.LogBytes)
 		}
 	}
 	return t
 }
 
-func f64(v float64) *float64 { return &v }
+func lgF64(v float64) *float64 { return &v }
 
-// wantDay is the truth of one function-day as LogStats would carry it.
-func wantDay(d *fleet.DayTruth) map[string]*float64 {
+// lgWantDay is the truth of one function-day as LogStats would carry it.
+func lgWantDay(d *fleet.DayTruth) map[string]*float64 {
 	if d == nil || d.Invocations == 0 {
 		return map[string]*float64{}
 	}
 	m := map[string]*float64{
-		"invocations": f64(float64(d.Invocations)), "coldStarts": f64(float64(d.ColdStarts)),
-		"timeouts": f64(float64(d.Timeouts)), "outOfMemory": f64(float64(d.OutOfMemory)),
-		"memoryMaxMB": f64(d.MemoryUsed.Max), "memoryP99MB": f64(d.MemoryUsed.P99),
-		"initTotalMs": f64(0), "billedDurationMs": f64(float64(d.BilledDurationSum)),
+		"invocations": lgF64(float64(d.Invocations)), "coldStarts": lgF64(float64(d.ColdStarts)),
+		"timeouts": lgF64(float64(d.Timeouts)), "outOfMemory": lgF64(float64(d.OutOfMemory)),
+		"memoryMaxMB": lgF64(d.MemoryUsed.Max), "memoryP99MB": lgF64(d.MemoryUsed.P99),
+		"initTotalMs": lgF64(0), "billedDurationMs": lgF64(float64(d.BilledDurationSum)),
 	}
 	if d.Init != nil {
-		m["initP95Ms"], m["initTotalMs"] = f64(d.Init.P95), f64(d.Init.Sum)
+		m["initP95Ms"], m["initTotalMs"] = lgF64(d.Init.P95), lgF64(d.Init.Sum)
 	}
 	return m
 }
 
-func gotDay(s *metrics.LogStats, i int) map[string]*float64 {
+func lgGotDay(s *metrics.LogStats, i int) map[string]*float64 {
 	m := map[string]*float64{}
 	for k, ser := range map[string]metrics.Series{
 		"invocations": s.Invocations, "coldStarts": s.ColdStarts, "timeouts": s.Timeouts,
@@ -173,10 +173,10 @@ func gotDay(s *metrics.LogStats, i int) map[string]*float64 {
 	return m
 }
 
-// checkTruth compares every day of every stat with the ground truth,
+// lgCheckTruth compares every day of every stat with the ground truth,
 // exactly; no data must stay nil. It returns the days compared that had
 // data.
-func checkTruth(t *testing.T, id string, ft fleet.FunctionTruth, w metrics.Window, s *metrics.LogStats) int {
+func lgCheckTruth(t *testing.T, id string, ft fleet.FunctionTruth, w metrics.Window, s *metrics.LogStats) int {
 	t.Helper()
 	if s == nil {
 		t.Errorf("%s: no stats", id)
@@ -184,11 +184,11 @@ func checkTruth(t *testing.T, id string, ft fleet.FunctionTruth, w metrics.Windo
 	}
 	withData := 0
 	for i := 0; i < w.Days; i++ {
-		want, got := wantDay(truthDay(ft, w, i)), gotDay(s, i)
+		want, got := lgWantDay(lgTruthDay(ft, w, i)), lgGotDay(s, i)
 		if len(want) > 0 {
 			withData++
 		}
-		for k := range mergeKeys(want, got) {
+		for k := range lgMergeKeys(want, got) {
 			switch {
 			case want[k] == nil:
 				t.Errorf("%s day %d %s: got %v, want no data", id, i, k, *got[k])
@@ -202,7 +202,7 @@ func checkTruth(t *testing.T, id string, ft fleet.FunctionTruth, w metrics.Windo
 	return withData
 }
 
-func mergeKeys(a, b map[string]*float64) map[string]bool {
+func lgMergeKeys(a, b map[string]*float64) map[string]bool {
 	out := map[string]bool{}
 	for k := range a {
 		out[k] = true
@@ -213,18 +213,18 @@ func mergeKeys(a, b map[string]*float64) map[string]bool {
 	return out
 }
 
-func logsClient(env *simtest.Env, region string) *cloudwatchlogs.Client {
+func lgClient(env *simtest.Env, region string) *cloudwatchlogs.Client {
 	return cloudwatchlogs.NewFromConfig(env.Config, func(o *cloudwatchlogs.Options) { o.Region = region })
 }
 
-// runAll runs every batch of the plan concurrently, as the pool would.
-func runAll(t *testing.T, env *simtest.Env, r *metrics.LogsRunner, plan *metrics.LogsPlan) []*metrics.LogsResult {
+// lgRunAll runs every batch of the plan concurrently, as the pool would.
+func lgRunAll(t *testing.T, env *simtest.Env, r *metrics.LogsRunner, plan *metrics.LogsPlan) []*metrics.LogsResult {
 	t.Helper()
 	out := make([]*metrics.LogsResult, len(plan.Batches))
 	var wg sync.WaitGroup
 	for i, b := range plan.Batches {
 		wg.Go(func() {
-			res, err := r.Run(context.Background(), logsClient(env, b.Region), b)
+			res, err := r.Run(context.Background(), lgClient(env, b.Region), b)
 			if err != nil {
 				t.Errorf("batch %d (%s %s, %d groups): %v", i, b.Region, b.Format, len(b.Groups), err)
 				return
@@ -237,10 +237,10 @@ func runAll(t *testing.T, env *simtest.Env, r *metrics.LogsRunner, plan *metrics
 }
 
 func TestLogsRunMatchesTruth(t *testing.T) {
-	env := simtest.Start(t, logsSpec, fastQueries)
+	env := simtest.Start(t, lgSpec, lgFastQueries)
 	w := metrics.LastCompleteDay(simtest.Now)
-	tr := truths(env.Fleet)
-	plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+	tr := lgTruths(env.Fleet)
+	plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestLogsRunMatchesTruth(t *testing.T) {
 		t.Fatalf("want one Text and one JSON batch and nothing skipped, got %d batches, skipped %v", len(plan.Batches), plan.Skipped)
 	}
 	var bytes, wantBytes float64
-	for _, res := range runAll(t, env, metrics.NewLogsRunner(testSettings), plan) {
+	for _, res := range lgRunAll(t, env, metrics.NewLogsRunner(lgSettings), plan) {
 		if res == nil {
 			continue
 		}
@@ -257,8 +257,8 @@ func TestLogsRunMatchesTruth(t *testing.T) {
 		}
 		bytes += res.BytesScanned
 		for id, s := range res.Stats {
-			checkTruth(t, id, tr[id], w, s)
-			wantBytes += windowBytes(tr[id], w)
+			lgCheckTruth(t, id, tr[id], w, s)
+			wantBytes += lgWindowBytes(tr[id], w)
 		}
 	}
 	if bytes != wantBytes || bytes == 0 {
@@ -272,14 +272,14 @@ func TestLogsRunMatchesTruth(t *testing.T) {
 // TestLogsStatsShape pins what "no data" and zero look like for a few
 // known function-days, independently of checkTruth.
 func TestLogsStatsShape(t *testing.T) {
-	env := simtest.Start(t, logsSpec, fastQueries)
+	env := simtest.Start(t, lgSpec, lgFastQueries)
 	w := metrics.LastCompleteDay(simtest.Now)
-	plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+	plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	stats := map[string]*metrics.LogStats{}
-	for _, res := range runAll(t, env, metrics.NewLogsRunner(testSettings), plan) {
+	for _, res := range lgRunAll(t, env, metrics.NewLogsRunner(lgSettings), plan) {
 		if res != nil {
 			for id, s := range res.Stats {
 				stats[id] = s
@@ -295,19 +295,19 @@ func TestLogsStatsShape(t *testing.T) {
 		want *float64
 	}{
 		{"day before the fleet's history is no data", stats[p+"text-api"].Invocations, 0, nil},
-		{"text timeouts from Status: timeout", stats[p+"text-api"].Timeouts, last, f64(4)},
-		{"text out-of-memory", stats[p+"text-api"].OutOfMemory, last, f64(1)},
-		{"text max memory MB", stats[p+"text-api"].MemoryMaxMB, last, f64(512)}, // an OOM end uses it all
-		{"text p95 init", stats[p+"text-api"].InitP95Ms, last, f64(1200)},
-		{"text cold starts", stats[p+"text-api"].ColdStarts, last, f64(50)},
-		{"no cold start: zero init total", stats[p+"text-old"].InitTotalMs, last, f64(0)},
+		{"text timeouts from Status: timeout", stats[p+"text-api"].Timeouts, last, lgF64(4)},
+		{"text out-of-memory", stats[p+"text-api"].OutOfMemory, last, lgF64(1)},
+		{"text max memory MB", stats[p+"text-api"].MemoryMaxMB, last, lgF64(512)}, // an OOM end uses it all
+		{"text p95 init", stats[p+"text-api"].InitP95Ms, last, lgF64(1200)},
+		{"text cold starts", stats[p+"text-api"].ColdStarts, last, lgF64(50)},
+		{"no cold start: zero init total", stats[p+"text-old"].InitTotalMs, last, lgF64(0)},
 		{"no cold start: no p95", stats[p+"text-old"].InitP95Ms, last, nil},
-		{"no timeout that day is zero", stats[p+"text-old"].Timeouts, last - 1, f64(0)},
-		{"JSON timeouts from record.status", stats[p+"json-api"].Timeouts, last, f64(3)},
-		{"JSON out-of-memory from record.errorType", stats[p+"json-api"].OutOfMemory, last, f64(2)},
-		{"JSON cold starts", stats[p+"json-api"].ColdStarts, last, f64(50)},
+		{"no timeout that day is zero", stats[p+"text-old"].Timeouts, last - 1, lgF64(0)},
+		{"JSON timeouts from record.status", stats[p+"json-api"].Timeouts, last, lgF64(3)},
+		{"JSON out-of-memory from record.errorType", stats[p+"json-api"].OutOfMemory, last, lgF64(2)},
+		{"JSON cold starts", stats[p+"json-api"].ColdStarts, last, lgF64(50)},
 		{"created yesterday: nothing before", stats[p+"json-new"].Invocations, last - 1, nil},
-		{"created yesterday: yesterday", stats[p+"json-new"].Invocations, last, f64(500)},
+		{"created yesterday: yesterday", stats[p+"json-new"].Invocations, last, lgF64(500)},
 		{"never invoked is no data, not zero", stats[p+"text-idle"].Invocations, last, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -324,12 +324,12 @@ func TestLogsStatsShape(t *testing.T) {
 }
 
 func TestLogsBudgetSkipsInDocumentedOrder(t *testing.T) {
-	env := simtest.Start(t, logsSpec, fastQueries)
+	env := simtest.Start(t, lgSpec, lgFastQueries)
 	w := metrics.LastCompleteDay(simtest.Now)
-	tr := truths(env.Fleet)
-	est := incomingBytes(tr, w)
+	tr := lgTruths(env.Fleet)
+	est := lgIncomingBytes(tr, w)
 	p := "111111111111/us-east-1/"
-	size := func(name string) float64 { return windowBytes(tr[p+name], w) }
+	size := func(name string) float64 { return lgWindowBytes(tr[p+name], w) }
 	// Busiest first: json-api is the largest group and fits; text-api does
 	// not fit in what is left, nor does json-new; text-old, smaller, does.
 	// The LambdaInsights function comes last and finds no room; text-idle
@@ -339,7 +339,7 @@ func TestLogsBudgetSkipsInDocumentedOrder(t *testing.T) {
 			size("json-api"), size("text-api"), size("json-new"), size("text-old"))
 	}
 	budget := size("json-api") + size("text-old")
-	plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, est, metrics.LogsPlanOptions{BudgetBytes: budget})
+	plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, est, metrics.LogsPlanOptions{BudgetBytes: budget})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,13 +356,13 @@ func TestLogsBudgetSkipsInDocumentedOrder(t *testing.T) {
 		t.Errorf("estimated %v, want %v", plan.EstimatedBytes, budget)
 	}
 	var scanned float64
-	for _, res := range runAll(t, env, metrics.NewLogsRunner(testSettings), plan) {
+	for _, res := range lgRunAll(t, env, metrics.NewLogsRunner(lgSettings), plan) {
 		if res == nil {
 			continue
 		}
 		scanned += res.BytesScanned
 		for id, s := range res.Stats {
-			checkTruth(t, id, tr[id], w, s)
+			lgCheckTruth(t, id, tr[id], w, s)
 		}
 	}
 	if scanned != budget {
@@ -381,10 +381,10 @@ func TestLogsMissingLogGroup(t *testing.T) {
 		{"found by splitting", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := simtest.Start(t, logsSpec, fastQueries)
+			env := simtest.Start(t, lgSpec, lgFastQueries)
 			w := metrics.LastCompleteDay(simtest.Now)
-			tr := truths(env.Fleet)
-			fns := fleetFunctions(env.Fleet)
+			tr := lgTruths(env.Fleet)
+			fns := lgFunctions(env.Fleet)
 			ghost := metrics.Function{ID: "111111111111/us-east-1/ghost", Name: "ghost"}
 			ghost2 := metrics.Function{ID: "111111111111/us-east-1/ghost2", Name: "ghost2", LogGroup: "/gone/ghost2"}
 			fns = append([]metrics.Function{ghost}, append(fns, ghost2)...)
@@ -392,13 +392,13 @@ func TestLogsMissingLogGroup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var api metrics.LogsAPI = logsClient(env, "us-east-1")
+			var api metrics.LogsAPI = lgClient(env, "us-east-1")
 			if tc.hide {
-				api = anonymousNotFound{api}
+				api = lgAnonymousNotFound{api}
 			}
 			failed := map[string]string{}
 			ok := 0
-			r := metrics.NewLogsRunner(testSettings)
+			r := metrics.NewLogsRunner(lgSettings)
 			for _, b := range plan.Batches {
 				res, err := r.Run(context.Background(), api, b)
 				if err != nil {
@@ -408,7 +408,7 @@ func TestLogsMissingLogGroup(t *testing.T) {
 					failed[f.ID] = f.Reason + " " + f.LogGroup
 				}
 				for id, s := range res.Stats {
-					checkTruth(t, id, tr[id], w, s)
+					lgCheckTruth(t, id, tr[id], w, s)
 					ok++
 				}
 			}
@@ -423,11 +423,11 @@ func TestLogsMissingLogGroup(t *testing.T) {
 	}
 }
 
-// anonymousNotFound rewrites ResourceNotFoundException so it names no
+// lgAnonymousNotFound rewrites ResourceNotFoundException so it names no
 // log group.
-type anonymousNotFound struct{ metrics.LogsAPI }
+type lgAnonymousNotFound struct{ metrics.LogsAPI }
 
-func (a anonymousNotFound) StartQuery(ctx context.Context, in *cloudwatchlogs.StartQueryInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StartQueryOutput, error) {
+func (a lgAnonymousNotFound) StartQuery(ctx context.Context, in *cloudwatchlogs.StartQueryInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StartQueryOutput, error) {
 	out, err := a.LogsAPI.StartQuery(ctx, in, opts...)
 	var nf *types.ResourceNotFoundException
 	if errors.As(err, &nf) {
@@ -436,14 +436,14 @@ func (a anonymousNotFound) StartQuery(ctx context.Context, in *cloudwatchlogs.St
 	return out, err
 }
 
-// startSignal closes started once a StartQuery succeeded.
-type startSignal struct {
+// lgStartSignal closes started once a StartQuery succeeded.
+type lgStartSignal struct {
 	metrics.LogsAPI
 	once    sync.Once
 	started chan struct{}
 }
 
-func (s *startSignal) StartQuery(ctx context.Context, in *cloudwatchlogs.StartQueryInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StartQueryOutput, error) {
+func (s *lgStartSignal) StartQuery(ctx context.Context, in *cloudwatchlogs.StartQueryInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StartQueryOutput, error) {
 	out, err := s.LogsAPI.StartQuery(ctx, in, opts...)
 	if err == nil {
 		s.once.Do(func() { close(s.started) })
@@ -452,19 +452,19 @@ func (s *startSignal) StartQuery(ctx context.Context, in *cloudwatchlogs.StartQu
 }
 
 func TestLogsCancelStopsQuery(t *testing.T) {
-	env := simtest.Start(t, logsSpec, sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Minute}))
+	env := simtest.Start(t, lgSpec, sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Minute}))
 	w := metrics.LastCompleteDay(simtest.Now)
-	plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+	plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &startSignal{LogsAPI: logsClient(env, "us-east-1"), started: make(chan struct{})}
+	api := &lgStartSignal{LogsAPI: lgClient(env, "us-east-1"), started: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-api.started
 		cancel()
 	}()
-	_, err = metrics.NewLogsRunner(testSettings).Run(ctx, api, plan.Batches[0])
+	_, err = metrics.NewLogsRunner(lgSettings).Run(ctx, api, plan.Batches[0])
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -487,14 +487,14 @@ func TestLogsQueryEndsBadly(t *testing.T) {
 		{"timed out", sim.Fault{Service: "logs", QueryTimeout: true}, "Timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := simtest.Start(t, logsSpec, fastQueries, sim.WithFaults(tc.fault))
+			env := simtest.Start(t, lgSpec, lgFastQueries, sim.WithFaults(tc.fault))
 			w := metrics.LastCompleteDay(simtest.Now)
-			plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+			plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			b := plan.Batches[0]
-			_, err = metrics.NewLogsRunner(testSettings).Run(context.Background(), logsClient(env, "us-east-1"), b)
+			_, err = metrics.NewLogsRunner(lgSettings).Run(context.Background(), lgClient(env, "us-east-1"), b)
 			var qe *metrics.QueryError
 			if !errors.As(err, &qe) || qe.Status != tc.status || qe.Account != "111111111111" || qe.Region != "us-east-1" || qe.Groups != len(b.Groups) {
 				t.Fatalf("err = %#v, want a QueryError with status %s", err, tc.status)
@@ -524,10 +524,10 @@ func TestLogsConcurrentQueryLimit(t *testing.T) {
 			q := sim.DefaultQuotas()
 			q.ConcurrentQueries = tc.simLimit
 			q.StartQuery, q.GetQueryResults = 0, 0
-			env := simtest.Start(t, logsSpec, sim.WithQuotas(q), sim.WithQueryTime(sim.QueryTime{Base: 50 * time.Millisecond}))
+			env := simtest.Start(t, lgSpec, sim.WithQuotas(q), sim.WithQueryTime(sim.QueryTime{Base: 50 * time.Millisecond}))
 			w := metrics.LastCompleteDay(simtest.Now)
-			tr := truths(env.Fleet)
-			plan, err := metrics.PlanLogs(fleetFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+			tr := lgTruths(env.Fleet)
+			plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -536,12 +536,12 @@ func TestLogsConcurrentQueryLimit(t *testing.T) {
 			for range 3 {
 				many.Batches = append(many.Batches, plan.Batches...)
 			}
-			set := testSettings
+			set := lgSettings
 			set.MaxConcurrentQueries = tc.runnerLimit
-			for _, res := range runAll(t, env, metrics.NewLogsRunner(set), &many) {
+			for _, res := range lgRunAll(t, env, metrics.NewLogsRunner(set), &many) {
 				if res != nil {
 					for id, s := range res.Stats {
-						checkTruth(t, id, tr[id], w, s)
+						lgCheckTruth(t, id, tr[id], w, s)
 					}
 				}
 			}
@@ -569,18 +569,18 @@ func TestLogsGeneratedFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := simtest.StartFleet(t, f, fastQueries)
+	env := simtest.StartFleet(t, f, lgFastQueries)
 	w := metrics.LastCompleteDay(simtest.Now)
-	tr := truths(f)
-	fns := fleetFunctions(f)
-	plan, err := metrics.PlanLogs(fns, w, incomingBytes(tr, w), metrics.LogsPlanOptions{})
+	tr := lgTruths(f)
+	fns := lgFunctions(f)
+	plan, err := metrics.PlanLogs(fns, w, lgIncomingBytes(tr, w), metrics.LogsPlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Dense: ceil(groups / 50) queries per account-region and format.
 	per := map[string]int{}
 	for _, fn := range fns {
-		if windowBytes(tr[fn.ID], w) > 0 {
+		if lgWindowBytes(tr[fn.ID], w) > 0 {
 			per[strings.Join(strings.Split(fn.ID, "/")[:2], "/")+"/"+fn.LogFormat]++
 		}
 	}
@@ -592,20 +592,20 @@ func TestLogsGeneratedFleet(t *testing.T) {
 		t.Errorf("%d batches for %v, want %d", len(plan.Batches), per, wantBatches)
 	}
 	for _, s := range plan.Skipped {
-		if s.Reason != metrics.ReasonNoLogData || windowBytes(tr[s.ID], w) != 0 {
+		if s.Reason != metrics.ReasonNoLogData || lgWindowBytes(tr[s.ID], w) != 0 {
 			t.Errorf("skipped %+v", s)
 		}
 	}
-	r := metrics.NewLogsRunner(testSettings)
+	r := metrics.NewLogsRunner(lgSettings)
 	got, days := 0, 0
 	var bytes float64
-	for _, res := range runAll(t, env, r, plan) {
+	for _, res := range lgRunAll(t, env, r, plan) {
 		if res == nil {
 			continue
 		}
 		bytes += res.BytesScanned
 		for id, s := range res.Stats {
-			days += checkTruth(t, id, tr[id], w, s)
+			days += lgCheckTruth(t, id, tr[id], w, s)
 			got++
 		}
 	}
