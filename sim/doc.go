@@ -2,8 +2,8 @@
 // and benchmarks run against: one HTTP endpoint that speaks the wire
 // protocols of the current aws-sdk-go-v2 clients (Lambda restJson1,
 // CloudWatch Smithy RPC v2 CBOR plus awsJson1.0 and awsQuery, CloudWatch
-// Logs awsJson1.1, STS awsQuery, Resource Groups Tagging awsJson1.1) for
-// a deterministic fleet (package sim/fleet), under AWS's quotas, with
+// Logs awsJson1.1, STS awsQuery, Resource Groups Tagging awsJson1.1, EC2
+// query, Organizations awsJson1.1) for a deterministic fleet (package sim/fleet), under AWS's quotas, with
 // simulated latency, injectable faults and an accounting of every call.
 //
 // Requests are routed by their SigV4 scope (service and region); the
@@ -19,6 +19,25 @@
 // errors with the awsQuery codes (X-Amzn-Query-Error for CBOR and JSON).
 // GetMetricData pages at MaxDatapoints (100,800 by default) with a
 // NextToken bound to the request; metric math is refused.
+//
+// # Accounts and regions
+//
+// The access key decides the account: the simulator's own key
+// (AccessKeyID) is a user in the fleet's first account; sts:AssumeRole
+// into another account's role (its roleName, with its externalId when the
+// spec sets one) gives session keys of that account, expiring by the
+// simulated clock. The fleet is one organization whose management account
+// is the first account: Organizations ListAccounts lists every account
+// (all ACTIVE; 20 a page, NextToken) for callers in the first account,
+// refuses others with AccessDeniedException like a member account, and a
+// fleet of one account answers AWSOrganizationsNotInUseException. STS and
+// Organizations are global: a region that is not enabled does not refuse
+// them. EC2 DescribeRegions answers, for the caller's account, the regions
+// its spec declares and does not disable plus us-east-1 (minus regions a
+// DisableRegion fault without service or API scopes to the account); with
+// AllRegions it adds the other commercial regions as not-opted-in, a
+// simplification (on AWS the regions that need no opt-in are always
+// enabled). Neither service has a quota in the simulator.
 //
 // # Scale and speed
 //

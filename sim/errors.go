@@ -19,6 +19,7 @@ const (
 	protoJSON10                   // CloudWatch awsJson1.0 (query-compatible)
 	protoCBOR                     // CloudWatch Smithy RPC v2 CBOR (query-compatible)
 	protoQuery                    // STS, CloudWatch awsQuery
+	protoEC2                      // EC2 query: awsQuery requests, its own XML
 )
 
 // apiError is an AWS error as the service returns it.
@@ -79,53 +80,69 @@ func serviceError(svc string, k errorKind, msg string) *apiError {
 			return &apiError{Status: 400, Code: "ThrottlingException", Message: "Rate exceeded"}
 		case svcTagging:
 			return &apiError{Status: 400, Code: "ThrottledException", Message: "Rate exceeded"}
+		case svcOrganizations:
+			return &apiError{Status: 400, Code: "TooManyRequestsException", Message: "AWS Organizations can't complete your request because another request is already in progress. Try again later."}
+		case svcEC2:
+			return &apiError{Status: 503, Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
 		}
 		return &apiError{Status: 400, Code: "Throttling", Message: "Rate exceeded"}
 	case errAccessDenied:
 		switch svc {
 		case svcLambda:
 			return &apiError{Status: 403, Code: "AccessDeniedException", Message: msg}
-		case svcLogs, svcTagging:
+		case svcLogs, svcTagging, svcOrganizations:
 			return &apiError{Status: 400, Code: "AccessDeniedException", Message: msg}
+		case svcEC2:
+			return &apiError{Status: 403, Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation. " + msg}
 		}
 		return &apiError{Status: 403, Code: "AccessDenied", Message: msg}
 	case errUnrecognizedClient:
 		switch svc {
 		case svcLambda:
 			return &apiError{Status: 403, Code: "UnrecognizedClientException", Message: msg}
-		case svcLogs, svcTagging:
+		case svcLogs, svcTagging, svcOrganizations:
 			return &apiError{Status: 400, Code: "UnrecognizedClientException", Message: msg}
+		case svcEC2:
+			return &apiError{Status: 401, Code: "AuthFailure", Message: "AWS was not able to validate the provided access credentials"}
 		}
 		return &apiError{Status: 403, Code: "InvalidClientTokenId", Message: msg}
 	case errExpiredToken:
 		switch svc {
 		case svcLambda:
 			return &apiError{Status: 403, Code: "ExpiredTokenException", Message: msg}
-		case svcLogs, svcTagging:
+		case svcLogs, svcTagging, svcOrganizations:
 			return &apiError{Status: 400, Code: "ExpiredTokenException", Message: msg}
+		case svcEC2:
+			return &apiError{Status: 400, Code: "RequestExpired", Message: "Request has expired."}
 		}
 		return &apiError{Status: 400, Code: "ExpiredToken", Message: msg}
 	case errUnavailable:
-		if svc == svcLambda {
+		switch svc {
+		case svcLambda, svcOrganizations:
 			return &apiError{Status: 503, Code: "ServiceException", Message: "Service unavailable", Receiver: true}
+		case svcEC2:
+			return &apiError{Status: 503, Code: "Unavailable", Message: "The server is overloaded and can't handle the request.", Receiver: true}
 		}
 		return &apiError{Status: 503, Code: "ServiceUnavailable", Message: "Service unavailable", Receiver: true}
 	case errUnknownOperation:
 		switch svc {
 		case svcLambda:
 			return &apiError{Status: 404, Code: "UnknownOperationException", Message: msg}
-		case svcLogs, svcTagging, svcCloudWatch:
+		case svcLogs, svcTagging, svcCloudWatch, svcOrganizations:
 			return &apiError{Status: 400, Code: "UnknownOperationException", Message: msg}
 		}
 		return &apiError{Status: 400, Code: "InvalidAction", Message: msg}
 	case errMissingAuth:
-		if svc == svcLambda || svc == svcLogs || svc == svcTagging {
+		if svc == svcLambda || svc == svcLogs || svc == svcTagging || svc == svcOrganizations {
 			return &apiError{Status: 403, Code: "MissingAuthenticationTokenException", Message: msg}
 		}
 		return &apiError{Status: 403, Code: "MissingAuthenticationToken", Message: msg}
 	}
-	if svc == svcLambda {
+	switch svc {
+	case svcLambda, svcOrganizations:
 		return &apiError{Status: 500, Code: "ServiceException", Message: "Internal error", Receiver: true}
+	case svcEC2:
+		return &apiError{Status: 500, Code: "InternalError", Message: "An internal error has occurred", Receiver: true}
 	}
 	if svc == svcLogs || svc == svcTagging {
 		return &apiError{Status: 500, Code: "ServiceUnavailableException", Message: "Internal error", Receiver: true}
@@ -142,6 +159,10 @@ func invalidParam(svc, msg string) *apiError {
 		return &apiError{Status: 400, Code: "InvalidParameterValue", Shape: "InvalidParameterValueException", Message: msg}
 	case svcTagging:
 		return &apiError{Status: 400, Code: "InvalidParameterException", Message: msg}
+	case svcOrganizations:
+		return &apiError{Status: 400, Code: "InvalidInputException", Message: msg}
+	case svcEC2:
+		return &apiError{Status: 400, Code: "InvalidParameterValue", Message: msg}
 	}
 	return &apiError{Status: 400, Code: "ValidationError", Message: msg}
 }
@@ -182,6 +203,22 @@ func writeError(w http.ResponseWriter, p protocol, svc, reqID string, e *apiErro
 			typ = "com.amazonaws.cloudwatch#" + typ
 		}
 		json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": e.Message})
+	case protoEC2:
+		// EC2 has its own error envelope (aws/protocol/ec2query):
+		// Response > Errors > Error > Code, Message; RequestID.
+		h.Set("Content-Type", "text/xml;charset=UTF-8")
+		w.WriteHeader(e.Status)
+		type xerr struct {
+			Code    string `xml:"Code"`
+			Message string `xml:"Message"`
+		}
+		type resp struct {
+			XMLName   xml.Name `xml:"Response"`
+			Errors    []xerr   `xml:"Errors>Error"`
+			RequestID string   `xml:"RequestID"`
+		}
+		out, _ := xml.Marshal(resp{Errors: []xerr{{e.Code, e.Message}}, RequestID: reqID})
+		fmt.Fprintf(w, "%s%s\n", xml.Header, out)
 	case protoCBOR:
 		h.Set("Content-Type", "application/cbor")
 		h.Set("Smithy-Protocol", "rpc-v2-cbor")

@@ -10,7 +10,8 @@ import (
 // Fault injects failures into the calls it matches. Empty match fields
 // match everything; every matching fault applies.
 type Fault struct {
-	// Service is a SigV4 service name: lambda, monitoring, logs, sts, tagging.
+	// Service is a SigV4 service name: lambda, monitoring, logs, sts,
+	// tagging, ec2, organizations.
 	Service string `json:"service,omitempty"`
 	// API is an operation name such as GetMetricData.
 	API     string `json:"api,omitempty"`
@@ -51,9 +52,9 @@ func (f *Fault) Validate() error {
 		return fmt.Errorf("fault latencyMultiplier: must not be negative, got %v", f.LatencyMultiplier)
 	}
 	switch f.Service {
-	case "", svcLambda, svcCloudWatch, svcLogs, svcSTS, svcTagging:
+	case "", svcLambda, svcCloudWatch, svcLogs, svcSTS, svcTagging, svcEC2, svcOrganizations:
 	default:
-		return fmt.Errorf("fault service: unknown service %q (lambda, monitoring, logs, sts, tagging)", f.Service)
+		return fmt.Errorf("fault service: unknown service %q (lambda, monitoring, logs, sts, tagging, ec2, organizations)", f.Service)
 	}
 	return nil
 }

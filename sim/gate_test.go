@@ -158,7 +158,7 @@ func TestParseFault(t *testing.T) {
 		{"throttlePct=101", "between 0 and 100"},
 		{"nope=1", `unknown key "nope"`},
 		{"throttlePct", "not key=value"},
-		{"service=ec2", "unknown service"},
+		{"service=s3", "unknown service"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			_, err := sim.ParseFault(tc.in)

@@ -110,6 +110,8 @@ func guessService(r *http.Request) string {
 		return svcCloudWatch
 	case strings.HasPrefix(t, "ResourceGroupsTaggingAPI_20170126."):
 		return svcTagging
+	case strings.HasPrefix(t, orgTargetPrefix):
+		return svcOrganizations
 	case strings.HasPrefix(r.URL.Path, "/service/GraniteServiceVersion20100801/"):
 		return svcCloudWatch
 	case strings.HasPrefix(r.URL.Path, "/20"):
@@ -120,9 +122,11 @@ func guessService(r *http.Request) string {
 
 // Service names as they appear in SigV4 scopes.
 const (
-	svcLambda     = "lambda"
-	svcCloudWatch = "monitoring"
-	svcLogs       = "logs"
-	svcSTS        = "sts"
-	svcTagging    = "tagging"
+	svcLambda        = "lambda"
+	svcCloudWatch    = "monitoring"
+	svcLogs          = "logs"
+	svcSTS           = "sts"
+	svcTagging       = "tagging"
+	svcEC2           = "ec2"
+	svcOrganizations = "organizations"
 )

@@ -17,8 +17,8 @@ import (
 )
 
 // Server is the simulated AWS account: one HTTP endpoint serving Lambda,
-// CloudWatch, CloudWatch Logs, STS and the Resource Groups Tagging API for
-// a fleet, under AWS's quotas, with latency, faults and accounting.
+// CloudWatch, CloudWatch Logs, STS, the Resource Groups Tagging API, EC2
+// DescribeRegions and Organizations ListAccounts for a fleet, under AWS's quotas, with latency, faults and accounting.
 type Server struct {
 	fleet   *fleet.Fleet
 	clock   func() time.Time
@@ -276,6 +276,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveSTS(w, r, c)
 	case svcTagging:
 		s.serveTagging(w, r, c)
+	case svcEC2:
+		s.serveEC2(w, r, c)
+	case svcOrganizations:
+		s.serveOrganizations(w, r, c)
 	default:
 		c.svc = svcLambda
 		s.fail(w, c, &apiError{Status: 400, Code: "UnknownServiceException", Message: fmt.Sprintf("the simulator does not serve %q", svc)})
@@ -286,8 +290,10 @@ func protocolOf(svc string, r *http.Request) protocol {
 	switch svc {
 	case svcLambda:
 		return protoRestJSON
-	case svcLogs, svcTagging:
+	case svcLogs, svcTagging, svcOrganizations:
 		return protoJSON11
+	case svcEC2:
+		return protoEC2
 	case svcCloudWatch:
 		switch {
 		case r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor" || strings.HasPrefix(r.URL.Path, "/service/"):
@@ -309,7 +315,7 @@ func (s *Server) requestID() string {
 // A nil return admits the call.
 func (s *Server) admit(ctx context.Context, c *call) *apiError {
 	c.verdict = s.faults.judge(c.svc, c.api, c.account, c.region)
-	if c.svc != svcSTS && (c.verdict.disabled || (c.fleetRegion != nil && c.fleetRegion.Disabled)) {
+	if !global(c.svc) && (c.verdict.disabled || (c.fleetRegion != nil && c.fleetRegion.Disabled)) {
 		return serviceError(c.svc, errUnrecognizedClient, "The security token included in the request is invalid.")
 	}
 	if c.verdict.denied {
@@ -339,6 +345,10 @@ func (s *Server) admit(ctx context.Context, c *call) *apiError {
 	}
 	return nil
 }
+
+// global reports whether a service answers the same in every region (STS
+// and Organizations), so a region that is not enabled does not refuse it.
+func global(svc string) bool { return svc == svcSTS || svc == svcOrganizations }
 
 func iamPrefix(svc string) string {
 	if svc == svcCloudWatch {
@@ -387,7 +397,7 @@ func (s *Server) succeed(c *call, extra func(*Counters)) {
 
 func isThrottle(code string) bool {
 	switch code {
-	case "Throttling", "ThrottlingException", "TooManyRequestsException", "ThrottledException":
+	case "Throttling", "ThrottlingException", "TooManyRequestsException", "ThrottledException", "RequestLimitExceeded":
 		return true
 	}
 	return false
