@@ -180,25 +180,25 @@ func Fetch(ctx context.Context, api GetMetricDataAPI, b Batch, opts ...FetchOpti
 	prev := ""
 	for pager.HasMorePages() {
 		if res.Pages == maxPages {
-			return nil, fmt.Errorf("metrics: GetMetricData for %s: still paging after %d pages", describe(b), maxPages)
+			return nil, fmt.Errorf("metrics: GetMetricData for %s: still paging after %d pages", batchName(b), maxPages)
 		}
 		out, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("metrics: GetMetricData for %s, page %d: %w", describe(b), res.Pages+1, err)
+			return nil, fmt.Errorf("metrics: GetMetricData for %s, page %d: %w", batchName(b), res.Pages+1, err)
 		}
 		res.Pages++
 		for _, m := range out.Messages {
-			res.Messages = append(res.Messages, message(m))
+			res.Messages = append(res.Messages, messageText(m))
 		}
 		for k := range out.MetricDataResults {
 			r := &out.MetricDataResults[k]
 			id := aws.ToString(r.Id)
 			i := queryIndex(id, n)
 			if i < 0 {
-				return nil, fmt.Errorf("metrics: GetMetricData for %s, page %d: answer for unknown query Id %q", describe(b), res.Pages, id)
+				return nil, fmt.Errorf("metrics: GetMetricData for %s, page %d: answer for unknown query Id %q", batchName(b), res.Pages, id)
 			}
 			if len(r.Timestamps) != len(r.Values) {
-				return nil, fmt.Errorf("metrics: GetMetricData for %s, page %d: query %s has %d timestamps and %d values", describe(b), res.Pages, id, len(r.Timestamps), len(r.Values))
+				return nil, fmt.Errorf("metrics: GetMetricData for %s, page %d: query %s has %d timestamps and %d values", batchName(b), res.Pages, id, len(r.Timestamps), len(r.Values))
 			}
 			res.Datapoints += len(r.Values)
 			switch r.StatusCode {
@@ -223,7 +223,7 @@ func Fetch(ctx context.Context, api GetMetricDataAPI, b Batch, opts ...FetchOpti
 		}
 		tok := aws.ToString(out.NextToken)
 		if tok != "" && tok == prev {
-			return nil, fmt.Errorf("metrics: GetMetricData for %s, page %d: the same NextToken twice", describe(b), res.Pages)
+			return nil, fmt.Errorf("metrics: GetMetricData for %s, page %d: the same NextToken twice", batchName(b), res.Pages)
 		}
 		prev = tok
 	}
@@ -246,12 +246,12 @@ func Fetch(ctx context.Context, api GetMetricDataAPI, b Batch, opts ...FetchOpti
 	return res, nil
 }
 
-// describe names a batch in errors.
-func describe(b Batch) string {
+// batchName names a batch in errors.
+func batchName(b Batch) string {
 	return fmt.Sprintf("%d queries from %s %s", len(b.Queries), b.Queries[0].Key, b.Queries[0].Metric)
 }
 
-func message(m types.MessageData) string {
+func messageText(m types.MessageData) string {
 	return aws.ToString(m.Code) + ": " + aws.ToString(m.Value)
 }
 
@@ -270,7 +270,7 @@ func statusReason(r *types.MetricDataResult) string {
 		} else {
 			b.WriteString("; ")
 		}
-		b.WriteString(message(m))
+		b.WriteString(messageText(m))
 	}
 	return b.String()
 }

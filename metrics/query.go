@@ -120,48 +120,58 @@ type family struct {
 	ns, name, dim string
 	stats         []string
 	scope         scope
+	keys          []string // name:stat
+}
+
+// fam is a family with its metric keys.
+func fam(ns, name, dim string, sc scope, stats ...string) family {
+	f := family{ns: ns, name: name, dim: dim, stats: stats, scope: sc}
+	for _, st := range stats {
+		f.keys = append(f.keys, name+":"+st)
+	}
+	return f
 }
 
 // functionMetrics every function gets.
 var functionMetrics = []family{
-	{nsLambda, "Invocations", dimFunction, []string{"Sum"}, scopeFunction},
-	{nsLambda, "Errors", dimFunction, []string{"Sum"}, scopeFunction},
-	{nsLambda, "Throttles", dimFunction, []string{"Sum"}, scopeFunction},
-	{nsLambda, "Duration", dimFunction, []string{"Sum", "Maximum", "p99"}, scopeFunction},
-	{nsLambda, "ConcurrentExecutions", dimFunction, []string{"Maximum"}, scopeFunction},
+	fam(nsLambda, "Invocations", dimFunction, scopeFunction, "Sum"),
+	fam(nsLambda, "Errors", dimFunction, scopeFunction, "Sum"),
+	fam(nsLambda, "Throttles", dimFunction, scopeFunction, "Sum"),
+	fam(nsLambda, "Duration", dimFunction, scopeFunction, "Sum", "Maximum", "p99"),
+	fam(nsLambda, "ConcurrentExecutions", dimFunction, scopeFunction, "Maximum"),
 }
 
 // optionalMetrics are queried only for the functions ListMetrics found
 // them for (Function.Optional), in this order.
 var optionalMetrics = []family{
-	{nsLambda, "IteratorAge", dimFunction, []string{"Maximum"}, scopeFunction},
-	{nsLambda, "AsyncEventsReceived", dimFunction, []string{"Sum"}, scopeFunction},
-	{nsLambda, "AsyncEventAge", dimFunction, []string{"Maximum"}, scopeFunction},
-	{nsLambda, "AsyncEventsDropped", dimFunction, []string{"Sum"}, scopeFunction},
-	{nsLambda, "DeadLetterErrors", dimFunction, []string{"Sum"}, scopeFunction},
-	{nsLambda, "DestinationDeliveryFailures", dimFunction, []string{"Sum"}, scopeFunction},
-	{nsLambda, "ProvisionedConcurrencyUtilization", dimFunction, []string{"Maximum"}, scopeFunction},
-	{nsLambda, "ProvisionedConcurrencyInvocations", dimFunction, []string{"Sum"}, scopeFunction},
-	{nsLambda, "ProvisionedConcurrencySpilloverInvocations", dimFunction, []string{"Sum"}, scopeFunction},
-	{nsLambda, "RecursiveInvocationsDropped", dimFunction, []string{"Sum"}, scopeFunction},
+	fam(nsLambda, "IteratorAge", dimFunction, scopeFunction, "Maximum"),
+	fam(nsLambda, "AsyncEventsReceived", dimFunction, scopeFunction, "Sum"),
+	fam(nsLambda, "AsyncEventAge", dimFunction, scopeFunction, "Maximum"),
+	fam(nsLambda, "AsyncEventsDropped", dimFunction, scopeFunction, "Sum"),
+	fam(nsLambda, "DeadLetterErrors", dimFunction, scopeFunction, "Sum"),
+	fam(nsLambda, "DestinationDeliveryFailures", dimFunction, scopeFunction, "Sum"),
+	fam(nsLambda, "ProvisionedConcurrencyUtilization", dimFunction, scopeFunction, "Maximum"),
+	fam(nsLambda, "ProvisionedConcurrencyInvocations", dimFunction, scopeFunction, "Sum"),
+	fam(nsLambda, "ProvisionedConcurrencySpilloverInvocations", dimFunction, scopeFunction, "Sum"),
+	fam(nsLambda, "RecursiveInvocationsDropped", dimFunction, scopeFunction, "Sum"),
 }
 
 // insightsMetrics are queried for functions with LambdaInsights.
 var insightsMetrics = []family{
-	{nsInsights, "used_memory_max", dimInsights, []string{"Maximum", "p99"}, scopeFunction},
-	{nsInsights, "memory_utilization", dimInsights, []string{"Maximum"}, scopeFunction},
-	{nsInsights, "init_duration", dimInsights, []string{"Maximum", "p95", "Sum", "SampleCount"}, scopeFunction},
+	fam(nsInsights, "used_memory_max", dimInsights, scopeFunction, "Maximum", "p99"),
+	fam(nsInsights, "memory_utilization", dimInsights, scopeFunction, "Maximum"),
+	fam(nsInsights, "init_duration", dimInsights, scopeFunction, "Maximum", "p95", "Sum", "SampleCount"),
 }
 
 // regionMetrics have no dimension.
 var regionMetrics = []family{
-	{nsLambda, "ConcurrentExecutions", "", []string{"Maximum"}, scopeRegion},
-	{nsLambda, "UnreservedConcurrentExecutions", "", []string{"Maximum"}, scopeRegion},
+	fam(nsLambda, "ConcurrentExecutions", "", scopeRegion, "Maximum"),
+	fam(nsLambda, "UnreservedConcurrentExecutions", "", scopeRegion, "Maximum"),
 }
 
 // logGroupMetrics are per distinct log group.
 var logGroupMetrics = []family{
-	{nsLogs, "IncomingBytes", dimLogGroup, []string{"Sum"}, scopeLogGroup},
+	fam(nsLogs, "IncomingBytes", dimLogGroup, scopeLogGroup, "Sum"),
 }
 
 // metricDef is one metric key resolved.
@@ -177,8 +187,8 @@ var defs = func() [3]map[string]metricDef {
 	}
 	for _, fams := range [][]family{functionMetrics, optionalMetrics, insightsMetrics, regionMetrics, logGroupMetrics} {
 		for _, f := range fams {
-			for _, st := range f.stats {
-				m[f.scope][f.name+":"+st] = metricDef{f.ns, f.name, f.dim, st}
+			for i, k := range f.keys {
+				m[f.scope][k] = metricDef{f.ns, f.name, f.dim, f.stats[i]}
 			}
 		}
 	}
@@ -203,8 +213,7 @@ func MetricKeys() []string {
 	var out []string
 	for _, fams := range [][]family{functionMetrics, optionalMetrics, insightsMetrics, regionMetrics, logGroupMetrics} {
 		for _, f := range fams {
-			for _, st := range f.stats {
-				k := f.name + ":" + st
+			for _, k := range f.keys {
 				if !slices.Contains(out, k) {
 					out = append(out, k)
 				}
@@ -310,8 +319,8 @@ func (p *Planner) Function(dst []Query, fn Function) ([]Query, error) {
 
 func appendFamilies(dst []Query, q Query, fams []family) []Query {
 	for _, f := range fams {
-		for _, st := range f.stats {
-			q.Metric = f.name + ":" + st
+		for _, k := range f.keys {
+			q.Metric = k
 			dst = append(dst, q)
 		}
 	}
