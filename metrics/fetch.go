@@ -106,6 +106,9 @@ func (r *Result) Merge(o *Result) error {
 }
 
 func (r *Result) set(key, metric string, s Series) {
+	if r.Values == nil {
+		r.Values = map[string]map[string]Series{}
+	}
 	m := r.Values[key]
 	if m == nil {
 		m = map[string]Series{}
@@ -121,6 +124,9 @@ func (r *Result) set(key, metric string, s Series) {
 }
 
 func (r *Result) fail(key, metric, why string) {
+	if r.Failed == nil {
+		r.Failed = map[string]map[string]string{}
+	}
 	m := r.Failed[key]
 	if m == nil {
 		m = map[string]string{}

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -459,6 +460,24 @@ func TestFetchSimPagination(t *testing.T) {
 			}
 			cwCheckTruth(t, env, r, p, res)
 		})
+	}
+}
+
+// A cancelled context stops the fetch with the context's error.
+func TestFetchSimCancelled(t *testing.T) {
+	env := simtest.Start(t, cwSpec)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b, err := metrics.NewBatch(metrics.LastCompleteDay(simtest.Now), []metrics.Query{{Key: "111111111111/us-east-1/api", Name: "api", Metric: metrics.InvocationsSum}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := metrics.Fetch(ctx, cwClient(env, false), b)
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Errorf("err = %v, result %v; want context.Canceled and no result", err, res)
+	}
+	if _, err := metrics.Discover(ctx, cwClient(env, false)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Discover: err = %v, want context.Canceled", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -340,6 +341,17 @@ func TestResultMerge(t *testing.T) {
 	}
 	if s, ok := first.Get("k/r/a", metrics.InvocationsSum); !ok || !cwSeriesEqual(s, cwSeries(map[int]float64{1: 2})) {
 		t.Errorf("merged Invocations = %s", cwFmt(s))
+	}
+	// A result read back from JSON (no "failed") merges too.
+	var decoded metrics.Result
+	if err := json.Unmarshal([]byte(`{"window":{"end":"2026-11-21T00:00:00Z","days":15},"values":{}}`), &decoded); err != nil {
+		t.Fatal(err)
+	}
+	if err := decoded.Merge(first); err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := decoded.Get("k/r/a", metrics.InvocationsSum); !ok || !cwSeriesEqual(s, cwSeries(map[int]float64{1: 2})) {
+		t.Errorf("merged into decoded: Invocations = %s", cwFmt(s))
 	}
 	other := metrics.NewResult(metrics.Window{End: cwWindow.End, Days: 14})
 	if err := first.Merge(other); err == nil {

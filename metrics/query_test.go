@@ -195,6 +195,9 @@ func TestBatchJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ids := batch.FunctionIDs(); !slices.Equal(ids, []string{a.ID, b.ID}) {
+		t.Errorf("FunctionIDs = %v", ids)
+	}
 	got, err := json.MarshalIndent(batch, "", " ")
 	if err != nil {
 		t.Fatal(err)
