@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -93,9 +94,14 @@ func cwFunctions(r *fleet.Region) []metrics.Function {
 }
 
 // cwClient is a CloudWatch client of the real SDK (CBOR) on the sim; with
-// patient retries when the test injects throttles.
-func cwClient(env *simtest.Env, patient bool) *cloudwatch.Client {
+// patient retries when the test injects throttles. Its connections are
+// closed when the test ends: a connection dialled for a retry and never
+// used would otherwise hold the sim's graceful shutdown for 5 s.
+func cwClient(t testing.TB, env *simtest.Env, patient bool) *cloudwatch.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
 	return cloudwatch.NewFromConfig(env.Config, func(o *cloudwatch.Options) {
+		o.HTTPClient = &http.Client{Transport: tr}
 		if patient {
 			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = 25
@@ -314,7 +320,7 @@ func cwCheckTruth(t *testing.T, env *simtest.Env, r *fleet.Region, p *metrics.Pl
 func TestFetchSimMatchesTruth(t *testing.T) {
 	env := simtest.Start(t, cwSpec)
 	r := env.Fleet.Accounts[0].Regions[0]
-	cl := cwClient(env, false)
+	cl := cwClient(t, env, false)
 	ctx := context.Background()
 	w := metrics.LastCompleteDay(simtest.Now)
 
@@ -424,7 +430,7 @@ func TestFetchSimPagination(t *testing.T) {
 	// Quotas off: this test is about pages, not rates.
 	env := simtest.Start(t, cwSpec, sim.WithQuotas(sim.Quotas{}))
 	r := env.Fleet.Accounts[0].Regions[0]
-	cl := cwClient(env, false)
+	cl := cwClient(t, env, false)
 	ctx := context.Background()
 	w := metrics.LastCompleteDay(simtest.Now)
 	d, err := metrics.Discover(ctx, cl)
@@ -472,11 +478,11 @@ func TestFetchSimCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := metrics.Fetch(ctx, cwClient(env, false), b)
+	res, err := metrics.Fetch(ctx, cwClient(t, env, false), b)
 	if !errors.Is(err, context.Canceled) || res != nil {
 		t.Errorf("err = %v, result %v; want context.Canceled and no result", err, res)
 	}
-	if _, err := metrics.Discover(ctx, cwClient(env, false)); !errors.Is(err, context.Canceled) {
+	if _, err := metrics.Discover(ctx, cwClient(t, env, false)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Discover: err = %v, want context.Canceled", err)
 	}
 }
@@ -487,7 +493,7 @@ func TestFetchSimCancelled(t *testing.T) {
 func TestFetchSimThrottled(t *testing.T) {
 	env := simtest.Start(t, cwSpec, sim.WithSeed(5), sim.WithFaults(sim.Fault{Service: "monitoring", API: "GetMetricData", ThrottlePct: 40}))
 	r := env.Fleet.Accounts[0].Regions[0]
-	cl := cwClient(env, true)
+	cl := cwClient(t, env, true)
 	ctx := context.Background()
 	w := metrics.LastCompleteDay(simtest.Now)
 	d, err := metrics.Discover(ctx, cl)
@@ -519,7 +525,7 @@ func TestFetchSimThrottled(t *testing.T) {
 	cwCheckTruth(t, env, r, p, res)
 
 	// Without retries the throttle is a whole-call error, returned.
-	noRetry := cloudwatch.NewFromConfig(env.Config, func(o *cloudwatch.Options) { o.Retryer = aws.NopRetryer{} })
+	noRetry := cloudwatch.New(cwClient(t, env, false).Options(), func(o *cloudwatch.Options) { o.Retryer = aws.NopRetryer{} })
 	var failed error
 	for range 20 {
 		if _, failed = metrics.Fetch(ctx, noRetry, b, metrics.WithMaxDatapoints(50)); failed != nil {
@@ -547,7 +553,7 @@ generate:
 `
 	env := simtest.Start(t, spec)
 	r := env.Fleet.Accounts[0].Regions[0]
-	cl := cwClient(env, false)
+	cl := cwClient(t, env, false)
 	ctx := context.Background()
 	w := metrics.LastCompleteDay(simtest.Now)
 	d, err := metrics.Discover(ctx, cl)
