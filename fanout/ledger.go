@@ -34,6 +34,17 @@ type unitRecord struct {
 	state                 unitState
 	reason                string
 	attempts              int
+	// itemFailures are the items a done unit could not cover, with the
+	// reasons (DoneExcept).
+	itemFailures map[string]string
+}
+
+// itemState is what the unit says about one of its items.
+func (r *unitRecord) itemState(item string) unitState {
+	if r.state == stateDone && r.itemFailures[item] != "" {
+		return stateFailed
+	}
+	return r.state
 }
 
 // itemRecord counts the units covering an item, by state.
@@ -58,19 +69,32 @@ func (l *Ledger) Sent(u Unit) error {
 }
 
 // Done records a unit's success.
-func (l *Ledger) Done(u Unit) {
+func (l *Ledger) Done(u Unit) { l.DoneExcept(u, nil) }
+
+// DoneExcept records a unit's success except for the failed items, which
+// are recorded failed with their reasons (a call that succeeded with some
+// of its queries denied). Keys that are not items of the unit, and empty
+// reasons, are ignored.
+func (l *Ledger) DoneExcept(u Unit, failed map[string]string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	key := l.key(u)
 	r := l.units[key]
 	if r == nil {
-		l.add(key, u, stateDone)
+		r = l.add(key, u, statePending)
+	} else if r.state == stateDone {
 		return
 	}
-	if r.state == stateDone {
-		return
+	var f map[string]string
+	for _, it := range r.items {
+		if reason := failed[it]; reason != "" {
+			if f == nil {
+				f = map[string]string{}
+			}
+			f[it] = reason
+		}
 	}
-	l.move(r, stateDone)
+	l.move(r, stateDone, f)
 	r.reason, r.attempts = "", u.Attempt+1
 }
 
@@ -86,7 +110,7 @@ func (l *Ledger) Failed(u Unit, reason string, attempts int) {
 	} else if r.state != statePending {
 		return
 	} else {
-		l.move(r, stateFailed)
+		l.move(r, stateFailed, nil)
 	}
 	r.reason, r.attempts = reason, attempts
 }
@@ -98,7 +122,7 @@ func (l *Ledger) FailPending(reason string) {
 	defer l.mu.Unlock()
 	for _, r := range l.units {
 		if r.state == statePending {
-			l.move(r, stateFailed)
+			l.move(r, stateFailed, nil)
 			r.reason = reason
 		}
 	}
@@ -116,9 +140,6 @@ func (l *Ledger) key(u Unit) string {
 
 func (l *Ledger) add(key string, u Unit, s unitState) *unitRecord {
 	r := &unitRecord{kind: u.Kind, account: u.Account, region: u.Region, items: append([]string(nil), u.Items...), state: s}
-	if s == stateDone {
-		r.attempts = u.Attempt + 1
-	}
 	l.units[key] = r
 	for _, it := range r.items {
 		ir := l.items[it]
@@ -132,13 +153,15 @@ func (l *Ledger) add(key string, u Unit, s unitState) *unitRecord {
 	return r
 }
 
-func (l *Ledger) move(r *unitRecord, to unitState) {
+// move changes a unit's state, and the counts of its items with it.
+func (l *Ledger) move(r *unitRecord, to unitState, itemFailures map[string]string) {
 	for _, it := range r.items {
-		ir := l.items[it]
-		ir.count(r.state, -1)
-		ir.count(to, 1)
+		l.items[it].count(r.itemState(it), -1)
 	}
-	r.state = to
+	r.state, r.itemFailures = to, itemFailures
+	for _, it := range r.items {
+		l.items[it].count(r.itemState(it), 1)
+	}
 }
 
 func (ir *itemRecord) count(s unitState, d int) {
@@ -158,8 +181,9 @@ type Counts struct {
 	Pending int `json:"pending"`
 }
 
-// Failure is one failed item of one failed unit. A failed unit without
-// items has one Failure with an empty Item.
+// Failure is one failed item of a unit: of a failed unit, or one a done
+// unit could not cover (DoneExcept). A failed unit without items has one
+// Failure with an empty Item.
 type Failure struct {
 	Item     string `json:"item"`
 	Unit     string `json:"unit"`
@@ -173,8 +197,8 @@ type Failure struct {
 // Coverage is a ledger's state at one moment.
 type Coverage struct {
 	Units Counts `json:"units"`
-	// Items counts distinct items: failed if any unit covering it failed,
-	// done if all did, else pending.
+	// Items counts distinct items: failed if any unit covering it failed
+	// (or left it out), done if all covered it, else pending.
 	Items Counts `json:"items"`
 	// Failures are sorted by item, then unit.
 	Failures []Failure `json:"failures"`
@@ -190,6 +214,9 @@ func (l *Ledger) Snapshot() Coverage {
 		switch r.state {
 		case stateDone:
 			c.Units.Done++
+			for it, reason := range r.itemFailures {
+				c.Failures = append(c.Failures, Failure{Item: it, Unit: id, Kind: r.kind, Account: r.account, Region: r.region, Reason: reason, Attempts: r.attempts})
+			}
 		case stateFailed:
 			c.Units.Failed++
 			f := Failure{Unit: id, Kind: r.kind, Account: r.account, Region: r.region, Reason: r.reason, Attempts: r.attempts}

@@ -59,6 +59,26 @@ func TestLedger(t *testing.T) {
 			fanout.Counts{Total: 1, Done: 1}, fanout.Counts{Total: 1, Done: 1}, 0},
 		{"fail pending", func(l *fanout.Ledger) { l.Sent(a); l.Sent(c); l.Done(c); l.FailPending("scan cancelled") },
 			fanout.Counts{Total: 2, Done: 1, Failed: 1}, fanout.Counts{Total: 3, Done: 1, Failed: 2}, 2},
+		{"done except an item", func(l *fanout.Ledger) {
+			l.Sent(a)
+			l.DoneExcept(a, map[string]string{"f2": "Forbidden", "f9": "not an item of A", "f1": ""})
+		}, fanout.Counts{Total: 1, Done: 1}, fanout.Counts{Total: 2, Done: 1, Failed: 1}, 1},
+		{"an item left out by one unit fails though another covered it", func(l *fanout.Ledger) {
+			l.Sent(a)
+			l.Sent(b)
+			l.Done(a)
+			l.DoneExcept(b, map[string]string{"f2": "Forbidden"})
+		}, fanout.Counts{Total: 2, Done: 2}, fanout.Counts{Total: 3, Done: 2, Failed: 1}, 1},
+		{"done except, then a duplicate done changes nothing", func(l *fanout.Ledger) {
+			l.Sent(a)
+			l.DoneExcept(a, map[string]string{"f2": "Forbidden"})
+			l.Done(a)
+		}, fanout.Counts{Total: 1, Done: 1}, fanout.Counts{Total: 2, Done: 1, Failed: 1}, 1},
+		{"failed, then a duplicate done except", func(l *fanout.Ledger) {
+			l.Sent(a)
+			l.Failed(a, "x", 3)
+			l.DoneExcept(a, map[string]string{"f1": "InternalError"})
+		}, fanout.Counts{Total: 1, Done: 1}, fanout.Counts{Total: 2, Done: 1, Failed: 1}, 1},
 		{"units without ID are each accounted for", func(l *fanout.Ledger) {
 			l.Failed(fanout.Unit{Items: []string{"x"}}, "invalid", 0)
 			l.Failed(fanout.Unit{}, "invalid", 0)
@@ -100,7 +120,7 @@ func TestLedgerSnapshotGolden(t *testing.T) {
 	for _, u := range units {
 		l.Sent(u)
 	}
-	l.Done(units[0])
+	l.DoneExcept(units[0], map[string]string{"111111111111/us-east-1/worker": "GetMetricData query status Forbidden"})
 	l.Failed(units[1], "operation error CloudWatch: GetMetricData, exceeded maximum number of attempts, 3, Throttling: Rate exceeded", 3)
 	l.Failed(units[2], "AccessDeniedException: not authorized to perform: logs:StartQuery", 1)
 	l.Failed(fanout.Unit{Kind: "logs", Items: []string{"111111111111/us-east-1/orphan"}}, `fanout: unit "": invalid unit: empty id, account, region`, 0)

@@ -5,13 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // Handler does the work of one unit. It must honour ctx. An error retries
-// the unit unless it is Permanent.
+// the unit unless it is Permanent; ItemErrors is a partial success.
 type Handler func(ctx context.Context, u Unit) error
 
 // ErrUnknownKind is wrapped by Mux's error for a kind it has no handler for.
@@ -47,6 +49,30 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
+}
+
+// ItemErrors is what a handler returns when it did its unit's work except
+// for some items (item → reason), e.g. a GetMetricData call whose queries
+// for one function came back Forbidden: the unit is done, not retried, and
+// those items are recorded failed with their reasons.
+type ItemErrors map[string]string
+
+func (e ItemErrors) Error() string {
+	items := make([]string, 0, len(e))
+	for it := range e {
+		items = append(items, it)
+	}
+	sort.Strings(items)
+	var b strings.Builder
+	fmt.Fprintf(&b, "fanout: %d items failed", len(items))
+	for i, it := range items {
+		if i == 3 {
+			fmt.Fprintf(&b, "; and %d more", len(items)-i)
+			break
+		}
+		fmt.Fprintf(&b, "; %s: %s", it, e[it])
+	}
+	return b.String()
 }
 
 // ErrInputClosed is returned by Submit after CloseInput.
@@ -280,8 +306,9 @@ func (p *Pool) process(ctx context.Context, msg Message) {
 		return
 	}
 	err := p.call(ctx, u)
-	if err == nil {
-		p.ledger.Done(u)
+	var itemErrs ItemErrors
+	if err == nil || errors.As(err, &itemErrs) {
+		p.ledger.DoneExcept(u, itemErrs)
 		p.done.Add(1)
 		p.finish(u)
 		p.ack(ctx, msg)

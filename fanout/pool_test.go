@@ -137,6 +137,26 @@ func TestPoolOutcomes(t *testing.T) {
 	}
 }
 
+func TestPoolItemErrors(t *testing.T) {
+	x := newHarness(t, fastCfg, func(context.Context, fanout.Unit) error {
+		return fmt.Errorf("metrics: %w", fanout.ItemErrors{"f2": "query status Forbidden"})
+	})
+	u := unitN("u1")
+	u.Items = []string{"f1", "f2"}
+	x.runAll(t, u)
+	s := x.ledger.Snapshot()
+	if x.callsOf("u1") != 1 || s.Units.Done != 1 || s.Items != (fanout.Counts{Total: 2, Done: 1, Failed: 1}) {
+		t.Errorf("%d calls, units %+v, items %+v; want one call, the unit done, f2 failed", x.callsOf("u1"), s.Units, s.Items)
+	}
+	if len(s.Failures) != 1 || s.Failures[0].Item != "f2" || s.Failures[0].Reason != "query status Forbidden" {
+		t.Errorf("failures %+v", s.Failures)
+	}
+	e := fanout.ItemErrors{"d": "4", "a": "1", "c": "3", "b": "2"}
+	if got, want := e.Error(), "fanout: 4 items failed; a: 1; b: 2; c: 3; and 1 more"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
 func TestPoolMalformedUnits(t *testing.T) {
 	x := newHarness(t, fastCfg, func(context.Context, fanout.Unit) error { return nil })
 	bad := unitN("bad")
