@@ -15,6 +15,7 @@ type OversizeError struct {
 	Dim, Weight, Cap int
 }
 
+// Error names the item, the cap and the weight.
 func (e *OversizeError) Error() string {
 	if e.Weight < 0 {
 		return fmt.Sprintf("fanout: pack: item %d has a negative weight %d in dimension %d", e.Index, e.Weight, e.Dim)

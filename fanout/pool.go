@@ -57,6 +57,7 @@ func IsPermanent(err error) bool {
 // those items are recorded failed with their reasons.
 type ItemErrors map[string]string
 
+// Error lists the first failed items in order.
 func (e ItemErrors) Error() string {
 	items := make([]string, 0, len(e))
 	for it := range e {
