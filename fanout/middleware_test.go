@@ -3,6 +3,7 @@ package fanout_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -36,8 +37,9 @@ accounts:
 // attempts times with millisecond back-off and no retry quota, so that
 // tests are quick and every throttle is retried; ls == nil means no
 // limiter.
-func lambdaClient(env *simtest.Env, ls *fanout.Limiters, attempts int) *lambda.Client {
+func lambdaClient(t *testing.T, env *simtest.Env, ls *fanout.Limiters, attempts int) *lambda.Client {
 	return lambda.NewFromConfig(env.Config, func(o *lambda.Options) {
+		o.HTTPClient = ownTransport(t)
 		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
 			so.MaxAttempts = attempts
 			so.MaxBackoff = 5 * time.Millisecond
@@ -47,6 +49,16 @@ func lambdaClient(env *simtest.Env, ls *fanout.Limiters, attempts int) *lambda.C
 			o.APIOptions = append(o.APIOptions, ls.Middleware(wireAccount, wireRegion))
 		}
 	})
+}
+
+// ownTransport is an HTTP client whose connections are closed when the
+// test ends, before the sim shuts down: a connection the transport dialed
+// but never used would otherwise hold the sim's graceful shutdown for its
+// 5 s timeout.
+func ownTransport(t *testing.T) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
 }
 
 // callLambda makes one control-plane call, alternating between two APIs
@@ -107,7 +119,7 @@ func TestMiddlewareSeesEveryAttempt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	failed := hammer(t, lambdaClient(env, ls, 3), 8, 60)
+	failed := hammer(t, lambdaClient(t, env, ls, 3), 8, 60)
 
 	wire := lambdaCounters(env)
 	st := ls.Stats()
@@ -136,6 +148,7 @@ func TestMiddlewareSeesEveryAttempt(t *testing.T) {
 
 	// An API without a quota goes through unlimited, and is counted.
 	cw := cloudwatch.NewFromConfig(env.Config, func(o *cloudwatch.Options) {
+		o.HTTPClient = ownTransport(t)
 		o.APIOptions = append(o.APIOptions, ls.Middleware(wireAccount, wireRegion))
 	})
 	if _, err := cw.ListMetrics(context.Background(), &cloudwatch.ListMetricsInput{}); err != nil {
@@ -163,7 +176,7 @@ func TestMiddlewareKeepsUnderQuota(t *testing.T) {
 			}
 		}
 		start := time.Now()
-		failed := hammer(t, lambdaClient(env, ls, 3), goroutines, calls)
+		failed := hammer(t, lambdaClient(t, env, ls, 3), goroutines, calls)
 		c := lambdaCounters(env)
 		t.Logf("limited=%v: %d calls in %v: %d attempts, %d throttled, %d failed", limited, calls, time.Since(start).Round(time.Millisecond), c.Calls, c.Throttled, failed)
 		return c, ls
@@ -190,7 +203,7 @@ func TestMiddlewareDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := lambdaClient(env, ls, 3)
+	cl := lambdaClient(t, env, ls, 3)
 	if err := callLambda(context.Background(), cl, 0); err != nil {
 		t.Fatal(err)
 	}
