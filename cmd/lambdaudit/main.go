@@ -44,6 +44,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSimCmd())
+	root.AddCommand(newSimCmd(), newScanCmd(), newBenchCmd())
 	return root
 }

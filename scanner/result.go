@@ -1,0 +1,223 @@
+package scanner
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/lambdaudit/lambdaudit/metrics"
+)
+
+// Schema and SchemaVersion identify the scan result format. The version
+// changes when a field changes meaning or goes away; new fields may be
+// added within a version. docs/scan-result.md describes every field.
+const (
+	Schema        = "lambdaudit/scan"
+	SchemaVersion = 1
+)
+
+// Result is what one scan found: every listed function with its
+// configuration, metric values, log statistics and coverage status, the
+// account-region figures, and what the scan itself cost.
+type Result struct {
+	Schema     string         `json:"schema"`
+	Version    int            `json:"version"`
+	StartedAt  time.Time      `json:"startedAt"`
+	FinishedAt time.Time      `json:"finishedAt"`
+	Window     metrics.Window `json:"window"`
+	Targets    []Target       `json:"targets"`
+	Functions  []Function     `json:"functions"`
+	Coverage   Coverage       `json:"coverage"`
+	Logs       LogsUsage      `json:"logs"`
+	API        Usage          `json:"api"`
+}
+
+// Status of a target or a function in a scan.
+const (
+	StatusScanned = "scanned" // every stage it needed succeeded
+	StatusPartial = "partial" // listed, but a stage failed: see Failures
+	StatusFailed  = "failed"  // nothing but the listing (or not even that)
+	StatusOK      = "ok"      // a target whose inventory succeeded
+)
+
+// Target is one account × region of the scan.
+type Target struct {
+	Account string `json:"account"`
+	Region  string `json:"region"`
+	// Status is "ok" or "failed"; Error says why it failed.
+	Status    string `json:"status"`
+	Error     string `json:"error,omitempty"`
+	Functions int    `json:"functions"`
+	// ConcurrencyLimit and UnreservedConcurrencyLimit come from
+	// GetAccountSettings; nil when it was not read.
+	ConcurrencyLimit           *int `json:"concurrencyLimit"`
+	UnreservedConcurrencyLimit *int `json:"unreservedConcurrencyLimit"`
+	// Metrics are the region-level series (no dimension), e.g.
+	// "ConcurrentExecutions:Maximum".
+	Metrics map[string]metrics.Series `json:"metrics"`
+}
+
+// Function is one listed function.
+type Function struct {
+	ID           string            `json:"id"` // account/region/name
+	Account      string            `json:"account"`
+	Region       string            `json:"region"`
+	Name         string            `json:"name"`
+	ARN          string            `json:"arn"`
+	Runtime      string            `json:"runtime"`
+	Architecture string            `json:"architecture"`
+	PackageType  string            `json:"packageType"`
+	MemoryMB     int               `json:"memoryMB"`
+	TimeoutS     int               `json:"timeoutS"`
+	EphemeralMB  int               `json:"ephemeralMB"`
+	LastModified time.Time         `json:"lastModified"`
+	LogGroup     string            `json:"logGroup"`
+	LogFormat    string            `json:"logFormat"`
+	Tags         map[string]string `json:"tags"`
+	// ProvisionedConcurrency is the allocated provisioned concurrency over
+	// all of the function's aliases and versions; nil when not read.
+	ProvisionedConcurrency *int `json:"provisionedConcurrency"`
+	LambdaInsights         bool `json:"lambdaInsights"`
+	// Metrics are daily series over the window keyed "Metric:Stat"
+	// (namespace AWS/Lambda unless prefixed "LambdaInsights:").
+	Metrics map[string]metrics.Series `json:"metrics"`
+	// Logs are the per-day statistics of the REPORT records; nil when the
+	// logs were not queried (see Failures and Result.Logs.Skipped).
+	Logs *metrics.LogStats `json:"logs"`
+	// Status is scanned, partial or failed; Failures say which stage
+	// failed and why.
+	Status   string    `json:"status"`
+	Failures []Failure `json:"failures,omitempty"`
+}
+
+// Stages of a function's scan, as named in failures.
+const (
+	StageInventory = "inventory"
+	StageMetrics   = "metrics"
+	StageLogs      = "logs"
+	StageConfig    = "config"
+)
+
+// Failure is one stage that did not give a function its data.
+type Failure struct {
+	Stage  string `json:"stage"`
+	Reason string `json:"reason"`
+}
+
+// Coverage accounts for every listed function.
+type Coverage struct {
+	Targets       int `json:"targets"`
+	TargetsFailed int `json:"targetsFailed"`
+	Listed        int `json:"listed"`
+	Scanned       int `json:"scanned"`
+	Partial       int `json:"partial"`
+	Failed        int `json:"failed"`
+	// Reasons counts failures by stage and reason.
+	Reasons map[string]int `json:"reasons"`
+}
+
+// LogsUsage is what the Logs Insights stage scanned, and what it skipped.
+type LogsUsage struct {
+	BudgetBytes    float64   `json:"budgetBytes"`
+	EstimatedBytes float64   `json:"estimatedBytes"`
+	ScannedBytes   float64   `json:"scannedBytes"`
+	Queries        int       `json:"queries"`
+	Skipped        []Skipped `json:"skipped"`
+}
+
+// Skipped is a log group the scan did not query, and why.
+type Skipped struct {
+	LogGroup  string   `json:"logGroup"`
+	Functions []string `json:"functions"`
+	Reason    string   `json:"reason"`
+}
+
+// Usage is the scan's own AWS API usage and its estimated bill.
+type Usage struct {
+	// Calls counts HTTP attempts per "Service:Operation", retries
+	// included; Throttles the attempts AWS throttled; Errors the other
+	// failed attempts.
+	Calls     map[string]int `json:"calls"`
+	Throttles map[string]int `json:"throttles"`
+	Errors    map[string]int `json:"errors"`
+	// MetricsRequested is the number of GetMetricData queries sent
+	// (what CloudWatch bills, at $0.01 per 1,000).
+	MetricsRequested int `json:"metricsRequested"`
+	// EstimatedCostUSD is GetMetricData metrics, ListMetrics and
+	// GetMetricStatistics requests and Logs Insights bytes scanned at
+	// AWS's list prices; control-plane calls are free.
+	EstimatedCostUSD float64 `json:"estimatedCostUSD"`
+}
+
+// Failed reports whether any target or function failed, for the exit
+// code "completed with failures".
+func (r *Result) Failed() bool {
+	return r.Coverage.TargetsFailed > 0 || r.Coverage.Partial > 0 || r.Coverage.Failed > 0
+}
+
+// summarise fills Coverage from the targets and functions, sorting both
+// for a stable output.
+func (r *Result) summarise() {
+	sort.Slice(r.Targets, func(i, j int) bool {
+		a, b := r.Targets[i], r.Targets[j]
+		if a.Account != b.Account {
+			return a.Account < b.Account
+		}
+		return a.Region < b.Region
+	})
+	sort.Slice(r.Functions, func(i, j int) bool { return r.Functions[i].ID < r.Functions[j].ID })
+	c := Coverage{Targets: len(r.Targets), Listed: len(r.Functions), Reasons: map[string]int{}}
+	for _, t := range r.Targets {
+		if t.Status != StatusOK {
+			c.TargetsFailed++
+			c.Reasons[StageInventory+": "+t.Error]++
+		}
+	}
+	for i := range r.Functions {
+		f := &r.Functions[i]
+		switch {
+		case len(f.Failures) == 0:
+			f.Status = StatusScanned
+			c.Scanned++
+		case f.Metrics == nil && f.Logs == nil:
+			f.Status = StatusFailed
+			c.Failed++
+		default:
+			f.Status = StatusPartial
+			c.Partial++
+		}
+		for _, fl := range f.Failures {
+			c.Reasons[fl.Stage+": "+fl.Reason]++
+		}
+	}
+	r.Coverage = c
+}
+
+// Encode writes the result as indented JSON.
+func (r *Result) Encode(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("encode scan result: %w", err)
+	}
+	return nil
+}
+
+// ErrSchema is returned by Decode for a result of another schema or an
+// unknown version.
+var ErrSchema = errors.New("not a lambdaudit scan result of a known version")
+
+// Decode reads a scan result, refusing another schema or version.
+func Decode(rd io.Reader) (*Result, error) {
+	var r Result
+	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+		return nil, fmt.Errorf("decode scan result: %w", err)
+	}
+	if r.Schema != Schema || r.Version != SchemaVersion {
+		return nil, fmt.Errorf("%w: schema %q version %d (want %q version %d)", ErrSchema, r.Schema, r.Version, Schema, SchemaVersion)
+	}
+	return &r, nil
+}

@@ -1,0 +1,258 @@
+package scanner_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lambdaudit/lambdaudit/fanout"
+	"github.com/lambdaudit/lambdaudit/metrics"
+	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/sim"
+	"github.com/lambdaudit/lambdaudit/sim/fleet"
+	"github.com/lambdaudit/lambdaudit/sim/simtest"
+)
+
+// newScanner builds a scanner over env as cmd/lambdaudit does: limiters
+// at a fraction of AWS's quotas and a meter on every pair's clients.
+func newScanner(t *testing.T, env *simtest.Env, targets scanner.Targets, set scanner.Settings) (*scanner.Scanner, *scanner.Meter) {
+	t.Helper()
+	ls, err := fanout.NewLimiters(fanout.DefaultQuotas(), fanout.LimitersConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meter := scanner.NewMeter()
+	sess, err := scanner.NewSessions(env.Config, targets, scanner.APIOptions(ls, meter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.RetryDelay == 0 {
+		set.RetryDelay = 10 * time.Millisecond
+	}
+	set.LogsSettings.InitialPoll = 20 * time.Millisecond
+	s, err := scanner.New(sess, meter, nil, nil, set, func() time.Time { return simtest.Now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, meter
+}
+
+func exampleSpec(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../examples/fleet.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestScanExampleFleet scans the hand-written example fleet — two
+// accounts (one entered with AssumeRole and an external ID), two
+// regions and a disabled one — and compares what the scan found with
+// the fleet's ground truth.
+func TestScanExampleFleet(t *testing.T) {
+	env := simtest.Start(t, exampleSpec(t))
+	targets := scanner.Targets{
+		Regions:    []string{"us-east-1", "eu-west-1", "ap-east-1"},
+		Accounts:   []string{"111111111111", "222222222222"},
+		Role:       "lambdaudit-member",
+		ExternalID: "lambdaudit-staging-7f3a",
+	}
+	s, meter := newScanner(t, env, targets, scanner.Settings{Logs: true, Tags: true})
+	res, err := s.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Targets: ap-east-1 is disabled in account 111…, absent in 222….
+	failedTargets := map[string]string{}
+	for _, tg := range res.Targets {
+		if tg.Status != scanner.StatusOK {
+			failedTargets[tg.Account+"/"+tg.Region] = tg.Error
+		}
+	}
+	for k, why := range failedTargets {
+		if !strings.HasSuffix(k, "/ap-east-1") {
+			t.Errorf("target %s failed: %s", k, why)
+		}
+	}
+	if len(failedTargets) == 0 {
+		t.Errorf("the disabled region ap-east-1 did not fail")
+	}
+
+	// Every function of the fleet is in the result, scanned, with the
+	// values the fleet served.
+	byID := map[string]*scanner.Function{}
+	for i := range res.Functions {
+		byID[res.Functions[i].ID] = &res.Functions[i]
+	}
+	w := res.Window
+	n := 0
+	for _, a := range env.Fleet.Accounts {
+		for _, r := range a.Regions {
+			for _, fn := range r.Functions {
+				n++
+				id := a.ID + "/" + r.Name + "/" + fn.Name
+				got := byID[id]
+				if got == nil {
+					t.Errorf("%s: not in the scan result", id)
+					continue
+				}
+				if got.Status != scanner.StatusScanned {
+					t.Errorf("%s: status %s: %+v", id, got.Status, got.Failures)
+					continue
+				}
+				truth := fn.TruthAt(simtest.Now)
+				checkFunction(t, id, w, got, truth)
+			}
+		}
+	}
+	if res.Coverage.Listed != n || res.Coverage.Scanned != n {
+		t.Errorf("coverage %+v, fleet has %d functions", res.Coverage, n)
+	}
+
+	// Dense packing: exactly ceil(queries/500) GetMetricData calls per
+	// account-region, as the simulated account counted them.
+	snap := env.Server.Accounting()
+	calls := snap.API("monitoring", "GetMetricData").Calls
+	if u := res.API; u.MetricsRequested == 0 || u.Calls["CloudWatch:GetMetricData"] != int(calls) {
+		t.Errorf("GetMetricData: meter %d calls, sim %d", u.Calls["CloudWatch:GetMetricData"], calls)
+	}
+	if meter.Throttles() != 0 {
+		t.Errorf("%d throttles at default quotas", meter.Throttles())
+	}
+	if res.Logs.Queries == 0 || res.Logs.ScannedBytes <= 0 {
+		t.Errorf("logs stage: %+v", res.Logs)
+	}
+	if res.API.EstimatedCostUSD <= 0 {
+		t.Errorf("estimated cost %v", res.API.EstimatedCostUSD)
+	}
+}
+
+// checkFunction compares one function's scan with its truth: config,
+// tags, daily invocations, errors and duration maxima from CloudWatch,
+// and the REPORT statistics from Logs Insights.
+func checkFunction(t *testing.T, id string, w metrics.Window, got *scanner.Function, truth fleet.FunctionTruth) {
+	t.Helper()
+	c := truth.Config
+	if got.MemoryMB != c.MemoryMB || got.TimeoutS != c.TimeoutS || got.Architecture != c.Architecture || got.LogGroup != c.LogGroup || got.LogFormat != c.LogFormat {
+		t.Errorf("%s: config %d MB %d s %s %s %s, truth %+v", id, got.MemoryMB, got.TimeoutS, got.Architecture, got.LogGroup, got.LogFormat, c)
+	}
+	for k, v := range c.Tags {
+		if got.Tags[k] != v {
+			t.Errorf("%s: tag %s = %q, truth %q", id, k, got.Tags[k], v)
+		}
+	}
+	if c.ProvisionedConcurrency > 0 && (got.ProvisionedConcurrency == nil || *got.ProvisionedConcurrency != c.ProvisionedConcurrency) {
+		t.Errorf("%s: provisioned concurrency %v, truth %d", id, got.ProvisionedConcurrency, c.ProvisionedConcurrency)
+	}
+	inv := got.Metrics["Invocations:Sum"]
+	errs := got.Metrics["Errors:Sum"]
+	dmax := got.Metrics["Duration:Maximum"]
+	if len(inv) != w.Days {
+		t.Fatalf("%s: Invocations:Sum has %d days, window %d", id, len(inv), w.Days)
+	}
+	seen := map[int]bool{}
+	for _, d := range truth.Days {
+		day, err := time.Parse("2006-01-02", d.Date)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := w.DayIndex(day)
+		if i < 0 {
+			continue
+		}
+		seen[i] = true
+		if d.Invocations == 0 {
+			if inv[i] != nil {
+				t.Errorf("%s %s: no invocations, scan says %v", id, d.Date, *inv[i])
+			}
+			continue
+		}
+		if inv[i] == nil || *inv[i] != float64(d.Invocations) {
+			t.Errorf("%s %s: invocations %v, truth %d", id, d.Date, deref(inv[i]), d.Invocations)
+		}
+		if errs[i] == nil || *errs[i] != float64(d.Errors) {
+			t.Errorf("%s %s: errors %v, truth %d", id, d.Date, deref(errs[i]), d.Errors)
+		}
+		if d.Duration != nil && (dmax[i] == nil || *dmax[i] != d.Duration.Maximum) {
+			t.Errorf("%s %s: duration max %v, truth %v", id, d.Date, deref(dmax[i]), d.Duration.Maximum)
+		}
+		if got.Logs == nil {
+			t.Errorf("%s: no log stats", id)
+			continue
+		}
+		if v := got.Logs.Invocations[i]; v == nil || *v != float64(d.Invocations) {
+			t.Errorf("%s %s: REPORT records %v, truth %d", id, d.Date, deref(v), d.Invocations)
+		}
+		if v := got.Logs.Timeouts[i]; v == nil || *v != float64(d.Timeouts) {
+			t.Errorf("%s %s: timeouts %v, truth %d", id, d.Date, deref(v), d.Timeouts)
+		}
+		if v := got.Logs.ColdStarts[i]; v == nil || *v != float64(d.ColdStarts) {
+			t.Errorf("%s %s: cold starts %v, truth %d", id, d.Date, deref(v), d.ColdStarts)
+		}
+		if d.MemoryUsed != nil {
+			if v := got.Logs.MemoryMaxMB[i]; v == nil || *v != d.MemoryUsed.Max {
+				t.Errorf("%s %s: max memory %v MB, truth %v", id, d.Date, deref(v), d.MemoryUsed.Max)
+			}
+		}
+	}
+	// Days the fleet has no history for stay "no data".
+	for i := range inv {
+		if !seen[i] && inv[i] != nil {
+			t.Errorf("%s: day %d outside the fleet's history has %v invocations", id, i, *inv[i])
+		}
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return "no data"
+	}
+	return *p
+}
+
+// TestScanAccessDeniedAccount: one member account denies everything; its
+// targets fail with the reason and the other account is scanned whole.
+func TestScanAccessDeniedAccount(t *testing.T) {
+	env := simtest.Start(t, exampleSpec(t), sim.WithFaults(sim.Fault{Account: "222222222222", Service: "lambda", AccessDenied: true}))
+	targets := scanner.Targets{
+		Regions:    []string{"us-east-1"},
+		Accounts:   []string{"111111111111", "222222222222"},
+		Role:       "lambdaudit-member",
+		ExternalID: "lambdaudit-staging-7f3a",
+	}
+	s, _ := newScanner(t, env, targets, scanner.Settings{})
+	res, err := s.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var denied, ok int
+	for _, tg := range res.Targets {
+		switch {
+		case tg.Account == "222222222222":
+			if tg.Status != scanner.StatusFailed || !strings.Contains(tg.Error, "AccessDenied") {
+				t.Errorf("denied target: %+v", tg)
+			}
+			denied++
+		case tg.Status == scanner.StatusOK:
+			ok++
+		}
+	}
+	if denied != 1 || ok != 1 {
+		t.Errorf("targets %+v", res.Targets)
+	}
+	if !res.Failed() {
+		t.Errorf("a failed target must make the scan 'completed with failures'")
+	}
+	for _, f := range res.Functions {
+		if f.Account == "222222222222" {
+			t.Errorf("function %s listed in a denied account", f.ID)
+		}
+		if f.Status != scanner.StatusScanned {
+			t.Errorf("%s: %s %+v", f.ID, f.Status, f.Failures)
+		}
+	}
+}
