@@ -1,0 +1,89 @@
+package scanner
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Why an account or an account × region could not be scanned. A
+// *TargetError wraps one of them (errors.Is) beside the SDK's error.
+var (
+	ErrAccessDenied = errors.New("access denied")
+	// ErrRegionDisabled: a regional service refused the account's valid
+	// credentials, which is how AWS answers in an opt-in region the
+	// account has not enabled.
+	ErrRegionDisabled     = errors.New("region not enabled for the account (the security token is not valid there)")
+	ErrThrottled          = errors.New("throttled past retries")
+	ErrExpiredCredentials = errors.New("credentials expired")
+	ErrInvalidCredentials = errors.New("credentials not valid")
+	ErrUnreachable        = errors.New("endpoint unreachable")
+)
+
+// TargetError is the failure of one account (Region empty) or one
+// account × region: which call failed, and why.
+type TargetError struct {
+	Account string
+	Region  string
+	// Op is the failed call, e.g. "sts:AssumeRole arn:aws:iam::…" or
+	// "lambda:ListFunctions".
+	Op  string
+	Err error
+}
+
+func (e *TargetError) Error() string {
+	where := "account " + e.Account
+	if e.Region != "" {
+		where = e.Account + "/" + e.Region
+	}
+	return fmt.Sprintf("%s: %s: %v", where, e.Op, e.Err)
+}
+
+func (e *TargetError) Unwrap() error { return e.Err }
+
+// kindOf names what an SDK error means for a target. regional is true for
+// calls to a regional service (Lambda, Tagging, EC2), where a token the
+// service does not recognise means the region is not enabled; for STS it
+// means the credentials are not valid.
+func kindOf(err error, regional bool) error {
+	switch code := apiCode(err); code {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError":
+		return ErrAccessDenied
+	case "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure":
+		if regional {
+			return ErrRegionDisabled
+		}
+		return ErrInvalidCredentials
+	case "SignatureDoesNotMatch", "IncompleteSignature", "InvalidAccessKeyId", "MissingAuthenticationToken", "MissingAuthenticationTokenException":
+		return ErrInvalidCredentials
+	case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
+		return ErrExpiredCredentials
+	}
+	if IsThrottle(err) {
+		return ErrThrottled
+	}
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) {
+		return ErrUnreachable
+	}
+	return nil
+}
+
+// describe wraps an SDK error with its kind, when it has one.
+func describe(err error, regional bool) error {
+	if k := kindOf(err, regional); k != nil {
+		return fmt.Errorf("%w: %w", k, err)
+	}
+	return err
+}
+
+// apiCode is the AWS error code of err, or "".
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}

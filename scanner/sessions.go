@@ -1,0 +1,340 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// DefaultExpiryWindow is how long before its expiry an assumed role's
+// credentials are refreshed, so no call is ever signed with credentials
+// about to expire.
+const DefaultExpiryWindow = 5 * time.Minute
+
+// preflightWorkers bounds the accounts checked at once.
+const preflightWorkers = 8
+
+// Sessions gives each account × region of a scan its SDK configuration:
+// the base credentials for the caller's own account, assumed-role
+// credentials for the others — one credentials cache per account, shared
+// by its regions and refreshed before expiry — and one aws.Config per
+// pair. It is safe for concurrent use.
+type Sessions struct {
+	base    aws.Config
+	targets Targets
+	opts    sessionOptions
+	// home is the region of STS and discovery calls.
+	home string
+
+	mu       sync.Mutex
+	scope    *Scope
+	assumer  *sts.Client
+	accounts map[string]*accountSession
+	configs  map[Pair]aws.Config
+}
+
+// accountSession is one account's credentials and whether they work.
+type accountSession struct {
+	acc   Account
+	creds aws.CredentialsProvider
+
+	mu      sync.Mutex
+	checked bool
+	err     error
+}
+
+type sessionOptions struct {
+	apiOptions   func(account, region string) []func(*middleware.Stack) error
+	expiryWindow time.Duration
+	discovery    *Discovery
+}
+
+// SessionOption configures Sessions.
+type SessionOption func(*sessionOptions) error
+
+// WithAPIOptions adds middleware to every client of a pair (e.g. a rate
+// limiter per account × region), and to the STS calls made for an
+// account (AssumeRole: the caller's account; preflight: the account
+// itself) in the STS region.
+func WithAPIOptions(f func(account, region string) []func(*middleware.Stack) error) SessionOption {
+	return func(o *sessionOptions) error {
+		if f == nil {
+			return errors.New("sessions: WithAPIOptions: nil function")
+		}
+		o.apiOptions = f
+		return nil
+	}
+}
+
+// WithExpiryWindow sets how long before expiry assumed credentials are
+// refreshed (default DefaultExpiryWindow); it must be shorter than the
+// role session.
+func WithExpiryWindow(d time.Duration) SessionOption {
+	return func(o *sessionOptions) error {
+		if d < 0 {
+			return fmt.Errorf("sessions: expiry window must not be negative, got %v", d)
+		}
+		o.expiryWindow = d
+		return nil
+	}
+}
+
+// WithDiscovery replaces the clients that resolve the targets (by default
+// built from the base configuration).
+func WithDiscovery(d Discovery) SessionOption {
+	return func(o *sessionOptions) error {
+		if d.STS == nil || d.EC2 == nil || d.Organizations == nil {
+			return errors.New("sessions: WithDiscovery: every client is required")
+		}
+		o.discovery = &d
+		return nil
+	}
+}
+
+// NewSessions checks the targets and prepares the sessions; nothing is
+// called until Scope, Pairs, Config or Preflight. base is the SDK
+// configuration of the caller (default credential chain, region,
+// endpoint, retries); its region, when set, is where STS and discovery
+// calls go and what the targets default to.
+func NewSessions(base aws.Config, t Targets, opts ...SessionOption) (*Sessions, error) {
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	if base.Credentials == nil {
+		return nil, errors.New("sessions: the base configuration has no credentials provider")
+	}
+	o := sessionOptions{expiryWindow: DefaultExpiryWindow}
+	for _, f := range opts {
+		if err := f(&o); err != nil {
+			return nil, err
+		}
+	}
+	if t.SessionName == "" {
+		t.SessionName = DefaultSessionName
+	}
+	if t.RoleDuration == 0 {
+		t.RoleDuration = DefaultRoleDuration
+	}
+	if o.expiryWindow >= t.RoleDuration {
+		return nil, fmt.Errorf("sessions: expiry window %v must be shorter than the role session %v", o.expiryWindow, t.RoleDuration)
+	}
+	home := base.Region
+	if home == "" {
+		home = "us-east-1"
+		if len(t.Regions) > 0 && t.Regions[0] != All {
+			home = t.Regions[0]
+		}
+	}
+	return &Sessions{base: base, targets: t, opts: o, home: home, accounts: map[string]*accountSession{}, configs: map[Pair]aws.Config{}}, nil
+}
+
+// Scope resolves the targets once (see Resolve); an error means nothing
+// can be scanned: the base credentials or the endpoint do not work, or a
+// target is wrong.
+func (s *Sessions) Scope(ctx context.Context) (*Scope, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.scope != nil {
+		return s.scope, nil
+	}
+	d := s.opts.discovery
+	if d == nil {
+		nd := NewDiscovery(s.base, s.home)
+		d = &nd
+	}
+	scope, err := Resolve(ctx, s.targets, s.base.Region, *d)
+	if err != nil {
+		return nil, err
+	}
+	s.assumer = sts.NewFromConfig(s.base, func(o *sts.Options) {
+		o.Region = s.home
+		o.APIOptions = append(slices.Clip(o.APIOptions), s.hook(scope.Caller.Account, s.home)...)
+	})
+	for _, a := range scope.Accounts {
+		as := &accountSession{acc: a, creds: s.base.Credentials}
+		if a.RoleARN == "" {
+			as.checked = true // the base credentials: Resolve just used them
+		} else {
+			as.creds = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(s.assumer, a.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+				o.RoleSessionName = s.targets.SessionName
+				o.Duration = s.targets.RoleDuration
+				if s.targets.ExternalID != "" {
+					o.ExternalID = aws.String(s.targets.ExternalID)
+				}
+			}), func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = s.opts.expiryWindow })
+		}
+		s.accounts[a.ID] = as
+	}
+	s.scope = scope
+	return scope, nil
+}
+
+// Pairs is every account × region of the scan.
+func (s *Sessions) Pairs(ctx context.Context) ([]Pair, error) {
+	scope, err := s.Scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return scope.Pairs(), nil
+}
+
+// Config is the SDK configuration of one account × region. The first
+// call for an account checks its credentials (see Preflight); a failed
+// check is a *TargetError for every pair of the account.
+func (s *Sessions) Config(ctx context.Context, p Pair) (aws.Config, error) {
+	if _, err := s.Scope(ctx); err != nil {
+		return aws.Config{}, err
+	}
+	if !regionRe.MatchString(p.Region) {
+		return aws.Config{}, &InputError{Input: "regions", Value: p.Region, Reason: "not a region name (like us-east-1)"}
+	}
+	s.mu.Lock()
+	as := s.accounts[p.Account]
+	s.mu.Unlock()
+	if as == nil {
+		return aws.Config{}, &InputError{Input: "accounts", Value: p.Account, Reason: "not one of the scan's accounts"}
+	}
+	if err := s.check(ctx, as); err != nil {
+		return aws.Config{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cfg, ok := s.configs[p]
+	if !ok {
+		cfg = s.base.Copy()
+		cfg.Region = p.Region
+		cfg.Credentials = as.creds
+		cfg.APIOptions = append(slices.Clone(s.base.APIOptions), s.hook(p.Account, p.Region)...)
+		s.configs[p] = cfg
+	}
+	// Clipped, so a caller appending its own middleware never writes
+	// into the cached slice another caller shares.
+	cfg.APIOptions = slices.Clip(cfg.APIOptions)
+	return cfg, nil
+}
+
+// Credentials is an account's credentials provider (the base one for the
+// caller's own account, the account's assumed-role cache otherwise).
+func (s *Sessions) Credentials(ctx context.Context, account string) (aws.CredentialsProvider, error) {
+	if _, err := s.Scope(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	as := s.accounts[account]
+	if as == nil {
+		return nil, &InputError{Input: "accounts", Value: account, Reason: "not one of the scan's accounts"}
+	}
+	return as.creds, nil
+}
+
+// Preflight checks every account's credentials before any scanning: the
+// base credentials (sts GetCallerIdentity, while resolving the targets;
+// failing is fatal: the error names the endpoint when it cannot be
+// reached), then, concurrently, each member account's role (AssumeRole,
+// then GetCallerIdentity with the assumed credentials, which must land in
+// that account). A member account that fails does not stop the others:
+// its pairs are in the returned map with a *TargetError saying why
+// (access denied, credentials expired or not valid, endpoint unreachable,
+// throttled past retries). The result is kept: Config returns the same
+// error for those pairs.
+func (s *Sessions) Preflight(ctx context.Context) (map[Pair]error, error) {
+	scope, err := s.Scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	list := make([]*accountSession, 0, len(s.accounts))
+	for _, a := range scope.Accounts {
+		list = append(list, s.accounts[a.ID])
+	}
+	s.mu.Unlock()
+	errs := make([]error, len(list))
+	sem := make(chan struct{}, preflightWorkers)
+	var wg sync.WaitGroup
+	for i, as := range list {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			errs[i] = s.check(ctx, as)
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("preflight: %w", err)
+	}
+	failed := map[Pair]error{}
+	for i, as := range list {
+		if errs[i] == nil {
+			continue
+		}
+		for _, r := range scope.Regions {
+			failed[Pair{Account: as.acc.ID, Region: r}] = errs[i]
+		}
+	}
+	return failed, nil
+}
+
+// check verifies an account's credentials once; a failure that is only
+// the caller's ctx ending is not remembered.
+func (s *Sessions) check(ctx context.Context, as *accountSession) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.checked {
+		return as.err
+	}
+	err := s.verify(ctx, as)
+	if err != nil && ctx.Err() != nil {
+		return err
+	}
+	as.checked, as.err = true, err
+	return err
+}
+
+func (s *Sessions) verify(ctx context.Context, as *accountSession) error {
+	a := as.acc
+	fail := func(op string, err error) error {
+		return &TargetError{Account: a.ID, Op: op, Err: describe(err, false)}
+	}
+	assume := "sts:AssumeRole " + a.RoleARN + " (session " + s.targets.SessionName
+	if s.targets.ExternalID != "" {
+		assume += ", with the external ID"
+	}
+	assume += ")"
+	if _, err := as.creds.Retrieve(ctx); err != nil {
+		return fail(assume, err)
+	}
+	client := sts.NewFromConfig(s.base, func(o *sts.Options) {
+		o.Region = s.home
+		o.Credentials = as.creds
+		o.APIOptions = append(slices.Clip(o.APIOptions), s.hook(a.ID, s.home)...)
+	})
+	id, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return fail("sts:GetCallerIdentity with the credentials of "+a.RoleARN, err)
+	}
+	if got := aws.ToString(id.Account); got != a.ID {
+		return &TargetError{Account: a.ID, Op: assume, Err: fmt.Errorf("%w: the role's credentials are of account %s (%s): check the role template", ErrInvalidCredentials, got, aws.ToString(id.Arn))}
+	}
+	return nil
+}
+
+func (s *Sessions) hook(account, region string) []func(*middleware.Stack) error {
+	if s.opts.apiOptions == nil {
+		return nil
+	}
+	return s.opts.apiOptions(account, region)
+}
