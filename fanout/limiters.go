@@ -85,7 +85,8 @@ type LimitersConfig struct {
 	// Fraction of each quota to run at: in (0, 1], default 0.8. In
 	// Lambda mode, divide it by the number of concurrent workers.
 	Fraction float64
-	// Burst of every limiter: default 1, calls evenly spaced.
+	// Burst of every limiter: default 0, one second of its rate (at
+	// least 1), as AWS's token buckets hold; 1 spaces calls evenly.
 	Burst int
 	// AIMD is how each limiter adapts.
 	AIMD AIMD
@@ -116,9 +117,6 @@ func NewLimiters(q Quotas, cfg LimitersConfig) (*Limiters, error) {
 	if !(cfg.Fraction > 0 && cfg.Fraction <= 1) {
 		return nil, fmt.Errorf("fanout: limiters fraction %v: must be in (0, 1]", cfg.Fraction)
 	}
-	if cfg.Burst == 0 {
-		cfg.Burst = 1
-	}
 	if cfg.Burst < 0 {
 		return nil, fmt.Errorf("fanout: limiters burst %d: must be positive", cfg.Burst)
 	}
@@ -147,7 +145,12 @@ func (ls *Limiters) For(account, region, service, operation string) *Limiter {
 	l := ls.m[k]
 	if l == nil {
 		// The config was validated in NewLimiters, so this cannot fail.
-		l, _ = NewLimiter(rate.Limit(quota*ls.cfg.Fraction), ls.cfg.Burst, ls.cfg.AIMD)
+		r := quota * ls.cfg.Fraction
+		burst := ls.cfg.Burst
+		if burst == 0 {
+			burst = max(1, int(r))
+		}
+		l, _ = NewLimiter(rate.Limit(r), burst, ls.cfg.AIMD)
 		ls.m[k] = l
 	}
 	return l
