@@ -43,6 +43,32 @@ func (e *TargetError) Error() string {
 
 func (e *TargetError) Unwrap() error { return e.Err }
 
+// kinds are the reasons a TargetError can wrap, in the order Reason
+// looks for them.
+var kinds = []error{ErrAccessDenied, ErrRegionDisabled, ErrThrottled, ErrExpiredCredentials, ErrInvalidCredentials, ErrUnreachable}
+
+// Reason is the failure in one line for a report, without the SDK's
+// request details: the call, the kind, and AWS's error code and message
+// (or, for a request that never got an answer, the transport's error).
+func (e *TargetError) Reason() string {
+	r := e.Op
+	for _, k := range kinds {
+		if errors.Is(e.Err, k) {
+			r += ": " + k.Error()
+			break
+		}
+	}
+	var ae smithy.APIError
+	var send *smithyhttp.RequestSendError
+	switch {
+	case errors.As(e.Err, &ae):
+		return r + ": " + ae.ErrorCode() + ": " + ae.ErrorMessage()
+	case errors.As(e.Err, &send) && send.Err != nil:
+		return r + ": " + send.Err.Error()
+	}
+	return r + ": " + e.Err.Error()
+}
+
 // kindOf names what an SDK error means for a target. regional is true for
 // calls to a regional service (Lambda, Tagging, EC2), where a token the
 // service does not recognise means the region is not enabled; for STS it

@@ -278,3 +278,37 @@ func TestInventoryPairFailures(t *testing.T) {
 		})
 	}
 }
+
+func TestTargetErrorReason(t *testing.T) {
+	ctx := context.Background()
+	var offset atomic.Int64
+	env := invStart(t, invSpec, &offset, sim.WithFaults(sim.Fault{Service: "lambda", Account: invOther, AccessDenied: true}))
+	s := invSessions(t, env.Config, scanner.Targets{Accounts: []string{"all"}, Role: invRole, ExternalID: "wrong-id"})
+	failed, err := s.Preflight(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listErr := func(p scanner.Pair) error {
+		return invPair(t, s, p).ListFunctionConfigs(ctx, func([]scanner.FunctionConfig) error { return nil })
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"assume role refused", failed[scanner.Pair{Account: invStaging, Region: "us-east-1"}],
+			"sts:AssumeRole arn:aws:iam::222222222222:role/LambdauditReadOnly (session lambdaudit, with the external ID): access denied: AccessDenied: User: arn:aws:iam::111111111111:user/lambdaudit is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/LambdauditReadOnly"},
+		{"listing refused", listErr(scanner.Pair{Account: invOther, Region: "us-east-1"}),
+			"lambda:ListFunctions (after 0 functions): access denied: AccessDeniedException: User: arn:aws:sts::333333333333:assumed-role/LambdauditReadOnly/lambdaudit is not authorized to perform: lambda:ListFunctions because no identity-based policy allows the lambda:ListFunctions action"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var te *scanner.TargetError
+			if !errors.As(tc.err, &te) {
+				t.Fatalf("err = %v", tc.err)
+			}
+			if got := te.Reason(); got != tc.want {
+				t.Fatalf("Reason =\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
