@@ -28,18 +28,19 @@ const MinRate = 0.1
 // the old rate, so their throttles say nothing new, and a burst of them
 // cuts once. Each success adds Increase × ceiling, up to the ceiling.
 //
-// The defaults (cut to 0.7, +10 % of the ceiling per success, one cut a
+// The defaults (cut to 0.7, +20 % of the ceiling per success, one cut a
 // second) come from the benchmark: a limiter that also held its rate for
 // a second after each cut, or cut by half, sank towards its floor under
 // AWS-style random throttling (20 % of calls, unrelated to the rate) on
 // slow APIs such as GetResources at 5 requests/s, where a throttle comes
-// about every second; these recover within a second of successes yet
-// still back off under a sustained throttle.
+// about every second. These recover within two successes yet still
+// back off, once a second, under a sustained throttle; `lambdaudit bench
+// --fault throttlePct=20` measures the difference.
 type AIMD struct {
 	// Decrease multiplies the rate on a throttle: in (0, 1), default 0.7.
 	Decrease float64
 	// Increase is the share of the ceiling added per success: in (0, 1],
-	// default 0.1.
+	// default 0.2.
 	Increase float64
 	// Floor is the lowest rate as a share of the ceiling: in (0, 1],
 	// default 0.05; the floor is at least MinRate.
@@ -54,7 +55,7 @@ func (a AIMD) withDefaults() (AIMD, error) {
 		a.Decrease = 0.7
 	}
 	if a.Increase == 0 {
-		a.Increase = 0.1
+		a.Increase = 0.2
 	}
 	if a.Floor == 0 {
 		a.Floor = 0.05

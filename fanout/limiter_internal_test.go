@@ -36,15 +36,15 @@ func TestLimiterAIMD(t *testing.T) {
 			{throttle: 1, rate: 7}, {after: 999 * time.Millisecond, throttle: 3, rate: 7},
 			{after: time.Millisecond, throttle: 1, rate: 4.9}}, 2},
 		{"successes right after a cut recover at once", 10, AIMD{}, []step{
-			{throttle: 1, rate: 7}, {after: 100 * time.Millisecond, success: 1, rate: 8},
-			{success: 1, rate: 9}}, 1},
+			{throttle: 1, rate: 7}, {after: 100 * time.Millisecond, success: 1, rate: 9},
+			{success: 1, rate: 10}}, 1},
 		{"additive increase up to the ceiling", 10, AIMD{}, []step{
-			{throttle: 1, rate: 7}, {after: time.Second, success: 2, rate: 9},
+			{throttle: 1, rate: 7}, {after: time.Second, success: 1, rate: 9},
 			{success: 100, rate: 10}}, 1},
 		{"random throttles every 5th call keep the rate high", 5, AIMD{}, []step{
 			{throttle: 1, rate: 3.5}, {after: 250 * time.Millisecond, success: 4, rate: 5},
 			{after: 250 * time.Millisecond, throttle: 1, rate: 5}, {after: 500 * time.Millisecond, success: 4, rate: 5},
-			{throttle: 1, rate: 3.5}, {success: 2, rate: 4.5}}, 2},
+			{throttle: 1, rate: 3.5}, {success: 1, rate: 4.5}}, 2},
 		{"a sustained throttle cuts once a second down to the floor", 10, AIMD{Decrease: 0.5}, []step{
 			{throttle: 1, rate: 5}, {after: time.Second, throttle: 1, rate: 2.5},
 			{after: time.Second, throttle: 1, rate: 1.25}, {after: time.Second, throttle: 1, rate: 0.625},
