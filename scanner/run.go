@@ -568,6 +568,10 @@ func classify(err error) error {
 
 // reason is an error as the one line a report shows.
 func reason(err error) string {
+	var te *TargetError
+	if errors.As(err, &te) {
+		return te.Reason()
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode() + ": " + ae.ErrorMessage()

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/sim"
+	"github.com/lambdaudit/lambdaudit/sim/simtest"
+)
+
+// runCLI runs lambdaudit with args in-process, as the binary would.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	err := root.ExecuteContext(context.Background())
+	switch {
+	case err == nil:
+	default:
+		code = 2
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		errb.WriteString("lambdaudit: " + err.Error() + "\n")
+	}
+	return out.String(), errb.String(), code
+}
+
+// simEnv points the default credential chain and AWS_ENDPOINT_URL at env.
+func simEnv(t *testing.T, env *simtest.Env) {
+	t.Setenv("AWS_ENDPOINT_URL", env.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", sim.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sim.SecretAccessKey)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+}
+
+func exampleFleet(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../examples/fleet.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The example fleet's report day: the sim's fleets end at simtest.Now.
+const reportDay = "2026-11-20"
+
+func TestScanCommand(t *testing.T) {
+	env := simtest.Start(t, exampleFleet(t))
+	simEnv(t, env)
+	out := filepath.Join(t.TempDir(), "scan.json")
+
+	t.Run("one region, every function scanned", func(t *testing.T) {
+		_, stderr, code := runCLI(t, "scan", "--day", reportDay, "-o", out, "--progress", "never")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		res, err := scanner.Decode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := len(env.Fleet.Account("111111111111").Region("us-east-1").Functions)
+		if res.Coverage.Listed != want || res.Coverage.Scanned != want {
+			t.Errorf("coverage %+v, want %d scanned", res.Coverage, want)
+		}
+		if !strings.Contains(stderr, "lambdaudit scan: 1 targets (0 failed)") {
+			t.Errorf("summary line missing: %s", stderr)
+		}
+	})
+
+	t.Run("a disabled region completes with failures", func(t *testing.T) {
+		_, stderr, code := runCLI(t, "scan", "--day", reportDay, "--regions", "us-east-1,ap-east-1", "--logs=false", "-o", out, "--progress", "never")
+		if code != exitFailures {
+			t.Fatalf("exit %d, want %d (completed with failures): %s", code, exitFailures, stderr)
+		}
+		if !strings.Contains(stderr, "target 111111111111/ap-east-1 failed") {
+			t.Errorf("failure not listed: %s", stderr)
+		}
+	})
+
+	t.Run("environment and config file", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "lambdaudit.yaml")
+		if err := os.WriteFile(cfg, []byte("regions: [us-east-1]\nlogs: false\ndays: 3\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("LAMBDAUDIT_DAY", reportDay)
+		_, stderr, code := runCLI(t, "scan", "--config", cfg, "-o", out, "--progress", "never")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		b, _ := os.ReadFile(out)
+		res, err := scanner.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Window.Days != 3 || res.Window.End.Format("2006-01-02") != "2026-11-21" || res.Logs.Queries != 0 {
+			t.Errorf("window %+v, log queries %d: config file or environment ignored", res.Window, res.Logs.Queries)
+		}
+	})
+}
+
+// TestScanBadInput: bad input stops before any scanning, with an error
+// naming the input.
+func TestScanBadInput(t *testing.T) {
+	env := simtest.Start(t, exampleFleet(t))
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"unknown region", nil, []string{"--regions", "us-middle-9"}, "us-middle-9"},
+		{"malformed role template", nil, []string{"--accounts", "222222222222", "--role", "arn:aws:iam::222222222222:role/x{acount}"}, "role"},
+		{"bad account ID", nil, []string{"--accounts", "12345"}, "12345"},
+		{"bad day", nil, []string{"--day", "20-11-2026"}, "day"},
+		{"rate fraction out of range", nil, []string{"--rate-fraction", "1.5"}, "rateFraction"},
+		{"unreachable endpoint", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, nil, "127.0.0.1:1"},
+		{"invalid credentials", map[string]string{"AWS_ACCESS_KEY_ID": "AKIAUNKNOWN000000000"}, nil, "InvalidClientTokenId"},
+		{"unknown config key", nil, []string{"--config", "testdata/bad-config.yaml"}, "regoins"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			simEnv(t, env)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			env.Server.ResetAccounting()
+			args := append([]string{"scan", "--progress", "never", "--sdk-attempts", "2", "-o", filepath.Join(t.TempDir(), "x.json")}, tt.args...)
+			_, stderr, code := runCLI(t, args...)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2: %s", code, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("error does not name %q: %s", tt.want, stderr)
+			}
+			if n := env.Server.Accounting().API("lambda", "ListFunctions").Calls; n != 0 {
+				t.Errorf("%d ListFunctions calls: scanning started despite bad input", n)
+			}
+		})
+	}
+}
