@@ -1,8 +1,11 @@
 package scanner_test
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +257,84 @@ func TestScanAccessDeniedAccount(t *testing.T) {
 		if f.Status != scanner.StatusScanned {
 			t.Errorf("%s: %s %+v", f.ID, f.Status, f.Failures)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// goldenSpec is a tiny fleet whose scan result pins the JSON format.
+const goldenSpec = `
+seed: 3
+days: 14
+now: "2026-11-21T06:00:00Z"
+accounts:
+  - id: "111111111111"
+    regions:
+      - name: us-east-1
+        functions:
+          - name: api
+            memoryMB: 256
+            timeoutS: 6
+            tags: {team: "=cmd|' /C calc'!A0"}
+            profile:
+              invocations: [90, 95, 100, 105, 110, 115, 120, 125, 130, 135, 140, 100, 0, 120]
+              duration: {p50: 40, p99: 900, max: 5600}
+              errors: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2]
+          - name: worker
+            runtime: python3.13
+            logFormat: JSON
+            profile:
+              invocations: 50
+              duration: {p50: 200, max: 700}
+`
+
+// TestScanResultGolden pins the scan result's JSON (schema version 1) for
+// a tiny fleet; run with -update after a deliberate format change, and
+// bump scanner.SchemaVersion when a field changes meaning.
+func TestScanResultGolden(t *testing.T) {
+	env := simtest.Start(t, goldenSpec)
+	s, _ := newScanner(t, env, scanner.Targets{}, scanner.Settings{Logs: true, Tags: true, Window: metrics.Window{End: simtest.Now.Truncate(24 * time.Hour), Days: 4}})
+	res, err := s.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.StartedAt, res.FinishedAt = time.Time{}, time.Time{}
+	var b bytes.Buffer
+	if err := res.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "scan-result.golden.json")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestScanResultGolden -update)", err)
+	}
+	if !bytes.Equal(b.Bytes(), want) {
+		t.Errorf("scan result differs from %s (rerun with -update if deliberate):\n%s", golden, b.String())
+	}
+	// And it reads back.
+	if _, err := scanner.Decode(bytes.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestDecodeRefusesOtherVersions(t *testing.T) {
+	for _, tc := range []struct{ name, doc string }{
+		{"future version", `{"schema":"lambdaudit/scan","version":2}`},
+		{"other schema", `{"schema":"something/else","version":1}`},
+		{"not JSON", `REPORT RequestId`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := scanner.Decode(strings.NewReader(tc.doc)); err == nil {
+				t.Errorf("accepted %s", tc.doc)
+			}
+		})
 	}
 }
