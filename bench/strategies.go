@@ -96,6 +96,7 @@ func NaiveStrategy(ctx context.Context, env *Env) (Outcome, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			ok := true
 			for _, c := range calls {
 				_, err := cw.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
 					Namespace: aws.String("AWS/Lambda"), MetricName: aws.String(c.metric),
@@ -103,10 +104,12 @@ func NaiveStrategy(ctx context.Context, env *Env) (Outcome, error) {
 					StartTime:  aws.Time(start), EndTime: aws.Time(end), Period: aws.Int32(86400),
 					Statistics: c.stats, ExtendedStatistics: c.ext,
 				})
-				if err != nil {
-					failed.Add(1)
-					return
-				}
+				// A failed metric does not stop the others: the function
+				// is reported failed, with whatever else came back.
+				ok = ok && err == nil
+			}
+			if !ok {
+				failed.Add(1)
 			}
 		}()
 	}
