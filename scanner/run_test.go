@@ -338,3 +338,37 @@ func TestDecodeRefusesOtherVersions(t *testing.T) {
 		})
 	}
 }
+
+// TestScanGeneratedFleetUnderFaults scans 1,000 generated functions while
+// the simulated account throttles 20 % of all calls and fails 2 % with
+// HTTP 5xx, on top of AWS's quotas: no function may be lost, and
+// GetMetricData stays densely packed — ceil(queries/500) successful calls.
+func TestScanGeneratedFleetUnderFaults(t *testing.T) {
+	spec := &fleet.Spec{Seed: 5, Generate: &fleet.GeneratorSpec{Functions: 1000, Regions: []string{fleet.DefaultRegion}, Accounts: []string{fleet.DefaultAccount}}}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fleet.Build(spec, simtest.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := simtest.StartFleet(t, f, sim.WithFaults(sim.Fault{ThrottlePct: 20}, sim.Fault{ErrorPct: 2}))
+	env.Config.Retryer = scanner.Retryer(0)
+	s, meter := newScanner(t, env, scanner.Targets{}, scanner.Settings{Tags: true})
+	res, err := s.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Coverage.Listed != 1000 || res.Coverage.Scanned != 1000 {
+		t.Fatalf("coverage %+v under faults: want all 1000 scanned", res.Coverage)
+	}
+	snap := env.Server.Accounting()
+	gmd := snap.API("monitoring", "GetMetricData")
+	queries := res.API.MetricsRequested
+	if want := int64((queries + 499) / 500); gmd.OK != want {
+		t.Errorf("%d successful GetMetricData calls for %d queries, want ceil(q/500) = %d", gmd.OK, queries, want)
+	}
+	if gmd.Throttled == 0 || meter.Throttles() == 0 {
+		t.Errorf("no throttles seen (sim %d, meter %d): the fault did not apply", gmd.Throttled, meter.Throttles())
+	}
+}
