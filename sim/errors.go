@@ -3,9 +3,13 @@ package sim
 import (
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -254,4 +258,38 @@ func writeJSON(w http.ResponseWriter, c *call, ct string, out any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.Encode(out)
+}
+
+// jsonRequest reads an awsJson request for one of ops: the operation from
+// X-Amz-Target after prefix, the body (if any) decoded into req. On a bad
+// request it answers with the AWS error itself and reports false.
+func (s *Server) jsonRequest(w http.ResponseWriter, r *http.Request, c *call, prefix, service string, req any, ops ...string) bool {
+	target := r.Header.Get("X-Amz-Target")
+	op, ok := strings.CutPrefix(target, prefix)
+	if r.Method != http.MethodPost || !ok {
+		s.fail(w, c, serviceError(c.svc, errUnknownOperation, "missing or unknown X-Amz-Target "+strconv.Quote(target)))
+		return false
+	}
+	if !slices.Contains(ops, op) {
+		s.fail(w, c, serviceError(c.svc, errUnknownOperation, "the simulator does not serve "+service+" "+op))
+		return false
+	}
+	c.api = op
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.fail(w, c, &apiError{Status: 413, Code: "RequestEntityTooLargeException", Message: "request body too large"})
+			return false
+		}
+		s.fail(w, c, &apiError{Status: 400, Code: "SerializationException", Message: "cannot read the request body"})
+		return false
+	}
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := json.Unmarshal(body, req); err != nil {
+			s.fail(w, c, &apiError{Status: 400, Code: "SerializationException", Message: "cannot parse the JSON request: " + err.Error()})
+			return false
+		}
+	}
+	return true
 }

@@ -1,14 +1,9 @@
 package sim
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -39,36 +34,12 @@ type orgAccount struct {
 // at all (AWSOrganizationsNotInUseException). Every account is ACTIVE; the
 // fleet spec has no account states.
 func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, c *call) {
-	target := r.Header.Get("X-Amz-Target")
-	op, ok := strings.CutPrefix(target, orgTargetPrefix)
-	if r.Method != http.MethodPost || !ok {
-		s.fail(w, c, serviceError(c.svc, errUnknownOperation, "missing or unknown X-Amz-Target "+strconv.Quote(target)))
-		return
-	}
-	if op != "ListAccounts" {
-		s.fail(w, c, serviceError(c.svc, errUnknownOperation, "the simulator does not serve Organizations "+op))
-		return
-	}
-	c.api = op
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.fail(w, c, &apiError{Status: 413, Code: "RequestEntityTooLargeException", Message: "request body too large"})
-			return
-		}
-		s.fail(w, c, &apiError{Status: 400, Code: "SerializationException", Message: "cannot read the request body"})
-		return
-	}
 	var req struct {
 		MaxResults *int64  `json:"MaxResults"`
 		NextToken  *string `json:"NextToken"`
 	}
-	if len(strings.TrimSpace(string(body))) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
-			s.fail(w, c, &apiError{Status: 400, Code: "SerializationException", Message: "cannot parse the JSON request: " + err.Error()})
-			return
-		}
+	if !s.jsonRequest(w, r, c, orgTargetPrefix, "Organizations", &req, "ListAccounts") {
+		return
 	}
 	if e := s.admit(r.Context(), c); e != nil {
 		s.fail(w, c, e)

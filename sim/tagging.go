@@ -3,14 +3,10 @@ package sim
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
@@ -61,33 +57,9 @@ func taggingInvalid(msg string) *apiError {
 // GetResources for the caller's Lambda functions, so a scanner reads the
 // tags of 10,000 functions in 100 calls instead of 10,000 ListTags.
 func (s *Server) serveTagging(w http.ResponseWriter, r *http.Request, c *call) {
-	target := r.Header.Get("X-Amz-Target")
-	op, ok := strings.CutPrefix(target, taggingTargetPrefix)
-	if r.Method != http.MethodPost || !ok {
-		s.fail(w, c, serviceError(c.svc, errUnknownOperation, "missing or unknown X-Amz-Target "+strconv.Quote(target)))
-		return
-	}
-	if op != "GetResources" {
-		s.fail(w, c, serviceError(c.svc, errUnknownOperation, "the simulator does not serve Resource Groups Tagging API "+op))
-		return
-	}
-	c.api = op
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.fail(w, c, &apiError{Status: 413, Code: "RequestEntityTooLargeException", Message: "request body too large"})
-			return
-		}
-		s.fail(w, c, &apiError{Status: 400, Code: "SerializationException", Message: "cannot read the request body"})
-		return
-	}
 	var req getResourcesInput
-	if len(strings.TrimSpace(string(body))) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
-			s.fail(w, c, &apiError{Status: 400, Code: "SerializationException", Message: "cannot parse the JSON request: " + err.Error()})
-			return
-		}
+	if !s.jsonRequest(w, r, c, taggingTargetPrefix, "Resource Groups Tagging API", &req, "GetResources") {
+		return
 	}
 	if e := s.admit(r.Context(), c); e != nil {
 		s.fail(w, c, e)
