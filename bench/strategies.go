@@ -55,6 +55,19 @@ func listNames(ctx context.Context, cfg aws.Config) ([]string, int, error) {
 	return names, pages, nil
 }
 
+// listForComparison is how both comparison strategies start: an SDK
+// config with the default retryer, every function listed, and the data
+// they fetch for the floor (the baseline metrics of every function).
+func listForComparison(ctx context.Context, env *Env) (*cloudwatch.Client, []string, Outcome, error) {
+	cfg, err := env.AWSConfig(ctx, httpClient())
+	if err != nil {
+		return nil, nil, Outcome{}, err
+	}
+	names, pages, err := listNames(ctx, cfg)
+	out := Outcome{Functions: len(names), Need: Need{ListFunctionsPages: pages, Queries: len(names) * len(baseline)}}
+	return cloudwatch.NewFromConfig(cfg), names, out, err
+}
+
 func window(now time.Time) (start, end time.Time) {
 	end = now.UTC().Truncate(24 * time.Hour)
 	return end.Add(-15 * 24 * time.Hour), end
@@ -66,16 +79,10 @@ func window(now time.Time) (start, end time.Time) {
 // takes two), all at once, with the SDK's default retryer and no rate
 // limiter.
 func NaiveStrategy(ctx context.Context, env *Env) (Outcome, error) {
-	cfg, err := env.AWSConfig(ctx, httpClient())
-	if err != nil {
-		return Outcome{}, err
-	}
-	names, pages, err := listNames(ctx, cfg)
-	out := Outcome{Functions: len(names), Need: Need{ListFunctionsPages: pages, Queries: len(names) * len(baseline)}}
+	cw, names, out, err := listForComparison(ctx, env)
 	if err != nil {
 		return out, err
 	}
-	cw := cloudwatch.NewFromConfig(cfg)
 	start, end := window(env.Now)
 	type call struct {
 		metric string
@@ -122,16 +129,10 @@ func NaiveStrategy(ctx context.Context, env *Env) (Outcome, error) {
 // the same metrics packed 500 queries to a GetMetricData call, 5 calls in
 // flight at a time, the SDK's default retryer, and no rate limiter.
 func FixedConcurrencyStrategy(ctx context.Context, env *Env) (Outcome, error) {
-	cfg, err := env.AWSConfig(ctx, httpClient())
-	if err != nil {
-		return Outcome{}, err
-	}
-	names, pages, err := listNames(ctx, cfg)
-	out := Outcome{Functions: len(names), Need: Need{ListFunctionsPages: pages, Queries: len(names) * len(baseline)}}
+	cw, names, out, err := listForComparison(ctx, env)
 	if err != nil {
 		return out, err
 	}
-	cw := cloudwatch.NewFromConfig(cfg)
 	start, end := window(env.Now)
 	// Query IDs restart at q0 in every call; query i belongs to function
 	// i / len(baseline).
