@@ -18,11 +18,26 @@ type Breakdown struct {
 	Total               float64 `json:"total"`
 }
 
+func (b *Breakdown) sum() {
+	b.Total = b.Requests + b.Duration + b.Init + b.Ephemeral + b.ProvisionedIdle + b.ProvisionedDuration
+}
+
+// Add adds o to b, totals included.
+func (b *Breakdown) Add(o Breakdown) {
+	b.Requests += o.Requests
+	b.Duration += o.Duration
+	b.Init += o.Init
+	b.Ephemeral += o.Ephemeral
+	b.ProvisionedIdle += o.ProvisionedIdle
+	b.ProvisionedDuration += o.ProvisionedDuration
+	b.Total += o.Total
+}
+
 // Options of Model.
 type Options struct {
 	// FreeTier applies the monthly free tier once per account.
 	FreeTier bool
-	// Now is the clock of the projection; zero means the scan's window
+	// Now is when the costs are computed; zero means the scan's window
 	// end.
 	Now time.Time
 }
