@@ -39,6 +39,11 @@
 // simplification (on AWS the regions that need no opt-in are always
 // enabled). Neither service has a quota in the simulator.
 //
+// The Price List's GetProducts (awsJson1.1, SigV4 service pricing, global
+// like STS) answers ServiceCode AWSLambda with products in AWS's
+// product/terms JSON, built from package cost's embedded price table, with
+// attribute filters and NextToken pages of at most 100.
+//
 // # Scale and speed
 //
 // Nothing is materialised per datapoint: a function's day is derived on

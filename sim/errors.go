@@ -80,7 +80,7 @@ func serviceError(svc string, k errorKind, msg string) *apiError {
 		switch svc {
 		case svcLambda:
 			return &apiError{Status: 429, Code: "TooManyRequestsException", Message: "Rate exceeded", RetryAfter: 1, Reason: "CallerRateLimitExceeded"}
-		case svcLogs:
+		case svcLogs, svcPricing:
 			return &apiError{Status: 400, Code: "ThrottlingException", Message: "Rate exceeded"}
 		case svcTagging:
 			return &apiError{Status: 400, Code: "ThrottledException", Message: "Rate exceeded"}
@@ -94,7 +94,7 @@ func serviceError(svc string, k errorKind, msg string) *apiError {
 		switch svc {
 		case svcLambda:
 			return &apiError{Status: 403, Code: "AccessDeniedException", Message: msg}
-		case svcLogs, svcTagging, svcOrganizations:
+		case svcLogs, svcTagging, svcOrganizations, svcPricing:
 			return &apiError{Status: 400, Code: "AccessDeniedException", Message: msg}
 		case svcEC2:
 			return &apiError{Status: 403, Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation. " + msg}
@@ -104,7 +104,7 @@ func serviceError(svc string, k errorKind, msg string) *apiError {
 		switch svc {
 		case svcLambda:
 			return &apiError{Status: 403, Code: "UnrecognizedClientException", Message: msg}
-		case svcLogs, svcTagging, svcOrganizations:
+		case svcLogs, svcTagging, svcOrganizations, svcPricing:
 			return &apiError{Status: 400, Code: "UnrecognizedClientException", Message: msg}
 		case svcEC2:
 			return &apiError{Status: 401, Code: "AuthFailure", Message: "AWS was not able to validate the provided access credentials"}
@@ -114,7 +114,7 @@ func serviceError(svc string, k errorKind, msg string) *apiError {
 		switch svc {
 		case svcLambda:
 			return &apiError{Status: 403, Code: "ExpiredTokenException", Message: msg}
-		case svcLogs, svcTagging, svcOrganizations:
+		case svcLogs, svcTagging, svcOrganizations, svcPricing:
 			return &apiError{Status: 400, Code: "ExpiredTokenException", Message: msg}
 		case svcEC2:
 			return &apiError{Status: 400, Code: "RequestExpired", Message: "Request has expired."}
@@ -132,12 +132,12 @@ func serviceError(svc string, k errorKind, msg string) *apiError {
 		switch svc {
 		case svcLambda:
 			return &apiError{Status: 404, Code: "UnknownOperationException", Message: msg}
-		case svcLogs, svcTagging, svcCloudWatch, svcOrganizations:
+		case svcLogs, svcTagging, svcCloudWatch, svcOrganizations, svcPricing:
 			return &apiError{Status: 400, Code: "UnknownOperationException", Message: msg}
 		}
 		return &apiError{Status: 400, Code: "InvalidAction", Message: msg}
 	case errMissingAuth:
-		if svc == svcLambda || svc == svcLogs || svc == svcTagging || svc == svcOrganizations {
+		if svc == svcLambda || svc == svcLogs || svc == svcTagging || svc == svcOrganizations || svc == svcPricing {
 			return &apiError{Status: 403, Code: "MissingAuthenticationTokenException", Message: msg}
 		}
 		return &apiError{Status: 403, Code: "MissingAuthenticationToken", Message: msg}
@@ -147,6 +147,8 @@ func serviceError(svc string, k errorKind, msg string) *apiError {
 		return &apiError{Status: 500, Code: "ServiceException", Message: "Internal error", Receiver: true}
 	case svcEC2:
 		return &apiError{Status: 500, Code: "InternalError", Message: "An internal error has occurred", Receiver: true}
+	case svcPricing:
+		return &apiError{Status: 500, Code: "InternalErrorException", Message: "Internal error", Receiver: true}
 	}
 	if svc == svcLogs || svc == svcTagging {
 		return &apiError{Status: 500, Code: "ServiceUnavailableException", Message: "Internal error", Receiver: true}

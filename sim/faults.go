@@ -11,7 +11,7 @@ import (
 // match everything; every matching fault applies.
 type Fault struct {
 	// Service is a SigV4 service name: lambda, monitoring, logs, sts,
-	// tagging, ec2, organizations.
+	// tagging, ec2, organizations, pricing.
 	Service string `json:"service,omitempty"`
 	// API is an operation name such as GetMetricData.
 	API     string `json:"api,omitempty"`
@@ -52,9 +52,9 @@ func (f *Fault) Validate() error {
 		return fmt.Errorf("fault latencyMultiplier: must not be negative, got %v", f.LatencyMultiplier)
 	}
 	switch f.Service {
-	case "", svcLambda, svcCloudWatch, svcLogs, svcSTS, svcTagging, svcEC2, svcOrganizations:
+	case "", svcLambda, svcCloudWatch, svcLogs, svcSTS, svcTagging, svcEC2, svcOrganizations, svcPricing:
 	default:
-		return fmt.Errorf("fault service: unknown service %q (lambda, monitoring, logs, sts, tagging, ec2, organizations)", f.Service)
+		return fmt.Errorf("fault service: unknown service %q (lambda, monitoring, logs, sts, tagging, ec2, organizations, pricing)", f.Service)
 	}
 	return nil
 }

@@ -112,6 +112,8 @@ func guessService(r *http.Request) string {
 		return svcTagging
 	case strings.HasPrefix(t, orgTargetPrefix):
 		return svcOrganizations
+	case strings.HasPrefix(t, pricingTargetPrefix):
+		return svcPricing
 	case strings.HasPrefix(r.URL.Path, "/service/GraniteServiceVersion20100801/"):
 		return svcCloudWatch
 	case strings.HasPrefix(r.URL.Path, "/20"):
@@ -129,4 +131,5 @@ const (
 	svcTagging       = "tagging"
 	svcEC2           = "ec2"
 	svcOrganizations = "organizations"
+	svcPricing       = "pricing"
 )

@@ -280,6 +280,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveEC2(w, r, c)
 	case svcOrganizations:
 		s.serveOrganizations(w, r, c)
+	case svcPricing:
+		s.servePricing(w, r, c)
 	default:
 		c.svc = svcLambda
 		s.fail(w, c, &apiError{Status: 400, Code: "UnknownServiceException", Message: fmt.Sprintf("the simulator does not serve %q", svc)})
@@ -290,7 +292,7 @@ func protocolOf(svc string, r *http.Request) protocol {
 	switch svc {
 	case svcLambda:
 		return protoRestJSON
-	case svcLogs, svcTagging, svcOrganizations:
+	case svcLogs, svcTagging, svcOrganizations, svcPricing:
 		return protoJSON11
 	case svcEC2:
 		return protoEC2
@@ -346,9 +348,10 @@ func (s *Server) admit(ctx context.Context, c *call) *apiError {
 	return nil
 }
 
-// global reports whether a service answers the same in every region (STS
-// and Organizations), so a region that is not enabled does not refuse it.
-func global(svc string) bool { return svc == svcSTS || svc == svcOrganizations }
+// global reports whether a service answers the same in every region (STS,
+// Organizations and the Price List), so a region that is not enabled does
+// not refuse it.
+func global(svc string) bool { return svc == svcSTS || svc == svcOrganizations || svc == svcPricing }
 
 func iamPrefix(svc string) string {
 	if svc == svcCloudWatch {
