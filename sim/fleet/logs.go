@@ -1,11 +1,12 @@
 package fleet
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 )
 
@@ -148,7 +149,7 @@ func (e *LogEvent) jsonField(name string) (float64, string, bool, bool) {
 		case "requestId":
 			return 0, e.RequestID, false, true
 		case "message":
-			var m strings.Builder
+			var m bytes.Buffer
 			e.Fn.appendAppText(&m, e.Kind, e.RequestID, e.Block)
 			return 0, m.String(), false, true
 		}
@@ -172,7 +173,7 @@ func jsonTime(ms int64) string {
 
 func fmtMs(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
-func (fn *Function) appendAppText(m *strings.Builder, kind, id string, b *Invocation) {
+func (fn *Function) appendAppText(m *bytes.Buffer, kind, id string, b *Invocation) {
 	switch kind {
 	case EvTimeout:
 		fmt.Fprintf(m, "Task timed out after %s seconds", strconv.FormatFloat(float64(fn.TimeoutS), 'f', 2, 64))
@@ -201,22 +202,28 @@ func (fn *Function) appLogBytes() int {
 	return 120
 }
 
-// render writes an event's message the way Lambda logs it.
+// render is an event's message the way Lambda logs it.
 func (fn *Function) render(kind string, b *Invocation, id string, ms int64) string {
-	var m strings.Builder
+	var m bytes.Buffer
+	fn.renderTo(&m, kind, b, id, ms)
+	return m.String()
+}
+
+// renderTo writes an event's message to m.
+func (fn *Function) renderTo(m *bytes.Buffer, kind string, b *Invocation, id string, ms int64) {
 	if fn.LogFormat == FormatJSN {
 		t := jsonTime(ms)
 		switch kind {
 		case EvStart:
-			fmt.Fprintf(&m, `{"time":%q,"type":"platform.start","record":{"requestId":%q,"version":"$LATEST"}}`, t, id)
+			fmt.Fprintf(m, `{"time":%q,"type":"platform.start","record":{"requestId":%q,"version":"$LATEST"}}`, t, id)
 		case EvEnd:
-			fmt.Fprintf(&m, `{"time":%q,"type":"platform.runtimeDone","record":{"requestId":%q,"status":%q,"metrics":{"durationMs":%s,"producedBytes":0}}}`, t, id, statusWord(b.Status), fmtMs(b.Duration))
+			fmt.Fprintf(m, `{"time":%q,"type":"platform.runtimeDone","record":{"requestId":%q,"status":%q,"metrics":{"durationMs":%s,"producedBytes":0}}}`, t, id, statusWord(b.Status), fmtMs(b.Duration))
 		case EvReport:
-			fmt.Fprintf(&m, `{"time":%q,"type":"platform.report","record":{"requestId":%q,"metrics":{"durationMs":%s,"billedDurationMs":%d,"memorySizeMB":%d,"maxMemoryUsedMB":%d`, t, id, fmtMs(b.Duration), b.Billed, b.MemSize, b.MemUsed)
+			fmt.Fprintf(m, `{"time":%q,"type":"platform.report","record":{"requestId":%q,"metrics":{"durationMs":%s,"billedDurationMs":%d,"memorySizeMB":%d,"maxMemoryUsedMB":%d`, t, id, fmtMs(b.Duration), b.Billed, b.MemSize, b.MemUsed)
 			if b.Init > 0 {
-				fmt.Fprintf(&m, `,"initDurationMs":%s`, fmtMs(b.Init))
+				fmt.Fprintf(m, `,"initDurationMs":%s`, fmtMs(b.Init))
 			}
-			fmt.Fprintf(&m, `},"status":%q`, statusWord(b.Status))
+			fmt.Fprintf(m, `},"status":%q`, statusWord(b.Status))
 			if b.Status == StatusOOM {
 				m.WriteString(`,"errorType":"Runtime.OutOfMemory"`)
 			}
@@ -226,21 +233,21 @@ func (fn *Function) render(kind string, b *Invocation, id string, ms int64) stri
 			if kind != EvApp {
 				level = "ERROR"
 			}
-			var txt strings.Builder
+			var txt bytes.Buffer
 			fn.appendAppText(&txt, kind, id, b)
-			fmt.Fprintf(&m, `{"timestamp":%q,"level":%q,"requestId":%q,"message":%q}`, t, level, id, txt.String())
+			fmt.Fprintf(m, `{"timestamp":%q,"level":%q,"requestId":%q,"message":%q}`, t, level, id, txt.String())
 		}
-		return m.String()
+		return
 	}
 	switch kind {
 	case EvStart:
-		fmt.Fprintf(&m, "START RequestId: %s Version: $LATEST\n", id)
+		fmt.Fprintf(m, "START RequestId: %s Version: $LATEST\n", id)
 	case EvEnd:
-		fmt.Fprintf(&m, "END RequestId: %s\n", id)
+		fmt.Fprintf(m, "END RequestId: %s\n", id)
 	case EvReport:
-		fmt.Fprintf(&m, "REPORT RequestId: %s\tDuration: %s ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t", id, fmtMs(b.Duration), b.Billed, b.MemSize, b.MemUsed)
+		fmt.Fprintf(m, "REPORT RequestId: %s\tDuration: %s ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t", id, fmtMs(b.Duration), b.Billed, b.MemSize, b.MemUsed)
 		if b.Init > 0 {
-			fmt.Fprintf(&m, "Init Duration: %s ms\t", fmtMs(b.Init))
+			fmt.Fprintf(m, "Init Duration: %s ms\t", fmtMs(b.Init))
 		}
 		switch b.Status {
 		case StatusTimeout:
@@ -251,19 +258,18 @@ func (fn *Function) render(kind string, b *Invocation, id string, ms int64) stri
 			m.WriteString("\n")
 		}
 	case EvTimeout:
-		fmt.Fprintf(&m, "%s %s ", jsonTime(ms), id)
-		fn.appendAppText(&m, kind, id, b)
+		fmt.Fprintf(m, "%s %s ", jsonTime(ms), id)
+		fn.appendAppText(m, kind, id, b)
 		m.WriteString("\n")
 	case EvOOM:
-		fmt.Fprintf(&m, "RequestId: %s Error: ", id)
-		fn.appendAppText(&m, kind, id, b)
+		fmt.Fprintf(m, "RequestId: %s Error: ", id)
+		fn.appendAppText(m, kind, id, b)
 		m.WriteString("\n")
 	default:
-		fmt.Fprintf(&m, "%s\t%s\tINFO\t", jsonTime(ms), id)
-		fn.appendAppText(&m, kind, id, b)
+		fmt.Fprintf(m, "%s\t%s\tINFO\t", jsonTime(ms), id)
+		fn.appendAppText(m, kind, id, b)
 		m.WriteString("\n")
 	}
-	return m.String()
 }
 
 // sampleID is a request ID of the right length for byte counts.
@@ -271,28 +277,37 @@ const sampleID = "00000000-0000-4000-8000-000000000000"
 
 // eventBytes returns the bytes and events one invocation of the block
 // writes to the log group.
-func (fn *Function) eventBytes(b *Invocation) (bytes, events int64) {
+func (fn *Function) eventBytes(b *Invocation) (n, events int64) {
 	const ms = int64(1767225600000)
-	kinds := []string{EvStart, EvEnd, EvReport}
-	for _, k := range kinds {
-		bytes += int64(len(fn.render(k, b, sampleID, ms)))
+	buf := renderBufs.Get().(*bytes.Buffer)
+	defer renderBufs.Put(buf)
+	size := func(kind string) int64 {
+		buf.Reset()
+		fn.renderTo(buf, kind, b, sampleID, ms)
+		return int64(buf.Len())
+	}
+	for _, k := range []string{EvStart, EvEnd, EvReport} {
+		n += size(k)
 	}
 	events = 3
-	n := int64(fn.appLogLines())
-	if n > 0 {
-		bytes += n * int64(len(fn.render(EvApp, b, sampleID, ms)))
-		events += n
+	if lines := int64(fn.appLogLines()); lines > 0 {
+		n += lines * size(EvApp)
+		events += lines
 	}
 	switch b.Status {
 	case StatusTimeout:
-		bytes += int64(len(fn.render(EvTimeout, b, sampleID, ms)))
+		n += size(EvTimeout)
 		events++
 	case StatusOOM:
-		bytes += int64(len(fn.render(EvOOM, b, sampleID, ms)))
+		n += size(EvOOM)
 		events++
 	}
-	return bytes, events
+	return n, events
 }
+
+// renderBufs are the buffers eventBytes measures messages in: IncomingBytes
+// metrics render every block's messages, so they must not allocate each.
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // LogBytes is what the log group holds for [start, end) up to now: the
 // bytes a Logs Insights query over that range scans, and the events.
