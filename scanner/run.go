@@ -111,14 +111,17 @@ func New(sessions *Sessions, meter *Meter, logger *slog.Logger, progress *Progre
 
 // pairScan is one account × region while it is scanned.
 type pairScan struct {
-	pair    Pair
-	cfg     aws.Config
-	target  Target
-	fns     []Function // in listing order
-	mfns    []metrics.Function
-	values  *metrics.Result
-	failed  map[string]string // function ID → metrics failure
-	discErr error
+	pair   Pair
+	cfg    aws.Config
+	target Target
+	fns    []Function // in listing order
+	mfns   []metrics.Function
+	values *metrics.Result
+	failed map[string]string // function ID → metrics failure
+	// configFailed: function ID → why its provisioned concurrency was
+	// not read.
+	configFailed map[string]string
+	discErr      error
 }
 
 // Scan scans every target: inventory and metrics per account × region,
@@ -160,7 +163,7 @@ func (s *Scanner) Scan(ctx context.Context) (*Result, error) {
 // scanPair lists a pair's functions and fetches their metrics, with
 // GetMetricData batches sent as soon as ListFunctions pages fill them.
 func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
-	ps := &pairScan{pair: p, target: Target{Account: p.Account, Region: p.Region, Status: StatusOK}, failed: map[string]string{}}
+	ps := &pairScan{pair: p, target: Target{Account: p.Account, Region: p.Region, Status: StatusOK}, failed: map[string]string{}, configFailed: map[string]string{}}
 	log := s.logger.With("account", p.Account, "region", p.Region)
 	cfg, err := s.sessions.Config(ctx, p)
 	if err != nil {
@@ -363,7 +366,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 			log.Warn("provisioned concurrency configs failed", "err", err)
 			for _, name := range pc {
 				if _, ok := alloc[name]; !ok {
-					ps.failed[p.Account+"/"+p.Region+"/"+name+"#config"] = reason(err)
+					ps.configFailed[p.Account+"/"+p.Region+"/"+name] = reason(err)
 				}
 			}
 		}
@@ -529,7 +532,7 @@ func (s *Scanner) assemble(res *Result, scans []*pairScan, logs *logsOutcome) {
 					f.Failures = append(f.Failures, Failure{Stage: StageMetrics, Reason: "optional metrics not discovered: " + reason(ps.discErr)})
 				}
 			}
-			if why, ok := ps.failed[f.ID+"#config"]; ok {
+			if why, ok := ps.configFailed[f.ID]; ok {
 				f.Failures = append(f.Failures, Failure{Stage: StageConfig, Reason: "provisioned concurrency: " + why})
 			}
 			if logs != nil {
