@@ -165,17 +165,23 @@ func FromPriceList(items []string, now time.Time) (*Table, error) {
 			entries[k], found[k] = p, map[string]bool{}
 		}
 		found[k][rate] = true
+		// A flat rate is its last band's price: a $0 first band would be a
+		// free allowance, which the table keeps apart (FreeTier).
+		flat := dims[len(dims)-1].PerGBSecond
 		switch rate {
 		case "duration":
+			for len(dims) > 1 && dims[0].PerGBSecond == 0 {
+				dims = dims[1:]
+			}
 			p.Duration = dims
 		case "perRequest":
-			p.PerRequest = dims[0].PerGBSecond
+			p.PerRequest = flat
 		case "ephemeralPerGBSecond":
-			p.EphemeralPerGBSecond = dims[0].PerGBSecond
+			p.EphemeralPerGBSecond = flat
 		case "provisionedPerGBSecond":
-			p.ProvisionedPerGBSecond = dims[0].PerGBSecond
+			p.ProvisionedPerGBSecond = flat
 		case "provisionedDurationPerGBSecond":
-			p.ProvisionedDurationPerGBSecond = dims[0].PerGBSecond
+			p.ProvisionedDurationPerGBSecond = flat
 		}
 	}
 	t := &Table{Schema: TableSchema, Version: TableVersion, AsOf: now.UTC().Format(time.DateOnly), Currency: "USD",
