@@ -1,0 +1,140 @@
+package insights
+
+import (
+	"cmp"
+	"fmt"
+
+	"github.com/lambdaudit/lambdaudit/cost"
+	"github.com/lambdaudit/lambdaudit/scanner"
+)
+
+// What the rules and the report take from the cost model (package cost),
+// per function and per account-region. fromCost fills it from
+// cost.Model's result; tests of the rules fill it by hand.
+
+// daysPerMonth turns a daily figure into a monthly one: 365.25 / 12.
+const daysPerMonth = 365.25 / 12
+
+// Breakdown is one function-day's (or period's) cost by component, USD,
+// as the cost model computes it.
+type Breakdown struct {
+	Requests            float64 `json:"requests"`
+	Duration            float64 `json:"duration"`
+	Init                float64 `json:"init"`
+	Ephemeral           float64 `json:"ephemeral"`
+	ProvisionedIdle     float64 `json:"provisionedIdle"`
+	ProvisionedDuration float64 `json:"provisionedDuration"`
+	Total               float64 `json:"total"`
+}
+
+func (b *Breakdown) rounded() *Breakdown {
+	if b == nil {
+		return nil
+	}
+	return &Breakdown{Requests: round6(b.Requests), Duration: round6(b.Duration), Init: round6(b.Init), Ephemeral: round6(b.Ephemeral),
+		ProvisionedIdle: round6(b.ProvisionedIdle), ProvisionedDuration: round6(b.ProvisionedDuration), Total: round6(b.Total)}
+}
+
+// unitPrices are the list prices the savings use, for the function's
+// region and architecture.
+type unitPrices struct {
+	gbs       float64 // on-demand duration, USD per GB-s, first tier
+	pcEnabled float64 // provisioned concurrency while enabled, USD per GB-s
+}
+
+type fnCost struct {
+	days        []*Breakdown // per window day; nil: no cost figure that day
+	monthToDate *float64
+	projected   *float64
+	price       *unitPrices // nil: no price for the region and architecture
+	why         string      // why days are all nil, when they are
+}
+
+type regionCost struct {
+	days      []*float64
+	projected *float64
+}
+
+type costData struct {
+	fns     map[string]*fnCost     // by function id
+	regions map[string]*regionCost // by account/region
+	// projected is the projected month of every function together.
+	projected *float64
+	asOf      string
+	source    string
+	// projection states the cost model's projection method.
+	projection string
+}
+
+// day is the function's cost on window day i, or nil.
+func (c *fnCost) day(i int) *Breakdown {
+	if c == nil || i < 0 || i >= len(c.days) {
+		return nil
+	}
+	return c.days[i]
+}
+
+// modelCosts runs the cost model over the functions the price table
+// covers; a function of a region or architecture without prices gets no
+// cost figures (and says why) rather than failing the whole report.
+func modelCosts(res *scanner.Result, t *cost.Table, opt cost.Options) (*costData, error) {
+	cd := &costData{fns: make(map[string]*fnCost, len(res.Functions)), regions: map[string]*regionCost{},
+		asOf: t.AsOf, source: t.Source}
+	priced := *res
+	priced.Functions = make([]scanner.Function, 0, len(res.Functions))
+	prices := map[string]*unitPrices{}
+	for i := range res.Functions {
+		f := &res.Functions[i]
+		k := f.Region + "/" + cmp.Or(f.Architecture, cost.ArchX86)
+		up, seen := prices[k]
+		if !seen {
+			if p, err := t.Prices(f.Region, f.Architecture); err == nil && len(p.Duration) > 0 {
+				up = &unitPrices{gbs: float64(p.Duration[0].PerGBSecond), pcEnabled: float64(p.ProvisionedPerGBSecond)}
+			}
+			prices[k] = up
+		}
+		if up == nil {
+			cd.fns[f.ID] = &fnCost{why: fmt.Sprintf("no price for %s %s in the price table (as of %s)", f.Region, cmp.Or(f.Architecture, cost.ArchX86), t.AsOf)}
+			continue
+		}
+		priced.Functions = append(priced.Functions, *f)
+	}
+	costs, err := cost.Model(&priced, t, opt)
+	if err != nil {
+		return nil, fmt.Errorf("insights: %w", err)
+	}
+	cd.projection = costs.Methods.Projection
+	for i := range costs.Functions {
+		fc := &costs.Functions[i]
+		c := &fnCost{days: make([]*Breakdown, len(fc.Days)), projected: fc.ProjectedMonth,
+			price: prices[fc.Region+"/"+fc.Architecture]}
+		for d, b := range fc.Days {
+			if b != nil {
+				c.days[d] = &Breakdown{Requests: b.Requests, Duration: b.Duration, Init: b.Init, Ephemeral: b.Ephemeral,
+					ProvisionedIdle: b.ProvisionedIdle, ProvisionedDuration: b.ProvisionedDuration, Total: b.Total}
+			}
+		}
+		if fc.MonthToDate != nil {
+			c.monthToDate = ptr(fc.MonthToDate.Total)
+		}
+		cd.fns[fc.ID] = c
+	}
+	for _, g := range costs.Regions {
+		rc := &regionCost{days: make([]*float64, len(g.Days)), projected: g.ProjectedMonth}
+		for d, b := range g.Days {
+			if b != nil {
+				rc.days[d] = ptr(b.Total)
+			}
+		}
+		cd.regions[g.Account+"/"+g.Region] = rc
+	}
+	for _, g := range costs.Accounts {
+		if g.ProjectedMonth != nil {
+			if cd.projected == nil {
+				cd.projected = new(float64)
+			}
+			*cd.projected += *g.ProjectedMonth
+		}
+	}
+	return cd, nil
+}
