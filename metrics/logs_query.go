@@ -25,6 +25,7 @@ const LogsQueryText = `filter @type = "REPORT" or @message like "Task timed out 
     sum(strcontains(@message, "Runtime.OutOfMemory")) as outOfMemory,
     max(@maxMemoryUsed / 1000 / 1000) as memoryMaxMB,
     pct(@maxMemoryUsed / 1000 / 1000, 99) as memoryP99MB,
+    max(@memorySize / 1000 / 1000) as memorySizeMB,
     pct(@initDuration, 95) as initP95Ms,
     sum(@initDuration) as initTotalMs,
     sum(@billedDuration) as billedMs
@@ -39,6 +40,7 @@ const LogsQueryJSON = `filter type = "platform.report"
     sum(strcontains(record.errorType, "Runtime.OutOfMemory")) as outOfMemory,
     max(record.metrics.maxMemoryUsedMB) as memoryMaxMB,
     pct(record.metrics.maxMemoryUsedMB, 99) as memoryP99MB,
+    max(record.metrics.memorySizeMB) as memorySizeMB,
     pct(record.metrics.initDurationMs, 95) as initP95Ms,
     sum(record.metrics.initDurationMs) as initTotalMs,
     sum(record.metrics.billedDurationMs) as billedMs
@@ -78,7 +80,11 @@ type LogStats struct {
 	// MemoryMaxMB and MemoryP99MB are Max Memory Used, MB (nearest-rank
 	// p99 as Logs Insights pct computes it).
 	MemoryMaxMB Series `json:"memoryMaxMB"`
-	MemoryP99MB Series `json:"memoryP99MB"`
+	// MemorySizeMB is the largest Memory Size of the day's REPORT lines:
+	// the configured memory the day was billed at (a function whose
+	// memory changed shows it here, while its configuration has today's).
+	MemorySizeMB Series `json:"memorySizeMB"`
+	MemoryP99MB  Series `json:"memoryP99MB"`
 	// InitP95Ms and InitTotalMs are over the cold starts' Init Duration.
 	InitP95Ms   Series `json:"initP95Ms"`
 	InitTotalMs Series `json:"initTotalMs"`
@@ -89,7 +95,7 @@ type LogStats struct {
 func newLogStats(group string, days int) *LogStats {
 	return &LogStats{LogGroup: group,
 		Invocations: NewSeries(days), ColdStarts: NewSeries(days), Timeouts: NewSeries(days),
-		OutOfMemory: NewSeries(days), MemoryMaxMB: NewSeries(days), MemoryP99MB: NewSeries(days),
+		OutOfMemory: NewSeries(days), MemoryMaxMB: NewSeries(days), MemoryP99MB: NewSeries(days), MemorySizeMB: NewSeries(days),
 		InitP95Ms: NewSeries(days), InitTotalMs: NewSeries(days), BilledDurationMs: NewSeries(days)}
 }
 
@@ -109,7 +115,7 @@ type logsRowMapper struct {
 // logsRow holds one result row's values by column; absent columns stay nil.
 type logsRow struct {
 	invocations, coldStarts, timeoutReports, timeoutLines, outOfMemory *float64
-	memoryMax, memoryP99, initP95, initTotal, billed                   *float64
+	memoryMax, memoryP99, memorySize, initP95, initTotal, billed       *float64
 }
 
 func (r *logsRow) slot(field string) **float64 {
@@ -128,6 +134,8 @@ func (r *logsRow) slot(field string) **float64 {
 		return &r.memoryMax
 	case "memoryP99MB":
 		return &r.memoryP99
+	case "memorySizeMB":
+		return &r.memorySize
 	case "initP95Ms":
 		return &r.initP95
 	case "initTotalMs":
@@ -200,6 +208,7 @@ func (m *logsRowMapper) add(fields []types.ResultField) error {
 	st.OutOfMemory[day] = logsZeroIfNil(r.outOfMemory)
 	st.MemoryMaxMB[day] = r.memoryMax
 	st.MemoryP99MB[day] = r.memoryP99
+	st.MemorySizeMB[day] = r.memorySize
 	st.InitP95Ms[day] = r.initP95
 	st.InitTotalMs[day] = initTotal
 	st.BilledDurationMs[day] = r.billed

@@ -152,6 +152,7 @@ func lgWantDay(d *fleet.DayTruth) map[string]*float64 {
 		"timeouts": lgF64(float64(d.Timeouts)), "outOfMemory": lgF64(float64(d.OutOfMemory)),
 		"memoryMaxMB": lgF64(d.MemoryUsed.Max), "memoryP99MB": lgF64(d.MemoryUsed.P99),
 		"initTotalMs": lgF64(0), "billedDurationMs": lgF64(float64(d.BilledDurationSum)),
+		"memorySizeMB": lgF64(float64(d.MemorySize)),
 	}
 	if d.Init != nil {
 		m["initP95Ms"], m["initTotalMs"] = lgF64(d.Init.P95), lgF64(d.Init.Sum)
@@ -165,6 +166,7 @@ func lgGotDay(s *metrics.LogStats, i int) map[string]*float64 {
 		"invocations": s.Invocations, "coldStarts": s.ColdStarts, "timeouts": s.Timeouts,
 		"outOfMemory": s.OutOfMemory, "memoryMaxMB": s.MemoryMaxMB, "memoryP99MB": s.MemoryP99MB,
 		"initP95Ms": s.InitP95Ms, "initTotalMs": s.InitTotalMs, "billedDurationMs": s.BilledDurationMs,
+		"memorySizeMB": s.MemorySizeMB,
 	} {
 		if ser[i] != nil {
 			m[k] = ser[i]
