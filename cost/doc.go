@@ -48,5 +48,6 @@
 //
 // Known limit: the scan result carries only a function's current memory
 // setting, so days before a configuration change (LastModified) are priced
-// at the current memory and flagged Usage.MemoryAssumed.
+// at the current memory and flagged Usage.MemoryAssumed, unless the
+// REPORT lines (LogStats.MemorySizeMB) give the day's own memory.
 package cost

@@ -297,6 +297,11 @@ func (m *modeller) usage(f *scanner.Function) []*Usage {
 		}
 		u := &Usage{Architecture: arch, MemoryMB: f.MemoryMB, EphemeralMB: eph, Requests: reqs,
 			MemoryAssumed: m.starts[d].Before(f.LastModified)}
+		// The REPORT lines say what memory the day ran (and was billed)
+		// at; the configuration only has today's.
+		if mem, ok := logsVal(logs, func(l *metrics.LogStats) metrics.Series { return l.MemorySizeMB }, d); ok && mem > 0 {
+			u.MemoryMB, u.MemoryAssumed = int(mem), false
+		}
 		pc := false
 		if f.ProvisionedConcurrency != nil && *f.ProvisionedConcurrency > 0 {
 			if _, on := val(f.Metrics[metrics.ProvisionedConcurrencyUtilizationMaximum], d); on {

@@ -172,8 +172,15 @@ func TestModelAgainstGroundTruth(t *testing.T) {
 				if u := fc.Usage[w.Days-1]; u == nil || u.MemoryAssumed {
 					t.Errorf("report day: usage %+v, want the current memory, not assumed", u)
 				}
-				if u := fc.Usage[w.Days-1-ft.Config.MemoryChange.DaysAgo]; u == nil || !u.MemoryAssumed {
-					t.Errorf("a day before the change: usage %+v, want memory flagged as assumed", u)
+				before := fc.Usage[w.Days-1-ft.Config.MemoryChange.DaysAgo]
+				switch {
+				case before == nil:
+					t.Errorf("a day before the change: no usage")
+				case before.Source == "logs" && (before.MemoryAssumed || before.MemoryMB != ft.Config.MemoryChange.FromMB):
+					// The REPORT lines carry the day's Memory Size.
+					t.Errorf("a day before the change: usage %+v, want the REPORT lines' %d MB", before, ft.Config.MemoryChange.FromMB)
+				case before.Source != "logs" && !before.MemoryAssumed:
+					t.Errorf("a day before the change: usage %+v, want memory flagged as assumed", before)
 				}
 				return
 			}
