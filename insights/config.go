@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -328,7 +329,7 @@ func ParseConfig(b []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("insights config: %w", err)
+		return nil, decodeError(b, err)
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -409,6 +410,60 @@ func (c *Config) Validate() error {
 	}
 	c.base, c.overrides, c.validated = base, ovs, true
 	return nil
+}
+
+var lineRe = regexp.MustCompile(`line (\d+): (.*)`)
+
+// decodeError names the field of a YAML decoding error (the yaml package
+// gives only its line): "rules.near-timeout.warn: line 3: cannot
+// unmarshal !!str `high` into float64".
+func decodeError(b []byte, err error) error {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	m := lineRe.FindStringSubmatch(msg)
+	var root yaml.Node
+	if m == nil || yaml.Unmarshal(b, &root) != nil || len(root.Content) == 0 {
+		return fmt.Errorf("insights config: %w", err)
+	}
+	line, _ := strconv.Atoi(m[1])
+	if field := fieldAtLine(root.Content[0], line, ""); field != "" {
+		return &ConfigError{Field: field, Msg: "line " + m[1] + ": " + m[2]}
+	}
+	return fmt.Errorf("insights config: %w", err)
+}
+
+// fieldAtLine is the dotted path of the innermost key on a line.
+func fieldAtLine(n *yaml.Node, line int, path string) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			if inner := fieldAtLine(v, line, p); inner != "" {
+				return inner
+			}
+			if k.Line == line {
+				return p
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if inner := fieldAtLine(c, line, p); inner != "" {
+				return inner
+			}
+			if c.Line == line && c.Kind == yaml.ScalarNode {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func checkOrder(s *settings, field func(int) string) error {

@@ -1,0 +1,239 @@
+package insights
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lambdaudit/lambdaudit/scanner"
+)
+
+func TestParseConfig(t *testing.T) {
+	tests := []struct {
+		name  string
+		yaml  string
+		field string // the field the error names; "" = valid
+	}{
+		{"empty file", "", ""},
+		{"the documented example", `
+rules:
+  near-timeout: {warn: 0.85, critical: 0.95}
+  cold-starts: {share: 0.1}
+ignore: [arm64-candidate]
+overrides:
+  - match: "legacy-*"
+    account: "111111111111"
+    region: "eu-*"
+    ignore: [cold-starts]
+    thresholds: {near-timeout.warn: 0.9}
+report: {top: 20, movers: 5}
+`, ""},
+		{"every threshold at its default", defaultsYAML(), ""},
+		{"unknown top-level key", "rule: {}\n", "rule: line 1: field rule not found"},
+		{"unknown rule", "rules: {near-timeouts: {warn: 0.9}}\n", "rules.near-timeouts"},
+		{"unknown threshold", "rules: {near-timeout: {wran: 0.9}}\n", "rules.near-timeout.wran"},
+		{"share above 1", "rules: {near-timeout: {warn: 1.5}}\n", "rules.near-timeout.warn"},
+		{"share of 0", "rules: {throttles: {warn: 0}}\n", "rules.throttles.warn"},
+		{"negative dollars", "rules: {cost-spike: {warnUSD: -1}}\n", "rules.cost-spike.warnUSD"},
+		{"fractional days", "rules: {error-rate: {days: 2.5}}\n", "rules.error-rate.days"},
+		{"not a number", "rules:\n  near-timeout:\n    warn: high\n", "rules.near-timeout.warn: line 3"},
+		{"unknown key inside an override", "overrides:\n  - match: x\n    thresold: {}\n", "overrides[0].thresold"},
+		{"warn above critical", "rules: {near-timeout: {warn: 0.96}}\n", "rules.near-timeout.critical"},
+		{"critical below warn", "rules: {memory-near-limit: {critical: 0.85}}\n", "rules.memory-near-limit.critical"},
+		{"baseline shorter than its minimum", "rules: {cost-spike: {days: 2}}\n", "rules.cost-spike.days"},
+		{"unknown rule ignored", "ignore: [cold-start]\n", "ignore[0]"},
+		{"override without match", "overrides: [{ignore: [throttles]}]\n", "overrides[0].match"},
+		{"override with a bad glob", "overrides: [{match: \"[a-\"}]\n", "overrides[0].match"},
+		{"override of an unknown threshold", "overrides: [{match: \"*\", thresholds: {near-timeout.max: 0.9}}]\n", "overrides[0].thresholds.near-timeout.max"},
+		{"override key without a dot", "overrides: [{match: \"*\", thresholds: {warn: 0.9}}]\n", "overrides[0].thresholds.warn"},
+		{"override out of range", "overrides: [{match: \"*\", thresholds: {iterator-age.warnMinutes: -5}}]\n", "overrides[0].thresholds.iterator-age.warnMinutes"},
+		{"override breaking the order", "overrides: [{match: \"*\", thresholds: {throttles.critical: 0.005}}]\n", "overrides[0].thresholds.throttles.critical"},
+		{"override unknown ignore", "overrides: [{match: \"*\", ignore: [everything]}]\n", "overrides[0].ignore[0]"},
+		{"report list too long", "report: {top: 5000}\n", "report.top"},
+		{"negative movers", "report: {movers: -1}\n", "report.movers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "insights.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadConfig(path)
+			switch {
+			case tt.field == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.field != "" && err == nil:
+				t.Fatalf("accepted; want an error naming %s", tt.field)
+			case tt.field != "" && !strings.Contains(err.Error(), tt.field):
+				t.Fatalf("error %q does not name %s", err, tt.field)
+			}
+			var ce *ConfigError
+			if err != nil && !errors.As(err, &ce) {
+				t.Errorf("error %v is not a *ConfigError", err)
+			}
+		})
+	}
+}
+
+// defaultsYAML writes every threshold with its default value.
+func defaultsYAML() string {
+	var b strings.Builder
+	b.WriteString("rules:\n")
+	kind := ""
+	for _, th := range Thresholds() {
+		if th.Kind != kind {
+			kind = th.Kind
+			b.WriteString("  " + kind + ":\n")
+		}
+		b.WriteString("    " + th.Name + ": " + fmtNum(th.Default) + "\n")
+	}
+	return b.String()
+}
+
+// TestDefaultsMatchCatalogue pins the defaults to INSIGHTS.md.
+func TestDefaultsMatchCatalogue(t *testing.T) {
+	want := map[string]float64{
+		"near-timeout.warn": 0.8, "near-timeout.critical": 0.95,
+		"timeouts.critical": 0.10, "timeouts.days": 7,
+		"memory-near-limit.warn": 0.9, "memory-near-limit.critical": 0.97,
+		"memory-overprovisioned.minInvocations": 50, "memory-overprovisioned.days": 14, "memory-overprovisioned.minMemoryMB": 128,
+		"memory-overprovisioned.maxUsed": 0.4, "memory-overprovisioned.headroom": 1.5, "memory-overprovisioned.stepMB": 64,
+		"cold-starts.minInvocations": 100, "cold-starts.share": 0.05, "cold-starts.p95InitMs": 1000,
+		"cost-spike.warnRatio": 2, "cost-spike.warnUSD": 1, "cost-spike.criticalRatio": 5, "cost-spike.criticalUSD": 10,
+		"cost-spike.days": 7, "cost-spike.minDays": 3,
+		"error-rate.critical": 0.10, "error-rate.days": 7, "error-rate.warn": 0.01, "error-rate.warnMinErrors": 10,
+		"throttles.warn": 0.01, "throttles.critical": 0.10, "throttles.minThrottles": 10,
+		"deprecated-runtime.warnDays":   180,
+		"arm64-candidate.minMonthlyUSD": 5, "arm64-candidate.saving": 0.2,
+		"concurrency-near-limit.warn": 0.8, "concurrency-near-limit.critical": 0.9,
+		"iterator-age.warnMinutes": 30, "iterator-age.criticalMinutes": 120,
+		"async-failures.min": 1, "provisioned-concurrency-idle.maxUtilization": 0.6, "recursive-loop.min": 1,
+	}
+	got := map[string]float64{}
+	for _, th := range Thresholds() {
+		got[th.Kind+"."+th.Name] = th.Default
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d thresholds, want %d", len(got), len(want))
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	for _, kind := range Kinds {
+		if len(paramNames(kind)) == 0 {
+			t.Errorf("rule %s has no threshold", kind)
+		}
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`
+rules:
+  near-timeout: {warn: 0.85}
+ignore: [recursive-loop]
+overrides:
+  - match: "legacy-*"
+    ignore: [cold-starts]
+    thresholds: {near-timeout.warn: 0.9}
+  - match: "legacy-batch"
+    region: "eu-*"
+    thresholds: {near-timeout.warn: 0.92}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := func(name, region string, tags map[string]string) *scanner.Function {
+		return &scanner.Function{ID: "1/" + region + "/" + name, Account: "1", Region: region, Name: name, Tags: tags}
+	}
+	tests := []struct {
+		name       string
+		f          *scanner.Function
+		warn       float64
+		ignored    []string
+		notIgnored []string
+		problems   []string // tags reported as problems
+	}{
+		{"no override", fn("api", "us-east-1", nil), 0.85, []string{"recursive-loop"}, []string{"cold-starts"}, nil},
+		{"name pattern", fn("legacy-api", "us-east-1", nil), 0.9, []string{"cold-starts", "recursive-loop"}, []string{"throttles"}, nil},
+		{"later override wins where it matches", fn("legacy-batch", "eu-west-1", nil), 0.92, []string{"cold-starts"}, nil, nil},
+		{"region filter", fn("legacy-batch", "us-east-1", nil), 0.9, nil, nil, nil},
+		{"tag wins over overrides", fn("legacy-api", "us-east-1", map[string]string{"lambdaudit:near-timeout.warn": "0.93"}), 0.93, nil, nil, nil},
+		{"ignore tag with commas", fn("api", "us-east-1", map[string]string{"lambdaudit:ignore": "cold-starts,throttles"}), 0.85, []string{"cold-starts", "throttles"}, []string{"timeouts"}, nil},
+		{"ignore tag with AWS-safe separators", fn("api", "us-east-1", map[string]string{"lambdaudit:ignore": "cold-starts+throttles/timeouts"}), 0.85, []string{"cold-starts", "throttles", "timeouts"}, nil, nil},
+		{"ignore all", fn("api", "us-east-1", map[string]string{"lambdaudit:ignore": "all"}), 0.85, Kinds, nil, nil},
+		{"other tags untouched", fn("api", "us-east-1", map[string]string{"team": "x", "lambdaudit": "y"}), 0.85, nil, nil, nil},
+		{"bad tags are reported and skipped", fn("api", "us-east-1", map[string]string{
+			"lambdaudit:ignore":                "cold-start",
+			"lambdaudit:near-timeout.warn":     "high",
+			"lambdaudit:near-timeout.wran":     "0.9",
+			"lambdaudit:near-timeout.critical": "0.5",
+			"lambdaudit:throttles.warn":        "2",
+		}), 0.85, nil, []string{"cold-starts"}, []string{"lambdaudit:ignore", "lambdaudit:near-timeout.critical", "lambdaudit:near-timeout.warn", "lambdaudit:near-timeout.wran", "lambdaudit:throttles.warn"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, probs := cfg.forFunction(tt.f)
+			if got := s.get(pNearTimeoutWarn); got != tt.warn {
+				t.Errorf("near-timeout.warn = %v, want %v", got, tt.warn)
+			}
+			for _, k := range tt.ignored {
+				if !s.ignored(k) {
+					t.Errorf("%s not ignored", k)
+				}
+			}
+			for _, k := range tt.notIgnored {
+				if s.ignored(k) {
+					t.Errorf("%s ignored", k)
+				}
+			}
+			var tags []string
+			for _, p := range probs {
+				tags = append(tags, p.Tag)
+				if p.Problem == "" || p.Function != tt.f.ID {
+					t.Errorf("problem without a reason or function: %+v", p)
+				}
+			}
+			if strings.Join(tags, " ") != strings.Join(tt.problems, " ") {
+				t.Errorf("problems %v, want %v", tags, tt.problems)
+			}
+		})
+	}
+	// A function without overrides shares the base settings.
+	if s, _ := cfg.forFunction(fn("api", "us-east-1", nil)); s != &cfg.base {
+		t.Error("a function without overrides got its own copy")
+	}
+}
+
+func TestRuntimeTable(t *testing.T) {
+	rt := Runtimes()
+	if _, err := ParseRuntimes(runtimesJSON); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id    string
+		date  string
+		arm64 bool
+	}{
+		{"python3.8", "2024-10-14", true}, {"nodejs16.x", "2024-06-12", true}, {"go1.x", "2024-01-08", false},
+		{"java8", "2024-01-08", false}, {"nodejs22.x", "2027-04-30", true}, {"python3.13", "2029-06-30", true},
+		{"provided.al2023", "2029-06-30", true},
+	} {
+		r, ok := rt.Lookup(c.id)
+		if !ok || r.Deprecation != c.date || r.ARM64 != c.arm64 {
+			t.Errorf("%s: %+v %v, want %s arm64=%v", c.id, r, ok, c.date, c.arm64)
+		}
+	}
+	if _, ok := rt.Lookup("cobol1.0"); ok {
+		t.Error("unknown runtime found")
+	}
+	for _, bad := range []string{`{"asOf": "soon", "runtimes": []}`, `{"asOf": "2026-01-01", "runtimes": [{"id": "x", "deprecation": "never"}]}`,
+		`{"asOf": "2026-01-01", "runtimes": [{"id": "x", "deprecation": "2026-01-01"}, {"id": "x", "deprecation": "2026-01-01"}]}`} {
+		if _, err := ParseRuntimes([]byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
