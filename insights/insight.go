@@ -102,34 +102,41 @@ func ptr(v float64) *float64 { return &v }
 
 // Formatting helpers of titles.
 
+// Titles never round a figure up across a threshold: seconds, minutes
+// and percentages are truncated, so 9,499 ms reads "9.499 s", 89.99 %
+// reads "89.9 %" and 119.99 minutes "1 h 59 min".
+
 // fmtMs renders milliseconds as "850 ms" or "5.6 s".
 func fmtMs(ms float64) string {
 	if ms < 1000 {
-		return fmt.Sprintf("%.0f ms", ms)
+		return fmt.Sprintf("%.0f ms", math.Floor(ms+1e-9))
 	}
 	return fmtSeconds(ms/1000) + " s"
 }
 
+// fmtSeconds renders seconds with up to three decimals, trailing zeros
+// dropped.
 func fmtSeconds(s float64) string {
-	if s >= 100 || s == math.Trunc(s) {
-		return fmt.Sprintf("%.0f", s)
-	}
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.1f", s), "0"), ".")
+	s = math.Floor(s*1000+1e-6) / 1000
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", s), "0"), ".")
 }
 
-// fmtPct renders a share as "12 %" or "4.5 %".
+// fmtPct renders a share as "12 %" or "96.8 %" (one decimal, truncated).
 func fmtPct(share float64) string {
-	p := share * 100
-	if p >= 10 || p == math.Trunc(p) {
-		return fmt.Sprintf("%.0f %%", math.Floor(p+0.5))
+	p := math.Floor(share*1000+1e-6) / 10
+	if p == math.Trunc(p) {
+		return fmt.Sprintf("%.0f %%", p)
 	}
 	return fmt.Sprintf("%.1f %%", p)
 }
 
-// fmtUSD renders dollars as "$14.20" or "$1,234".
+// fmtUSD renders dollars as "$14.20", "$0.0042" or "$1,234".
 func fmtUSD(v float64) string {
-	if math.Abs(v) >= 1000 {
+	switch a := math.Abs(v); {
+	case a >= 1000:
 		return "$" + groupThousands(fmt.Sprintf("%.0f", v))
+	case a > 0 && a < 0.01:
+		return fmt.Sprintf("$%.4f", v)
 	}
 	return fmt.Sprintf("$%.2f", v)
 }

@@ -82,7 +82,7 @@ func ruleTimeouts(c *fnCtx) {
 		if !ok || inv == 0 {
 			continue
 		}
-		if sh := count(l.Timeouts, i) / inv; sh > worst {
+		if sh := count(l.Timeouts, i) / inv; sh >= worst { // the latest of equal days
 			worst, worstDay = sh, i
 		}
 	}
@@ -322,7 +322,7 @@ func ruleErrorRate(c *fnCtx) {
 		if inv == 0 {
 			continue
 		}
-		if sh := count(errS, i) / inv; sh > worst {
+		if sh := count(errS, i) / inv; sh >= worst { // the latest of equal days
 			worst, worstDay = sh, i
 		}
 	}
@@ -473,11 +473,12 @@ func ruleIteratorAge(c *fnCtx) {
 }
 
 func fmtMinutes(m float64) string {
+	m = math.Floor(m + 1e-9)
 	if m < 60 {
 		return fmt.Sprintf("%.0f min", m)
 	}
 	h := math.Floor(m / 60)
-	if r := math.Round(m - h*60); r > 0 {
+	if r := m - h*60; r > 0 {
 		return fmt.Sprintf("%.0f h %.0f min", h, r)
 	}
 	return fmt.Sprintf("%.0f h", h)
