@@ -120,6 +120,8 @@ func TestAccuracyBoundaries(t *testing.T) {
 		{fn + "sp-crit-at/cost-spike", insights.Critical},
 		{fn + "sp-crit-usd-below/cost-spike", insights.Warning},
 		{fn + "sp-duration/cost-spike", insights.Warning},
+		{fn + "sp-memory/cost-spike", insights.Warning},
+		{fn + "sp-memory/memory-overprovisioned", insights.Info},
 		{"111111111111/us-east-1/*/cost-spike", insights.Warning},
 		{fn + "er-warn-below/error-rate", ""},
 		{fn + "er-warn-at/error-rate", insights.Warning},
@@ -164,6 +166,22 @@ func TestAccuracyBoundaries(t *testing.T) {
 	for _, c := range named {
 		if got[c.key] != c.want {
 			t.Errorf("%s: %q, want %q", c.key, got[c.key], c.want)
+		}
+	}
+	// Cost spikes name what moved.
+	for name, driver := range map[string]string{"sp-warn-at": "driver: invocations ×2.0", "sp-duration": "driver: duration ×3.0",
+		"sp-memory": "driver: memory 1024 → 3008 MB"} {
+		found := false
+		for _, in := range rep.Insights {
+			if in.Key == fn+name+"/cost-spike" {
+				found = true
+				if !strings.Contains(in.Title, driver) {
+					t.Errorf("%s: %q does not say %q", name, in.Title, driver)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no cost-spike", name)
 		}
 	}
 	// Functions without data for a rule are listed, never read as zero.

@@ -288,10 +288,9 @@ func (c *fnCtx) noReportDay(kind string) {
 }
 
 // epochStart is the first window day at the function's current
-// configuration: the day of LastModified when the function had data
-// before it (its configuration changed inside the window), else 0. The
-// scan has no per-day memory size, so days before a change are not
-// compared with the current configuration.
+// configuration as far as LastModified tells: the day of LastModified
+// when the function had data before it (its configuration changed inside
+// the window), else 0. memoryOn prefers the REPORT lines' own memory size.
 func (c *fnCtx) epochStart() int {
 	w := c.e.res.Window
 	d := w.DayIndex(c.f.LastModified)
@@ -312,13 +311,36 @@ func (c *fnCtx) epochStart() int {
 	return 0
 }
 
-// recentCost averages a cost component over the days of [from, L] with a
-// cost figure, and says how many days that was.
+// memoryOn is the memory size day i ran at: the REPORT lines' Memory
+// Size when the scan has the function's own REPORT statistics for the
+// day, else the configured memory for days since the last configuration
+// change, else unknown.
+func (c *fnCtx) memoryOn(i int) (float64, bool) {
+	if l := c.f.Logs; l != nil && !l.SharedLogGroup {
+		if v, ok := val(l.MemorySizeMB, i); ok && v > 0 {
+			return v, true
+		}
+	}
+	if i >= c.epoch {
+		return float64(c.f.MemoryMB), true
+	}
+	return 0, false
+}
+
+// current reports whether day i ran at the function's current memory.
+func (c *fnCtx) current(i int) bool {
+	m, ok := c.memoryOn(i)
+	return ok && m == float64(c.f.MemoryMB)
+}
+
+// recentCost averages a cost component over the days of [from, L] at
+// the current memory with a cost figure, and says how many days that
+// was.
 func (c *fnCtx) recentCost(from int, part func(*Breakdown) float64) (float64, int) {
 	var sum float64
 	k := 0
 	for i := max(from, 0); i <= c.L; i++ {
-		if b := c.cost.day(i); b != nil {
+		if b := c.cost.day(i); b != nil && c.current(i) {
 			sum += part(b)
 			k++
 		}

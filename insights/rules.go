@@ -117,8 +117,8 @@ func ruleTimeouts(c *fnCtx) {
 	if c.cost != nil && c.cost.price != nil {
 		var sum float64
 		k := 0
-		for i := max(from, c.epoch); i <= c.L; i++ {
-			if to, ok := val(l.Timeouts, i); ok {
+		for i := from; i <= c.L; i++ {
+			if to, ok := val(l.Timeouts, i); ok && c.current(i) {
 				sum += to
 				k++
 			}
@@ -165,7 +165,10 @@ func ruleMemoryNearLimit(c *fnCtx) {
 		return
 	}
 	oom := count(oomS, c.L)
-	mem := float64(c.f.MemoryMB)
+	mem, ok := c.memoryOn(c.L)
+	if !ok {
+		mem = float64(c.f.MemoryMB)
+	}
 	share := used / mem
 	sev := level(share, c.s.get(pMemNearWarn), c.s.get(pMemNearCritical))
 	if oom > 0 {
@@ -174,7 +177,7 @@ func ruleMemoryNearLimit(c *fnCtx) {
 	if sev == "" {
 		return
 	}
-	title := fmt.Sprintf("memory near limit: %.0f MB of %d MB used (%s max)", used, c.f.MemoryMB, fmtPct(share))
+	title := fmt.Sprintf("memory near limit: %.0f MB of %.0f MB used (%s max)", used, mem, fmtPct(share))
 	if oom > 0 {
 		title += ", " + plural(oom, "out-of-memory end", "out-of-memory ends")
 	}
@@ -194,18 +197,30 @@ func ruleMemoryOverprovisioned(c *fnCtx) {
 		return
 	}
 	days := int(c.s.get(pOverDays))
-	from := max(c.L-days+1, c.epoch, 0)
+	from := max(c.L-days+1, 0)
 	invS := logInv
 	if s, ok := c.f.Metrics[mInvocations]; ok {
 		invS = s
 	}
-	maxUsed, seen, inv := 0.0, false, 0.0
+	// Only the days at the current memory: a change inside the lookback
+	// restarts it.
+	maxUsed, seen, inv, first := 0.0, false, 0.0, -1
 	for i := from; i <= c.L; i++ {
-		if v, ok := val(memS, i); ok {
+		if !c.current(i) {
+			continue
+		}
+		v, ok := val(memS, i)
+		if ok {
 			maxUsed, seen = math.Max(maxUsed, v), true
 		}
-		inv += count(invS, i)
+		if n := count(invS, i); n > 0 || ok {
+			inv += n
+			if first < 0 {
+				first = i
+			}
+		}
 	}
+	span := c.L - first + 1
 	if !seen {
 		if inv == 0 {
 			c.skip(k, "no invocations in the lookback")
@@ -226,7 +241,6 @@ func ruleMemoryOverprovisioned(c *fnCtx) {
 	if rec >= mem {
 		return
 	}
-	span := c.L - from + 1
 	title := fmt.Sprintf("memory over-provisioned: %.0f MB max used of %d MB (%s) over %s; %.0f MB would do",
 		maxUsed, c.f.MemoryMB, fmtPct(share), plural(float64(span), "day", "days"), rec)
 	in := Insight{Kind: k, Severity: Info,
@@ -424,7 +438,7 @@ func ruleARM64Candidate(c *fnCtx) {
 	if !rt.ARM64 || c.failed(k) {
 		return
 	}
-	avg, n := c.recentCost(max(c.L-recentDays+1, c.epoch), func(b *Breakdown) float64 { return b.Duration + b.Init })
+	avg, n := c.recentCost(c.L-recentDays+1, func(b *Breakdown) float64 { return b.Duration + b.Init })
 	if n == 0 {
 		if inv, ok := c.invocations(c.L); ok && inv == 0 && c.cost != nil && c.cost.why == "" {
 			return // idle: nothing to save

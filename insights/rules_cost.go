@@ -130,30 +130,46 @@ func (c *fnCtx) spikeDriver(sp spike) (string, []Evidence) {
 		}
 		return d / inv, true
 	})
+	memRatio, hasMem, fromMB, toMB := 0.0, false, 0.0, 0.0
+	if cur, ok := c.memoryOn(c.L); ok {
+		var xs []float64
+		for _, i := range sp.days {
+			if m, ok := c.memoryOn(i); ok {
+				xs = append(xs, m)
+			}
+		}
+		if m, ok := median(xs); ok && m > 0 {
+			memRatio, hasMem, fromMB, toMB = cur/m, true, m, cur
+		}
+	}
 	var ev []Evidence
-	var parts []string
+	type factor struct {
+		name string
+		f    float64
+	}
+	var fs []factor
 	if hasInv {
 		ev = append(ev, num("invocationsRatio", invRatio, UnitFactor))
+		fs = append(fs, factor{"invocations " + fmtFactor(invRatio), invRatio})
 	}
 	if hasDur {
 		ev = append(ev, num("durationRatio", durRatio, UnitFactor))
+		fs = append(fs, factor{"duration " + fmtFactor(durRatio), durRatio})
 	}
+	if hasMem {
+		ev = append(ev, num("memoryRatio", memRatio, UnitFactor))
+		fs = append(fs, factor{fmt.Sprintf("memory %.0f → %.0f MB", fromMB, toMB), memRatio})
+	}
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].f > fs[j].f })
 	const moved = 1.1 // a factor that counts as a driver
-	switch {
-	case hasInv && invRatio >= moved && (!hasDur || invRatio >= durRatio):
-		parts = append(parts, "invocations "+fmtFactor(invRatio))
-		if hasDur && durRatio >= moved {
-			parts = append(parts, "duration "+fmtFactor(durRatio))
-		}
-	case hasDur && durRatio >= moved:
-		parts = append(parts, "duration "+fmtFactor(durRatio))
-		if hasInv && invRatio >= moved {
-			parts = append(parts, "invocations "+fmtFactor(invRatio))
+	var parts []string
+	for _, f := range fs {
+		if f.f >= moved {
+			parts = append(parts, f.name)
 		}
 	}
-	if len(sp.days) > 0 && c.epoch > sp.days[0] {
-		change := fmt.Sprintf("configuration change on %s (memory now %d MB)", c.dayName(c.epoch), c.f.MemoryMB)
-		parts = append(parts, change)
+	if !hasMem && len(sp.days) > 0 && c.epoch > sp.days[0] {
+		parts = append(parts, fmt.Sprintf("configuration change on %s", c.dayName(c.epoch)))
 		ev = append(ev, text("configurationChanged", c.dayName(c.epoch)))
 	}
 	if len(parts) == 0 {

@@ -86,7 +86,7 @@ func ValidateScan(res *scanner.Result) error {
 		if l := f.Logs; l != nil {
 			for name, s := range map[string]metrics.Series{
 				"invocations": l.Invocations, "coldStarts": l.ColdStarts, "timeouts": l.Timeouts, "outOfMemory": l.OutOfMemory,
-				"memoryMaxMB": l.MemoryMaxMB, "memoryP99MB": l.MemoryP99MB, "initP95Ms": l.InitP95Ms, "initTotalMs": l.InitTotalMs,
+				"memoryMaxMB": l.MemoryMaxMB, "memoryP99MB": l.MemoryP99MB, "memorySizeMB": l.MemorySizeMB, "initP95Ms": l.InitP95Ms, "initTotalMs": l.InitTotalMs,
 				"billedDurationMs": l.BilledDurationMs,
 			} {
 				if err := checkSeries(p+".logs."+name, s, days); err != nil {
