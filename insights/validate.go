@@ -61,9 +61,9 @@ func ValidateScan(res *scanner.Result) error {
 	seen := make(map[string]bool, len(res.Functions))
 	for i := range res.Functions {
 		f := &res.Functions[i]
-		p := fmt.Sprintf("functions[%d] (%s)", i, f.ID)
+		p := func() string { return fmt.Sprintf("functions[%d] (%s)", i, f.ID) }
 		bad := func(field, format string, a ...any) error {
-			return &ScanError{Path: p + "." + field, Msg: fmt.Sprintf(format, a...)}
+			return &ScanError{Path: p() + "." + field, Msg: fmt.Sprintf(format, a...)}
 		}
 		switch {
 		case f.ID != f.Account+"/"+f.Region+"/"+f.Name:
@@ -80,22 +80,58 @@ func ValidateScan(res *scanner.Result) error {
 			return bad("provisionedConcurrency", "must not be negative, got %d", *f.ProvisionedConcurrency)
 		}
 		seen[f.ID] = true
-		if err := checkSeriesMap(p+".metrics", f.Metrics, days); err != nil {
-			return err
+		// The fast path allocates nothing; a bad series is then named in
+		// a deterministic order.
+		ok := true
+		for _, s := range f.Metrics {
+			ok = ok && seriesOK(s, days)
 		}
 		if l := f.Logs; l != nil {
-			for name, s := range map[string]metrics.Series{
-				"invocations": l.Invocations, "coldStarts": l.ColdStarts, "timeouts": l.Timeouts, "outOfMemory": l.OutOfMemory,
-				"memoryMaxMB": l.MemoryMaxMB, "memoryP99MB": l.MemoryP99MB, "memorySizeMB": l.MemorySizeMB, "initP95Ms": l.InitP95Ms, "initTotalMs": l.InitTotalMs,
-				"billedDurationMs": l.BilledDurationMs,
-			} {
-				if err := checkSeries(p+".logs."+name, s, days); err != nil {
-					return err
-				}
+			for _, s := range logSeries(l) {
+				ok = ok && seriesOK(s.s, days)
+			}
+		}
+		if ok {
+			continue
+		}
+		if err := checkSeriesMap(p()+".metrics", f.Metrics, days); err != nil {
+			return err
+		}
+		for _, s := range logSeries(f.Logs) {
+			if err := checkSeries(p()+".logs."+s.name, s.s, days); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+type namedSeries struct {
+	name string
+	s    metrics.Series
+}
+
+// logSeries are a LogStats' series with their JSON names.
+func logSeries(l *metrics.LogStats) [10]namedSeries {
+	if l == nil {
+		return [10]namedSeries{}
+	}
+	return [10]namedSeries{{"invocations", l.Invocations}, {"coldStarts", l.ColdStarts}, {"timeouts", l.Timeouts},
+		{"outOfMemory", l.OutOfMemory}, {"memoryMaxMB", l.MemoryMaxMB}, {"memoryP99MB", l.MemoryP99MB},
+		{"memorySizeMB", l.MemorySizeMB}, {"initP95Ms", l.InitP95Ms}, {"initTotalMs", l.InitTotalMs},
+		{"billedDurationMs", l.BilledDurationMs}}
+}
+
+func seriesOK(s metrics.Series, days int) bool {
+	if len(s) != days && len(s) != 0 {
+		return false
+	}
+	for _, v := range s {
+		if v != nil && (*v < 0 || math.IsNaN(*v) || math.IsInf(*v, 0)) {
+			return false
+		}
+	}
+	return true
 }
 
 func checkSeriesMap(p string, m map[string]metrics.Series, days int) error {
