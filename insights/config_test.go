@@ -237,3 +237,24 @@ func TestRuntimeTable(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsListEveryThreshold keeps docs/report.md's config table in step
+// with the code: every setting, its default and its range.
+func TestDocsListEveryThreshold(t *testing.T) {
+	b, err := os.ReadFile("../docs/report.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, th := range Thresholds() {
+		row := "| `" + th.Kind + "." + th.Name + "` | " + fmtNum(th.Default) + " | " + th.Range + " |"
+		if !strings.Contains(doc, row) {
+			t.Errorf("docs/report.md lacks the row %s", row)
+		}
+	}
+	for _, kind := range Kinds {
+		if !strings.Contains(doc, "| "+kind+" |") {
+			t.Errorf("docs/report.md has no rule row for %s", kind)
+		}
+	}
+}

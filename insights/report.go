@@ -168,14 +168,14 @@ type Counts struct {
 
 // Sources date the tables and state the methods behind the figures.
 type Sources struct {
-	PricesAsOf       string `json:"pricesAsOf"`
-	PricesSource     string `json:"pricesSource"`
-	FreeTier         bool   `json:"freeTier"`
-	CostProjection   string `json:"costProjection"`
-	RuntimesAsOf     string `json:"runtimesAsOf"`
-	RuntimesSource   string `json:"runtimesSource"`
-	BaselineDays     int    `json:"baselineDays"`
-	MonthlyDaysPerMo string `json:"monthly"`
+	PricesAsOf     string `json:"pricesAsOf"`
+	PricesSource   string `json:"pricesSource"`
+	FreeTier       bool   `json:"freeTier"`
+	CostProjection string `json:"costProjection"`
+	RuntimesAsOf   string `json:"runtimesAsOf"`
+	RuntimesSource string `json:"runtimesSource"`
+	BaselineDays   int    `json:"baselineDays"`
+	Monthly        string `json:"monthly"`
 }
 
 // Options of Build.
@@ -257,7 +257,7 @@ func build(res *scanner.Result, cfg *Config, cd *costData, rt *RuntimeTable, now
 	rep.Summary = summarise(res, cd)
 	rep.TopFunctions, rep.CostMovers = costLists(res, cd, cfg.top(), cfg.movers())
 	rep.Sources = Sources{RuntimesAsOf: rt.AsOf, RuntimesSource: rt.Source, BaselineDays: baselineDays,
-		MonthlyDaysPerMo: "monthly figures are daily figures × 30.4375 (365.25 / 12)"}
+		Monthly: "monthly figures are daily figures × 30.4375 (365.25 / 12)"}
 	if cd != nil {
 		rep.Sources.PricesAsOf, rep.Sources.PricesSource, rep.Sources.CostProjection = cd.asOf, cd.source, cd.projection
 	}
