@@ -357,3 +357,82 @@ func TestValidateScan(t *testing.T) {
 		t.Error("nil result accepted")
 	}
 }
+
+// TestRegionRules: the account-region's rules and what stops them.
+func TestRegionRules(t *testing.T) {
+	spiking := func(f *scanner.Function) {
+		// ×4 invocations on the report day, at $2.7 a day before.
+		f.Metrics[metrics.InvocationsSum] = withLast(flat(200000), fp(800000))
+		f.Metrics[metrics.DurationSum] = withLast(flat(2e8), fp(8e8))
+		f.Logs.Invocations = withLast(flat(200000), fp(800000))
+		f.Logs.BilledDurationMs = withLast(flat(2e8), fp(8e8))
+	}
+	tests := []struct {
+		name    string
+		fns     []scanner.Function
+		mod     func(*scanner.Result)
+		want    []string
+		missing []string // for the account-region
+	}{
+		{name: "a spike drives the region's total",
+			fns:  []scanner.Function{testFunction("big", spiking), testFunction("small")},
+			want: []string{"*/cost-spike/warning", "big/cost-spike/warning"}},
+		{name: "concurrency at 90 %",
+			fns:  []scanner.Function{testFunction("api")},
+			mod:  func(r *scanner.Result) { r.Targets[0].Metrics[metrics.ConcurrentExecutionsMaximum] = flat(900) },
+			want: []string{"*/concurrency-near-limit/critical"}},
+		{name: "a function without cost makes the total incomplete",
+			fns: []scanner.Function{testFunction("big", spiking), testFunction("broken", func(f *scanner.Function) {
+				f.Metrics, f.Logs, f.Status = nil, nil, scanner.StatusFailed
+				f.Failures = []scanner.Failure{{Stage: "metrics", Reason: "throttled"}}
+			})},
+			want:    []string{"big/cost-spike/warning"},
+			missing: []string{"cost-spike: region total incomplete: no cost figures for 1 function"}},
+		{name: "no account settings",
+			fns:     []scanner.Function{testFunction("api")},
+			mod:     func(r *scanner.Result) { r.Targets[0].ConcurrencyLimit = nil },
+			missing: []string{"concurrency-near-limit: account settings (concurrency limit) not read"}},
+		{name: "region metrics not fetched",
+			fns: []scanner.Function{testFunction("api")},
+			mod: func(r *scanner.Result) {
+				r.Targets[0].Metrics = nil
+				r.Targets[0].Error = "region metrics: throttled"
+			},
+			missing: []string{"concurrency-near-limit: region metrics not fetched: region metrics: throttled"}},
+		{name: "target failed",
+			fns: nil,
+			mod: func(r *scanner.Result) {
+				r.Targets[0].Status, r.Targets[0].Error = "failed", "access denied"
+			},
+			missing: []string{"concurrency-near-limit: account-region not scanned: access denied", "cost-spike: account-region not scanned: access denied"}},
+		{name: "ignored in the config",
+			fns: []scanner.Function{testFunction("api")},
+			mod: func(r *scanner.Result) { r.Targets[0].Metrics[metrics.ConcurrentExecutionsMaximum] = flat(990) },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := testResult(tt.fns...)
+			if tt.mod != nil {
+				tt.mod(res)
+			}
+			opt := Options{}
+			if tt.name == "ignored in the config" {
+				cfg, err := ParseConfig([]byte("ignore: [concurrency-near-limit]\n"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				opt.Config = cfg
+			}
+			rep := mustBuild(t, res, opt)
+			want := slices.Clone(tt.want)
+			slices.Sort(want)
+			if got := kinds(rep); strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("insights %v, want %v", got, want)
+			}
+			if got := missingOf(rep, "111111111111/us-east-1"); strings.Join(got, "\n") != strings.Join(tt.missing, "\n") {
+				t.Errorf("missing %q, want %q", got, tt.missing)
+			}
+		})
+	}
+}
