@@ -287,6 +287,9 @@ func (e *evaluator) ruleConcurrency(t *scanner.Target, s *settings, skip func(ki
 
 func (e *evaluator) ruleRegionSpike(t *scanner.Target, fns []*scanner.Function, s *settings, skip func(kind, why string)) {
 	const k = KindCostSpike
+	if len(fns) == 0 {
+		return // an empty region costs nothing
+	}
 	if e.cost == nil {
 		skip(k, whyNoCost)
 		return
@@ -304,14 +307,17 @@ func (e *evaluator) ruleRegionSpike(t *scanner.Target, fns []*scanner.Function, 
 	}
 	total := func(i int) (float64, bool) {
 		var sum float64
-		any := false
+		ran := false
 		for _, f := range fns {
 			if b := e.cost.fns[f.ID].day(i); b != nil {
 				sum += b.Total
-				any = true
+				ran = true
 			}
 		}
-		return sum, any
+		return sum, ran
+	}
+	if _, ran := total(e.L); !ran {
+		return // nothing ran in the region on the report day
 	}
 	days, minDays := int(s.get(pSpikeDays)), int(s.get(pSpikeMinDays))
 	sp, have, ok := spikeOf(total, e.L, days, minDays)

@@ -405,6 +405,8 @@ func TestRegionRules(t *testing.T) {
 				r.Targets[0].Status, r.Targets[0].Error = "failed", "access denied"
 			},
 			missing: []string{"concurrency-near-limit: account-region not scanned: access denied", "cost-spike: account-region not scanned: access denied"}},
+		{name: "an empty region is not missing anything",
+			fns: nil},
 		{name: "ignored in the config",
 			fns: []scanner.Function{testFunction("api")},
 			mod: func(r *scanner.Result) { r.Targets[0].Metrics[metrics.ConcurrentExecutionsMaximum] = flat(990) },
