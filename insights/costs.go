@@ -15,19 +15,13 @@ import (
 // daysPerMonth turns a daily figure into a monthly one: 365.25 / 12.
 const daysPerMonth = 365.25 / 12
 
-// Breakdown is one function-day's (or period's) cost by component, USD,
-// as the cost model computes it.
-type Breakdown struct {
-	Requests            float64 `json:"requests"`
-	Duration            float64 `json:"duration"`
-	Init                float64 `json:"init"`
-	Ephemeral           float64 `json:"ephemeral"`
-	ProvisionedIdle     float64 `json:"provisionedIdle"`
-	ProvisionedDuration float64 `json:"provisionedDuration"`
-	Total               float64 `json:"total"`
-}
+// Breakdown is one function-day's (or period's) cost by component, USD:
+// the cost model's type.
+type Breakdown = cost.Breakdown
 
-func (b *Breakdown) rounded() *Breakdown {
+// rounded is b with every component rounded to a millionth of a dollar,
+// for the report.
+func rounded(b *Breakdown) *Breakdown {
 	if b == nil {
 		return nil
 	}
@@ -110,8 +104,8 @@ func modelCosts(res *scanner.Result, t *cost.Table, opt cost.Options) (*costData
 			price: prices[fc.Region+"/"+fc.Architecture]}
 		for d, b := range fc.Days {
 			if b != nil {
-				c.days[d] = &Breakdown{Requests: b.Requests, Duration: b.Duration, Init: b.Init, Ephemeral: b.Ephemeral,
-					ProvisionedIdle: b.ProvisionedIdle, ProvisionedDuration: b.ProvisionedDuration, Total: b.Total}
+				day := *b
+				c.days[d] = &day
 			}
 		}
 		if fc.MonthToDate != nil {

@@ -498,7 +498,7 @@ func costLists(res *scanner.Result, cd *costData, top, movers int) ([]FunctionCo
 		cur := fc.day(L)
 		if cur != nil {
 			tops = append(tops, FunctionCost{ID: f.ID, Account: f.Account, Region: f.Region, Name: f.Name,
-				CostUSD: round6(cur.Total), Breakdown: cur.rounded(), BaselineUSD: base,
+				CostUSD: round6(cur.Total), Breakdown: rounded(cur), BaselineUSD: base,
 				MonthToDateUSD: roundPtr(fc.monthToDate), ProjectedMonthUSD: roundPtr(fc.projected)})
 		}
 		// A function idle on the report day costs nothing that day when
