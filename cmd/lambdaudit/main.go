@@ -56,6 +56,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSimCmd(), newScanCmd(), newBenchCmd(), newCostCmd(), newReportCmd())
+	root.AddCommand(newSimCmd(), newScanCmd(), newBenchCmd(), newCostCmd(), newReportCmd(), newDemoCmd())
 	return root
 }

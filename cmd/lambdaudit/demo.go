@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lambdaudit/lambdaudit/demo"
+	"github.com/lambdaudit/lambdaudit/scanner"
+)
+
+func newDemoCmd() *cobra.Command {
+	var (
+		out, specPath, logLevel string
+		progress                string
+	)
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Scan a simulated AWS account of 1,200 Lambda functions and print the morning digest",
+		Long: `demo starts the embedded simulated AWS account (1,200 functions in two accounts
+and two regions, every kind of finding present), scans it through the real engine
+and AWS SDK clients, prints the digest, and writes report.json, scan.json,
+report.csv, slack.json (the exact Block Kit payload) and opsgenie.json (the exact
+requests) into the output directory. With SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and
+SLACK_CHANNEL, or OPSGENIE_API_KEY set, it really sends them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(cmd.ErrOrStderr(), logLevel)
+			if err != nil {
+				return err
+			}
+			opt := demo.Options{Out: out, Logger: logger}
+			if specPath != "" {
+				if opt.Spec, err = os.ReadFile(specPath); err != nil {
+					return fmt.Errorf("--spec: %w", err)
+				}
+			}
+			errw := cmd.ErrOrStderr()
+			tty := isTerminal(errw)
+			show := progress == "always" || (progress == "auto" && tty)
+			if show {
+				opt.Stage = func(s string) {
+					if tty {
+						fmt.Fprint(errw, "\r\033[K")
+					}
+					fmt.Fprintf(errw, "· %s\n", s)
+				}
+				last := time.Time{}
+				opt.Progress = func(p scanner.ProgressSnapshot) {
+					line := fmt.Sprintf("  targets %d/%d · functions listed %d · work units %d/%d · throttles absorbed %d",
+						p.TargetsDone, p.Targets, p.Listed, p.Units, p.UnitsTotal, p.Throttles)
+					switch {
+					case tty:
+						fmt.Fprintf(errw, "\r\033[K%s", line)
+					case time.Since(last) > 5*time.Second:
+						fmt.Fprintln(errw, line)
+						last = time.Now()
+					}
+				}
+			}
+			res, err := demo.Run(cmd.Context(), opt)
+			if err != nil {
+				return err
+			}
+			if show && tty {
+				fmt.Fprint(errw, "\r\033[K")
+			}
+			o := cmd.OutOrStdout()
+			if err := demo.WriteDigest(o, res, isTerminal(o)); err != nil {
+				return err
+			}
+			fmt.Fprintf(o, "\nScanned %d functions in %s. Wrote:\n", res.Functions, res.Elapsed.Round(100*time.Millisecond))
+			for _, f := range res.Files {
+				fmt.Fprintf(o, "  %s\n", f)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&out, "out", "o", "lambdaudit-demo", "output directory")
+	fl.StringVar(&specPath, "spec", "", "another fleet spec (YAML, sim/fleet's format) instead of the embedded one")
+	fl.StringVar(&progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
+	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr")
+	return cmd
+}

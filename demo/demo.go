@@ -1,0 +1,263 @@
+// Package demo owns `lambdaudit demo`: the embedded demo fleet, and the
+// run that serves it from the simulated account in-process, scans it with
+// the real engine and SDK clients, builds the report and writes every
+// output (report.json, scan.json, report.csv, slack.json, opsgenie.json),
+// sending to Slack and Opsgenie only when their settings are given.
+package demo
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/lambdaudit/lambdaudit/cost"
+	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/sim"
+	"github.com/lambdaudit/lambdaudit/sim/fleet"
+)
+
+// FleetYAML is the demo fleet's spec: 1,200 generated functions in two
+// accounts and two regions, every insight kind present.
+//
+//go:embed fleet.yaml
+var FleetYAML []byte
+
+// Role is the role the demo assumes in the second account (the sim's
+// default member role).
+const Role = "lambdaudit-member"
+
+// Options tune a demo run; zero fields take the defaults.
+type Options struct {
+	// Out is the output directory (default "lambdaudit-demo").
+	Out string
+	// Spec replaces the embedded fleet (YAML, sim/fleet's format).
+	Spec []byte
+	// Now is the simulated time (default time.Now()).
+	Now time.Time
+	// Latency is the simulated latency of every call (default 5 ms: the
+	// demo shows the engine, not the network).
+	Latency *sim.Latency
+	// Logger receives structured logs (default discard).
+	Logger *slog.Logger
+	// Progress, when set, is called with the scan's progress counters
+	// while it runs (every 250 ms).
+	Progress func(scanner.ProgressSnapshot)
+	// Stage, when set, is told each stage as it starts.
+	Stage func(string)
+}
+
+// Result is what a demo run produced.
+type Result struct {
+	Scan   *scanner.Result
+	Costs  *cost.Costs
+	Report *insights.Report
+	// Files are the paths written, in order.
+	Files []string
+	// Functions and Accounts describe the served fleet.
+	Functions, Accounts, Regions int
+	Elapsed                      time.Duration
+}
+
+// Run serves the demo fleet, scans it, builds the report and writes the
+// outputs into opt.Out.
+func Run(ctx context.Context, opt Options) (*Result, error) {
+	start := time.Now()
+	if opt.Out == "" {
+		opt.Out = "lambdaudit-demo"
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	stage := func(s string) {
+		opt.Logger.Info("demo: " + s)
+		if opt.Stage != nil {
+			opt.Stage(s)
+		}
+	}
+	spec := opt.Spec
+	if spec == nil {
+		spec = FleetYAML
+	}
+	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("demo: output directory: %w", err)
+	}
+
+	stage("building the simulated fleet")
+	fs, err := fleet.Parse(spec)
+	if err != nil {
+		return nil, fmt.Errorf("demo: fleet spec: %w", err)
+	}
+	f, err := fleet.Build(fs, opt.Now)
+	if err != nil {
+		return nil, fmt.Errorf("demo: fleet: %w", err)
+	}
+	lat := sim.Latency{Default: 5 * time.Millisecond}
+	if opt.Latency != nil {
+		lat = *opt.Latency
+	}
+	offset := opt.Now.Sub(time.Now())
+	clock := func() time.Time { return time.Now().Add(offset) }
+	srv, err := sim.New(f, sim.WithClock(clock), sim.WithLatency(lat), sim.WithQueryTime(sim.QueryTime{Base: 200 * time.Millisecond, PerGB: 50 * time.Millisecond}), sim.WithSeed(uint64(fs.Seed)))
+	if err != nil {
+		return nil, fmt.Errorf("demo: sim: %w", err)
+	}
+	running, err := srv.Start("")
+	if err != nil {
+		return nil, fmt.Errorf("demo: sim: %w", err)
+	}
+	defer running.Close()
+	res := &Result{Functions: f.NumFunctions(), Accounts: len(f.Accounts)}
+	var accounts, regions []string
+	seen := map[string]bool{}
+	for _, a := range f.Accounts {
+		accounts = append(accounts, a.ID)
+		for _, r := range a.Regions {
+			if !seen[r.Name] {
+				seen[r.Name] = true
+				regions = append(regions, r.Name)
+			}
+		}
+	}
+	res.Regions = len(regions)
+
+	stage(fmt.Sprintf("scanning %d functions in %d accounts × %d regions through the AWS SDK", res.Functions, len(accounts), len(regions)))
+	base, err := config.LoadDefaultConfig(ctx,
+		config.WithRegion(regions[0]),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(sim.AccessKeyID, sim.SecretAccessKey, "")),
+		config.WithBaseEndpoint(running.URL),
+		config.WithSharedConfigProfile(""),
+		config.WithRetryer(scanner.Retryer(0)))
+	if err != nil {
+		return nil, fmt.Errorf("demo: sdk config: %w", err)
+	}
+	sc, err := scanWith(ctx, base, accounts, regions, clock, opt)
+	if err != nil {
+		return nil, err
+	}
+	res.Scan = sc
+
+	stage("computing costs and insights")
+	rep, err := insights.Build(sc, insights.Options{Now: clock()})
+	if err != nil {
+		return nil, fmt.Errorf("demo: report: %w", err)
+	}
+	res.Report = rep
+	costs, err := cost.Model(sc, cost.Embedded(), cost.Options{Now: clock()})
+	if err != nil {
+		return nil, fmt.Errorf("demo: costs: %w", err)
+	}
+	res.Costs = costs
+
+	stage("writing " + opt.Out)
+	for _, w := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"scan.json", sc.Encode},
+		{"report.json", rep.Encode},
+	} {
+		path := filepath.Join(opt.Out, w.name)
+		if err := writeFile(path, w.write); err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, path)
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// scanWith scans the demo's accounts and regions as `lambdaudit scan`
+// does, reporting progress.
+func scanWith(ctx context.Context, base aws.Config, accounts, regions []string, clock func() time.Time, opt Options) (*scanner.Result, error) {
+	c := scanner.Config{Regions: regions, Accounts: accounts, Role: Role}
+	set, err := c.Settings(clock())
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	// The demo's logs cost nothing: query every log group, and let the
+	// report show what that would cost on AWS.
+	set.LogsBudgetBytes = 0
+	set.LogsSettings.InitialPoll = 100 * time.Millisecond
+	set.LogsSettings.MaxPoll = time.Second
+	ls, err := c.Limiters()
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	meter := scanner.NewMeter()
+	sess, err := scanner.NewSessions(base, c.Targets(), scanner.APIOptions(ls, meter))
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	prog := &scanner.Progress{}
+	s, err := scanner.New(sess, meter, opt.Logger, prog, set, clock)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		if opt.Progress == nil {
+			return
+		}
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				opt.Progress(prog.Snapshot(meter))
+				return
+			case <-t.C:
+				opt.Progress(prog.Snapshot(meter))
+			}
+		}
+	}()
+	res, err := s.Scan(ctx)
+	close(done)
+	<-stopped
+	if err != nil {
+		return nil, fmt.Errorf("demo: scan: %w", err)
+	}
+	return res, nil
+}
+
+func writeFile(path string, write func(io.Writer) error) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("demo: %w", cerr)
+		}
+	}()
+	if err := write(f); err != nil {
+		return fmt.Errorf("demo: %s: %w", path, err)
+	}
+	return nil
+}
+
+
+// WriteDigest prints the run's digest for a terminal.
+func WriteDigest(w io.Writer, res *Result, color bool) error {
+	r := res.Report
+	fmt.Fprintf(w, "lambdaudit — %s — %d functions\n", r.ReportDay, res.Functions)
+	fmt.Fprintf(w, "%d critical, %d warning, %d info\n", r.Counts.Critical, r.Counts.Warning, r.Counts.Info)
+	for k, n := range r.Counts.ByKind {
+		fmt.Fprintf(w, "  %-30s %d\n", k, n)
+	}
+	return nil
+}
