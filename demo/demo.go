@@ -250,7 +250,6 @@ func writeFile(path string, write func(io.Writer) error) (err error) {
 	return nil
 }
 
-
 // WriteDigest prints the run's digest for a terminal.
 func WriteDigest(w io.Writer, res *Result, color bool) error {
 	r := res.Report
