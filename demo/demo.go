@@ -21,6 +21,7 @@ import (
 
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/notify"
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
@@ -168,6 +169,8 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}{
 		{"scan.json", sc.Encode},
 		{"report.json", rep.Encode},
+		{"report.csv", func(w io.Writer) error { return notify.WriteCSV(w, sc, costs, rep) }},
+		{"summary.csv", func(w io.Writer) error { return notify.WriteCSVSummary(w, costs) }},
 	} {
 		path := filepath.Join(opt.Out, w.name)
 		if err := writeFile(path, w.write); err != nil {

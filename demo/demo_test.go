@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,6 +44,13 @@ func TestDemo(t *testing.T) {
 	if _, err := scanner.Decode(f); err != nil {
 		t.Error(err)
 	}
+	rows, err := csv.NewReader(mustOpen(t, filepath.Join(out, "report.csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != res.Functions+1 {
+		t.Errorf("report.csv: %d rows, want a header and %d functions", len(rows), res.Functions)
+	}
 	g, err := os.Open(filepath.Join(out, "report.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -51,4 +59,14 @@ func TestDemo(t *testing.T) {
 	if _, err := insights.DecodeReport(g); err != nil {
 		t.Error(err)
 	}
+}
+
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
