@@ -1,0 +1,253 @@
+package notify
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/lambdaudit/lambdaudit/insights"
+)
+
+// How many insights of each severity the terminal digest lists; the rest
+// are counted ("and N more — see the CSV report").
+const (
+	textCritical = 10
+	textWarning  = 10
+	textInfo     = 5
+	// textWidth is where the terminal digest wraps its lines.
+	textWidth = 100
+)
+
+// ANSI SGR sequences of the coloured terminal digest.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+)
+
+// WriteText writes the digest of a report for a terminal — what a
+// platform engineer reads in the morning or forwards to the team: a
+// headline with the report day and the scope, the summary with arrows
+// and changes against the previous 7 days, the critical and warning
+// insights (then the top info ones) with their numbers and actions, the
+// costliest functions and the biggest movers, the coverage and what the
+// scan cost. With color it uses ANSI colours (for a TTY); without, plain
+// text. Text from AWS is cleaned of control characters and escape
+// sequences, so a function name cannot drive the terminal.
+func WriteText(w io.Writer, r *insights.Report, color bool) error {
+	v := newView(r)
+	t := &textWriter{color: color}
+	t.headline(v)
+	t.summary(v)
+	t.insights(v)
+	t.costs(v)
+	t.coverage(v)
+	if _, err := io.WriteString(w, t.b.String()); err != nil {
+		return fmt.Errorf("write digest: %w", err)
+	}
+	return nil
+}
+
+type textWriter struct {
+	b     strings.Builder
+	color bool
+}
+
+// paint wraps s in an SGR sequence when colouring.
+func (t *textWriter) paint(sgr, s string) string {
+	if !t.color || s == "" {
+		return s
+	}
+	return sgr + s + ansiReset
+}
+
+func (t *textWriter) line(parts ...string) {
+	t.b.WriteString(strings.TrimRight(strings.Join(parts, ""), " "))
+	t.b.WriteByte('\n')
+}
+
+func (t *textWriter) heading(title, rest string) {
+	t.b.WriteByte('\n')
+	if rest != "" {
+		rest = "  " + t.paint(ansiDim, rest)
+	}
+	t.line(t.paint(ansiBold, title), rest)
+}
+
+func (t *textWriter) headline(v *digestView) {
+	t.line(t.paint(ansiBold, "Lambda digest · "+v.dayLong))
+	t.line(v.scopeLine())
+	t.line(t.paint(ansiDim, fmt.Sprintf("report day %s (UTC) · generated %s", v.day, v.r.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC"))))
+}
+
+func (t *textWriter) summary(v *digestView) {
+	t.heading("SUMMARY", "the report day against the previous 7 days' average")
+	for _, row := range v.summary {
+		delta := ""
+		if row.delta != "" {
+			delta = row.delta
+			if row.dir != 0 {
+				delta = arrow(row.dir) + " " + delta
+			}
+		}
+		pad := strings.Repeat(" ", max(0, 14-utf8.RuneCountInString(delta)))
+		switch row.mood {
+		case 1:
+			delta = t.paint(ansiGreen, delta)
+		case -1:
+			delta = t.paint(ansiRed, delta)
+		}
+		avg := ""
+		if row.baseline != "" {
+			avg = "avg " + row.baseline
+		}
+		if row.note != "" {
+			avg += " · " + row.note
+		}
+		t.line(fmt.Sprintf("  %-17s%14s  ", row.label, row.value), delta, pad, t.paint(ansiDim, avg))
+	}
+}
+
+func (t *textWriter) insights(v *digestView) {
+	c := v.r.Counts
+	if len(v.r.Insights) == 0 {
+		t.heading("INSIGHTS", "")
+		t.line("  ", t.paint(ansiGreen, "✔ none — nothing needs attention today"))
+		return
+	}
+	rest := v.countsLine()
+	if c.MonthlySavingUSD >= 0.01 {
+		rest += " · est. savings " + fmtUSD(c.MonthlySavingUSD) + "/month"
+	}
+	t.heading(fmt.Sprintf("INSIGHTS (%s)", fmtCount(float64(len(v.r.Insights)))), rest)
+	for _, g := range v.groups {
+		limit, mark, sgr := textInfo, "●", ansiCyan
+		switch g.sev {
+		case insights.Critical:
+			limit, mark, sgr = textCritical, "✖", ansiRed
+		case insights.Warning:
+			limit, mark, sgr = textWarning, "▲", ansiYellow
+		}
+		t.b.WriteByte('\n')
+		t.line(t.paint(ansiBold+sgr, fmt.Sprintf("%s (%s)", strings.ToUpper(severityTitle(g.sev)), fmtCount(float64(len(g.insights))))),
+			"  ", t.paint(ansiDim, g.byKind))
+		for _, i := range pickVaried(g.insights, limit) {
+			t.insight(v, g.insights[i], mark, sgr)
+		}
+		if n := len(g.insights) - limit; n > 0 {
+			t.line("  ", t.paint(ansiDim, fmt.Sprintf("… and %s more — see the CSV report", fmtCount(float64(n)))))
+		}
+	}
+}
+
+// insight writes one insight: a mark, what and where; the title with its
+// numbers; the action (and saving), wrapped.
+func (t *textWriter) insight(v *digestView, in *insights.Insight, mark, sgr string) {
+	t.line("  ", t.paint(sgr, mark), " ", t.paint(ansiBold, subject(in)), "  ", t.paint(ansiDim, v.location(in.Account, in.Region)))
+	for _, l := range wrap(truncate(clean(in.Title), maxTitleRunes), textWidth-4) {
+		t.line("    ", l)
+	}
+	act := truncate(clean(in.Action), maxActionRunes)
+	if sv := saving(in); sv != "" {
+		act += " (" + sv + ")"
+	}
+	for i, l := range wrap(act, textWidth-6) {
+		lead := "      "
+		if i == 0 {
+			lead = "    " + t.paint(ansiDim, "→") + " "
+		}
+		t.line(lead, l)
+	}
+}
+
+func (t *textWriter) costs(v *digestView) {
+	tops := v.r.TopFunctions[:min(DefaultDigestTop, len(v.r.TopFunctions))]
+	movers := v.r.CostMovers[:min(DefaultDigestTop, len(v.r.CostMovers))]
+	width := 0
+	for i := range tops {
+		width = max(width, utf8.RuneCountInString(truncate(clean(tops[i].Name), 40))+2+utf8.RuneCountInString(v.location(tops[i].Account, tops[i].Region)))
+	}
+	for i := range movers {
+		width = max(width, utf8.RuneCountInString(truncate(clean(movers[i].Name), 40))+2+utf8.RuneCountInString(v.location(movers[i].Account, movers[i].Region)))
+	}
+	where := func(name, account, region string) string {
+		n, loc := truncate(clean(name), 40), v.location(account, region)
+		pad := strings.Repeat(" ", max(0, width-utf8.RuneCountInString(n)-2-utf8.RuneCountInString(loc)))
+		return n + "  " + t.paint(ansiDim, loc) + pad
+	}
+	if len(tops) > 0 {
+		t.heading("TOP COST", "the report day's costliest functions")
+		for i := range tops {
+			f := &tops[i]
+			t.line(fmt.Sprintf("  %2d. ", i+1), where(f.Name, f.Account, f.Region), "  ", topLine(f))
+		}
+	}
+	if len(movers) > 0 {
+		t.heading("BIGGEST MOVERS", "against the previous 7 days' average")
+		for i := range movers {
+			m := &movers[i]
+			ch := moverLine(m)
+			if m.ChangeUSD > 0 {
+				ch = t.paint(ansiRed, ch)
+			} else {
+				ch = t.paint(ansiGreen, ch)
+			}
+			t.line("      ", where(m.Name, m.Account, m.Region), "  ", ch)
+		}
+	}
+}
+
+func (t *textWriter) coverage(v *digestView) {
+	t.heading("COVERAGE", "")
+	for _, l := range wrap(v.coverageLine(), textWidth-2) {
+		t.line("  ", l)
+	}
+	for _, l := range v.failureLines(5) {
+		for i, w := range wrap(l, textWidth-6) {
+			lead := "    "
+			if i == 0 {
+				lead = "  " + t.paint(ansiRed, "✖") + " "
+			}
+			t.line(lead, w)
+		}
+	}
+	if l := v.notCheckedLine(); l != "" {
+		for _, w := range wrap(l, textWidth-2) {
+			t.line("  ", t.paint(ansiDim, w))
+		}
+	}
+	for _, l := range v.configLines(3) {
+		for _, w := range wrap("tag: "+l, textWidth-2) {
+			t.line("  ", t.paint(ansiDim, w))
+		}
+	}
+	t.heading("SCAN", "what the scan itself cost")
+	for _, l := range wrap(v.scanLine(), textWidth-2) {
+		t.line("  ", l)
+	}
+}
+
+// wrap breaks s into lines of at most width runes at spaces (a longer
+// word stands on its own line).
+func wrap(s string, width int) []string {
+	words := strings.Fields(s)
+	if len(words) == 0 {
+		return nil
+	}
+	var out []string
+	cur := words[0]
+	for _, w := range words[1:] {
+		if utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(w) > width {
+			out = append(out, cur)
+			cur = w
+			continue
+		}
+		cur += " " + w
+	}
+	return append(out, cur)
+}
