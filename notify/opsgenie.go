@@ -1,0 +1,336 @@
+package notify
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/lambdaudit/lambdaudit/insights"
+)
+
+// Base URLs of the Opsgenie Alert API v2 and of its successor, Jira
+// Service Management Operations (integration events API): the same
+// request bodies, paths under them and GenieKey header. Opsgenie ends
+// support on 2027-04-05.
+const (
+	OpsgenieUS  = "https://api.opsgenie.com"
+	OpsgenieEU  = "https://api.eu.opsgenie.com"
+	OpsgenieJSM = "https://api.atlassian.com/jsm/ops/integration"
+)
+
+// OpsgenieSource is the source field of every alert lambdaudit opens and
+// closes.
+const OpsgenieSource = "lambdaudit"
+
+// Limits of the Alert API (docs.opsgenie.com/docs/alert-api), in
+// characters (Unicode code points).
+const (
+	ogMaxMessage     = 130
+	ogMaxAlias       = 512
+	ogMaxDescription = 15000
+	ogMaxTags        = 20
+	ogMaxTag         = 50
+	ogMaxDetails     = 8000 // keys and values together
+	ogMaxEntity      = 512
+	ogMaxSource      = 100
+	ogMaxUser        = 100
+	ogMaxNote        = 25000
+	ogMaxResponders  = 50
+)
+
+// Responder is a team, user, escalation or schedule an alert is routed to:
+// Type "team", "escalation" or "schedule" with ID or Name, or "user" with
+// ID or Username (the Alert API's responders).
+type Responder struct {
+	Type     string `json:"type"`
+	ID       string `json:"id,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Username string `json:"username,omitempty"`
+}
+
+// DefaultOpsgeniePriorities map severities to alert priorities: critical
+// P2, warning P3. Info never pages.
+func DefaultOpsgeniePriorities() map[insights.Severity]string {
+	return map[insights.Severity]string{insights.Critical: "P2", insights.Warning: "P3"}
+}
+
+// OpsgenieConfig says where and how lambdaudit opens alerts. The zero
+// value of every field but APIKey is a working default.
+type OpsgenieConfig struct {
+	// APIKey is the key of an API integration (OPSGENIE_API_KEY), sent as
+	// "Authorization: GenieKey <key>". Required unless DryRun. It never
+	// appears in a log, an error or a dry run's output.
+	APIKey string
+	// BaseURL is OpsgenieUS (empty), OpsgenieEU, OpsgenieJSM or another
+	// https URL (tests: http on loopback).
+	BaseURL string
+	// MinSeverity is the least severe insight that opens an alert:
+	// warning (empty) or critical. Info never pages.
+	MinSeverity insights.Severity
+	// Priorities map severities to P1–P5; nil is
+	// DefaultOpsgeniePriorities. A severity left out keeps its default.
+	Priorities map[insights.Severity]string
+	// Responders are who the alerts are routed to; none leaves it to the
+	// integration's team and routing rules.
+	Responders []Responder
+	// Tags are added to every alert's own (lambdaudit, the kind, the
+	// severity, the account and the region); 20 in all at most.
+	Tags []string
+	// DryRun builds the requests and sends none (Opsgenie.Run returns
+	// them; WriteOpsgenieRequests writes them).
+	DryRun bool
+}
+
+// String describes the config with the key redacted, so that printing it
+// cannot leak the key.
+func (c OpsgenieConfig) String() string {
+	return fmt.Sprintf("Opsgenie{BaseURL: %s, APIKey: %s, MinSeverity: %s, Priorities: %v, Responders: %d, Tags: %v, DryRun: %t}",
+		c.baseURL(), ogRedacted(c.APIKey), c.minSeverity(), c.priorities(), len(c.Responders), c.Tags, c.DryRun)
+}
+
+// LogValue is the config for log/slog, with the key redacted.
+func (c OpsgenieConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("baseURL", c.baseURL()), slog.String("apiKey", ogRedacted(c.APIKey)),
+		slog.String("minSeverity", string(c.minSeverity())), slog.Bool("dryRun", c.DryRun))
+}
+
+func ogRedacted(key string) string {
+	if key == "" {
+		return "(none)"
+	}
+	return "[redacted]"
+}
+
+func (c OpsgenieConfig) baseURL() string {
+	if c.BaseURL == "" {
+		return OpsgenieUS
+	}
+	return strings.TrimRight(c.BaseURL, "/")
+}
+
+func (c OpsgenieConfig) minSeverity() insights.Severity {
+	if c.MinSeverity == "" {
+		return insights.Warning
+	}
+	return c.MinSeverity
+}
+
+func (c OpsgenieConfig) priorities() map[insights.Severity]string {
+	p := DefaultOpsgeniePriorities()
+	for s, v := range c.Priorities {
+		p[s] = v
+	}
+	return p
+}
+
+// pages says whether an insight of severity s opens an alert, and at
+// which priority (prios: c.priorities()).
+func (c OpsgenieConfig) pages(s insights.Severity, prios map[insights.Severity]string) (string, bool) {
+	if s != insights.Critical && s != insights.Warning {
+		return "", false
+	}
+	if s == insights.Warning && c.minSeverity() == insights.Critical {
+		return "", false
+	}
+	return prios[s], true
+}
+
+// ErrOpsgenieConfig is wrapped by every error of OpsgenieConfig.Validate
+// and OpsgenieConfigFromEnv.
+var ErrOpsgenieConfig = errors.New("opsgenie config")
+
+func ogConfigErr(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrOpsgenieConfig}, args...)...)
+}
+
+// Validate reports the first setting that cannot work, naming it (the
+// field and its environment variable). The key's value is never quoted.
+func (c OpsgenieConfig) Validate() error {
+	switch {
+	case c.APIKey == "" && !c.DryRun:
+		return ogConfigErr("APIKey (OPSGENIE_API_KEY) is empty: set the key of an API integration, or use the dry run")
+	case strings.TrimSpace(c.APIKey) != c.APIKey || strings.ContainsFunc(c.APIKey, func(r rune) bool { return r < 0x21 || r == 0x7f }):
+		return ogConfigErr("APIKey (OPSGENIE_API_KEY) holds spaces or control characters (value not shown)")
+	}
+	if err := ogCheckBaseURL(c.BaseURL); err != nil {
+		return err
+	}
+	switch c.MinSeverity {
+	case "", insights.Warning, insights.Critical:
+	default:
+		return ogConfigErr("MinSeverity (OPSGENIE_MIN_SEVERITY) %q: must be warning or critical (info never pages)", c.MinSeverity)
+	}
+	for s, p := range c.Priorities {
+		if s != insights.Critical && s != insights.Warning {
+			return ogConfigErr("Priorities (OPSGENIE_PRIORITIES): severity %q: only critical and warning page", s)
+		}
+		if len(p) != 2 || p[0] != 'P' || p[1] < '1' || p[1] > '5' {
+			return ogConfigErr("Priorities (OPSGENIE_PRIORITIES): %s=%q: must be P1 to P5", s, p)
+		}
+	}
+	if len(c.Responders) > ogMaxResponders {
+		return ogConfigErr("Responders (OPSGENIE_RESPONDERS): %d, at most %d", len(c.Responders), ogMaxResponders)
+	}
+	for i, r := range c.Responders {
+		if err := r.validate(); err != nil {
+			return ogConfigErr("Responders[%d] (OPSGENIE_RESPONDERS): %v", i, err)
+		}
+	}
+	if max := ogMaxTags - ogOwnTags; len(c.Tags) > max {
+		return ogConfigErr("Tags (OPSGENIE_TAGS): %d, at most %d (an alert holds %d tags, %d of them lambdaudit's)", len(c.Tags), max, ogMaxTags, ogOwnTags)
+	}
+	for i, t := range c.Tags {
+		if t == "" || strings.TrimSpace(t) != t || strings.ContainsAny(t, ", \t\r\n") {
+			return ogConfigErr("Tags[%d] (OPSGENIE_TAGS) %q: must be non-empty, without spaces or commas", i, t)
+		}
+		if utf8.RuneCountInString(t) > ogMaxTag {
+			return ogConfigErr("Tags[%d] (OPSGENIE_TAGS) %q: longer than %d characters", i, t, ogMaxTag)
+		}
+	}
+	return nil
+}
+
+func (r Responder) validate() error {
+	switch r.Type {
+	case "team", "escalation", "schedule":
+		if r.ID == "" && r.Name == "" {
+			return fmt.Errorf("a %s needs an id or a name", r.Type)
+		}
+		if r.Username != "" {
+			return fmt.Errorf("a %s has no username", r.Type)
+		}
+	case "user":
+		if r.Name != "" {
+			return errors.New("a user is named by username, not name")
+		}
+		if r.ID == "" && r.Username == "" {
+			return errors.New("a user needs an id or a username")
+		}
+	default:
+		return fmt.Errorf("type %q: must be team, user, escalation or schedule", r.Type)
+	}
+	return nil
+}
+
+// ogCheckBaseURL accepts an absolute https URL without credentials, query
+// or fragment; http only on a loopback host (the key would travel in the
+// clear).
+func ogCheckBaseURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return ogConfigErr("BaseURL (OPSGENIE_URL) %q: %v", s, err)
+	}
+	switch {
+	case u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return ogConfigErr("BaseURL (OPSGENIE_URL) %q: must be an absolute https URL such as %s", s, OpsgenieUS)
+	case u.User != nil:
+		return ogConfigErr("BaseURL (OPSGENIE_URL): must not hold credentials (the key goes in OPSGENIE_API_KEY)")
+	case u.RawQuery != "" || u.Fragment != "":
+		return ogConfigErr("BaseURL (OPSGENIE_URL) %q: must not have a query or a fragment", s)
+	case u.Scheme == "http" && !ogLoopback(u.Hostname()):
+		return ogConfigErr("BaseURL (OPSGENIE_URL) %q: must be https (http only on localhost), or the key travels in the clear", s)
+	}
+	return nil
+}
+
+func ogLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// OpsgenieConfigFromEnv reads the config from the environment:
+//
+//	OPSGENIE_API_KEY       the API integration's key
+//	OPSGENIE_REGION        us (default), eu or jsm (Jira Service Management)
+//	OPSGENIE_URL           another base URL; wins over OPSGENIE_REGION
+//	OPSGENIE_MIN_SEVERITY  warning (default) or critical
+//	OPSGENIE_PRIORITIES    e.g. "critical=P1,warning=P4"
+//	OPSGENIE_RESPONDERS    e.g. "team:payments,user:ana@example.com,schedule:Primary,escalation:Ops"
+//	OPSGENIE_TEAM          a team name, shorthand for OPSGENIE_RESPONDERS=team:<name>
+//	OPSGENIE_TAGS          extra tags, comma-separated
+//	OPSGENIE_DRY_RUN       true: build the requests, send none
+//
+// It reports a value it cannot read, naming the variable; Validate checks
+// the rest. Without OPSGENIE_API_KEY the config is not Enabled.
+func OpsgenieConfigFromEnv() (OpsgenieConfig, error) {
+	return ogConfigFromLookup(os.LookupEnv)
+}
+
+// Enabled says whether an API key is set: whether alerts can be sent.
+func (c OpsgenieConfig) Enabled() bool { return c.APIKey != "" }
+
+func ogConfigFromLookup(lookup func(string) (string, bool)) (OpsgenieConfig, error) {
+	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
+	var c OpsgenieConfig
+	c.APIKey, _ = lookup("OPSGENIE_API_KEY")
+	switch r := strings.ToLower(get("OPSGENIE_REGION")); r {
+	case "", "us":
+	case "eu":
+		c.BaseURL = OpsgenieEU
+	case "jsm":
+		c.BaseURL = OpsgenieJSM
+	default:
+		return c, ogConfigErr("OPSGENIE_REGION %q: must be us, eu or jsm", r)
+	}
+	if u := get("OPSGENIE_URL"); u != "" {
+		c.BaseURL = u
+	}
+	c.MinSeverity = insights.Severity(strings.ToLower(get("OPSGENIE_MIN_SEVERITY")))
+	for _, kv := range ogList(get("OPSGENIE_PRIORITIES")) {
+		s, p, ok := strings.Cut(kv, "=")
+		if !ok {
+			return c, ogConfigErr("OPSGENIE_PRIORITIES %q: want severity=P1..P5 pairs, e.g. critical=P1,warning=P4", kv)
+		}
+		if c.Priorities == nil {
+			c.Priorities = map[insights.Severity]string{}
+		}
+		c.Priorities[insights.Severity(strings.ToLower(strings.TrimSpace(s)))] = strings.ToUpper(strings.TrimSpace(p))
+	}
+	for _, r := range ogList(get("OPSGENIE_RESPONDERS")) {
+		typ, name, ok := strings.Cut(r, ":")
+		if !ok || name == "" {
+			return c, ogConfigErr("OPSGENIE_RESPONDERS %q: want type:name, e.g. team:payments or user:ana@example.com", r)
+		}
+		resp := Responder{Type: strings.ToLower(typ)}
+		if resp.Type == "user" {
+			resp.Username = name
+		} else {
+			resp.Name = name
+		}
+		c.Responders = append(c.Responders, resp)
+	}
+	if t := get("OPSGENIE_TEAM"); t != "" {
+		c.Responders = append(c.Responders, Responder{Type: "team", Name: t})
+	}
+	c.Tags = ogList(get("OPSGENIE_TAGS"))
+	switch d := strings.ToLower(get("OPSGENIE_DRY_RUN")); d {
+	case "", "0", "false", "no":
+	case "1", "true", "yes":
+		c.DryRun = true
+	default:
+		return c, ogConfigErr("OPSGENIE_DRY_RUN %q: must be true or false", d)
+	}
+	return c, nil
+}
+
+// ogList splits a comma-separated list, dropping empty items.
+func ogList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,114 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/lambdaudit/lambdaudit/fanout"
+	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/sim"
+	"github.com/lambdaudit/lambdaudit/sim/fleet"
+	"github.com/lambdaudit/lambdaudit/sim/simtest"
+)
+
+// The Opsgenie fixture: a scan of testdata/opsgenie-fleet.yaml from the
+// simulated account through the real engine, stored as JSON (the alerts
+// need the scan's coverage and ARNs, not only the report) and rebuilt
+// with -rescan.
+const (
+	ogFleetSpec = "testdata/opsgenie-fleet.yaml"
+	ogScanFile  = "testdata/opsgenie-scan.json"
+)
+
+var (
+	ogFixtureNow      = time.Date(2026, 11, 21, 6, 30, 0, 0, time.UTC)
+	ogFixtureAccounts = []string{"111111111111"}
+	ogFixtureRegions  = []string{"us-east-1", "eu-west-1", "ap-east-1"}
+)
+
+// TestOpsgenieFixture rebuilds the scan with -rescan and checks that it
+// still yields alerts of both severities and a failed target.
+func TestOpsgenieFixture(t *testing.T) {
+	if *rescan {
+		b, err := os.ReadFile(ogFleetSpec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec, err := fleet.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := fleet.Build(spec, simtest.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := ogScanFleet(t, f)
+		// Wall-clock times would change every rescan.
+		res.StartedAt, res.FinishedAt = simtest.Now, simtest.Now.Add(42*time.Second)
+		var buf bytes.Buffer
+		if err := res.Encode(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(ogScanFile, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, r := ogFixture(t)
+	if res.Coverage.TargetsFailed == 0 {
+		t.Error("fixture: no failed target")
+	}
+	if r.Counts.Critical == 0 || r.Counts.Warning == 0 || r.Counts.Info == 0 {
+		t.Errorf("fixture: want insights of every severity, got %+v", r.Counts)
+	}
+}
+
+// ogFixture decodes the fixture's scan and builds its report.
+func ogFixture(t testing.TB) (*scanner.Result, *insights.Report) {
+	t.Helper()
+	f, err := os.Open(ogScanFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := scanner.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := insights.Build(res, insights.Options{Now: ogFixtureNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, r
+}
+
+// ogScanFleet serves a fleet from the simulated account and scans it
+// through the real engine, with Logs Insights queries that finish at once.
+func ogScanFleet(t testing.TB, f *fleet.Fleet) *scanner.Result {
+	t.Helper()
+	env := simtest.StartFleet(t, f, sim.WithQueryTime(sim.QueryTime{Base: time.Millisecond}))
+	ls, err := fanout.NewLimiters(fanout.DefaultQuotas(), fanout.LimitersConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meter := scanner.NewMeter()
+	sess, err := scanner.NewSessions(env.Config, scanner.Targets{Accounts: ogFixtureAccounts, Regions: ogFixtureRegions,
+		Role: "lambdaudit-member"}, scanner.APIOptions(ls, meter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := scanner.Settings{Logs: true, Tags: true, RetryDelay: 10 * time.Millisecond}
+	set.LogsSettings.InitialPoll = 5 * time.Millisecond
+	s, err := scanner.New(sess, meter, nil, nil, set, func() time.Time { return simtest.Now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}

@@ -1,0 +1,468 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lambdaudit/lambdaudit/insights"
+)
+
+// NewOpsgenieRequest builds the HTTP request for r — purely: it sends
+// nothing. baseURL is one of OpsgenieUS, OpsgenieEU, OpsgenieJSM or another
+// base; apiKey goes in the Authorization header only.
+func NewOpsgenieRequest(ctx context.Context, baseURL, apiKey string, r AlertRequest) (*http.Request, error) {
+	body, err := r.Body()
+	if err != nil {
+		return nil, err
+	}
+	if baseURL == "" {
+		baseURL = OpsgenieUS
+	}
+	u := strings.TrimRight(baseURL, "/") + r.Path()
+	req, err := http.NewRequestWithContext(ctx, r.Method(), u, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("opsgenie: %s %q: %w", r.Action, r.Alias, err)
+	}
+	req.Header.Set("Authorization", "GenieKey "+apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "lambdaudit")
+	return req, nil
+}
+
+// OpsgenieRetry is how Opsgenie.Send retries a request that was rate
+// limited (429) or failed on Opsgenie's side (5xx) or on the way (a
+// network error). Creates and closes are safe to repeat: a create
+// deduplicates by alias, a close of a closed alert does nothing.
+type OpsgenieRetry struct {
+	// Attempts is how many times a request is tried (default 5).
+	Attempts int
+	// Base is the first back-off (default 1 s), doubled on each retry up
+	// to Max (default 30 s). A Retry-After header (seconds or an HTTP date)
+	// wins over the back-off.
+	Base, Max time.Duration
+	// MaxWait is the longest wait the sender accepts; a longer Retry-After
+	// fails the request at once (default 2 min).
+	MaxWait time.Duration
+	// Sleep waits d or until ctx ends (default: a timer); tests record.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (p OpsgenieRetry) withDefaults() OpsgenieRetry {
+	if p.Attempts <= 0 {
+		p.Attempts = 5
+	}
+	if p.Base <= 0 {
+		p.Base = time.Second
+	}
+	if p.Max <= 0 {
+		p.Max = 30 * time.Second
+	}
+	if p.MaxWait <= 0 {
+		p.MaxWait = 2 * time.Minute
+	}
+	if p.Sleep == nil {
+		p.Sleep = ogSleep
+	}
+	return p
+}
+
+func ogSleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Opsgenie sends alert requests to the Alert API with net/http.
+type Opsgenie struct {
+	cfg    OpsgenieConfig
+	client *http.Client
+	log    *slog.Logger
+	retry  OpsgenieRetry
+}
+
+// NewOpsgenie validates cfg and returns a sender using client (nil:
+// a client with a 30 s timeout), logging to log (nil: discarded) and
+// retrying per retry (zero: the defaults).
+func NewOpsgenie(cfg OpsgenieConfig, client *http.Client, log *slog.Logger, retry OpsgenieRetry) (*Opsgenie, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Opsgenie{cfg: cfg, client: client, log: log, retry: retry.withDefaults()}, nil
+}
+
+// AlertResult is the outcome of one request.
+type AlertResult struct {
+	Action AlertAction `json:"action"`
+	Alias  string      `json:"alias"`
+	// Status is the last HTTP status (0: no answer); Attempts how many
+	// times it was tried (0: not sent).
+	Status   int `json:"status"`
+	Attempts int `json:"attempts"`
+	// RequestID is Opsgenie's id of an accepted request (202: processed
+	// asynchronously; GET /v2/alerts/requests/{id} tells the outcome).
+	RequestID string `json:"requestId,omitempty"`
+	// Err is why it failed; nil when accepted.
+	Err error `json:"-"`
+}
+
+func (r AlertResult) ok() bool { return r.Err == nil && r.Attempts > 0 }
+
+// ambiguous: sent, and Opsgenie may have processed it (no answer, or a
+// 5xx).
+func (r AlertResult) ambiguous() bool {
+	return r.Err != nil && r.Attempts > 0 && (r.Status == 0 || r.Status >= 500)
+}
+
+// MarshalJSON writes Err as text.
+func (r AlertResult) MarshalJSON() ([]byte, error) {
+	type plain AlertResult
+	v := struct {
+		plain
+		Error string `json:"error,omitempty"`
+	}{plain: plain(r)}
+	if r.Err != nil {
+		v.Error = r.Err.Error()
+	}
+	return json.Marshal(v)
+}
+
+// ErrOpsgenie is wrapped by the errors of requests Opsgenie refused or
+// that failed after their retries.
+var ErrOpsgenie = errors.New("opsgenie")
+
+// Send sends the requests one after the other and returns a result for
+// each, in order. One request failing does not stop the others; ctx ending
+// does (the rest are not sent: Attempts 0).
+func (o *Opsgenie) Send(ctx context.Context, reqs []AlertRequest) []AlertResult {
+	out := make([]AlertResult, len(reqs))
+	for i, r := range reqs {
+		out[i] = AlertResult{Action: r.Action, Alias: r.Alias}
+		if err := ctx.Err(); err != nil {
+			out[i].Err = fmt.Errorf("%w: %s %s: not sent: %w", ErrOpsgenie, r.Action, r.Alias, err)
+			continue
+		}
+		o.send(ctx, r, &out[i])
+		if out[i].Err != nil {
+			o.log.Error("opsgenie request failed", "action", r.Action, "alias", r.Alias,
+				"status", out[i].Status, "attempts", out[i].Attempts, "error", out[i].Err.Error())
+		} else {
+			o.log.Info("opsgenie request accepted", "action", r.Action, "alias", r.Alias,
+				"status", out[i].Status, "requestId", out[i].RequestID, "attempts", out[i].Attempts)
+		}
+	}
+	return out
+}
+
+// ogAnswer is the body of an Alert API response (docs.opsgenie.com/docs/response).
+type ogAnswer struct {
+	Result    string          `json:"result"`
+	Message   string          `json:"message"`
+	Errors    json.RawMessage `json:"errors"`
+	RequestID string          `json:"requestId"`
+}
+
+func (o *Opsgenie) send(ctx context.Context, r AlertRequest, res *AlertResult) {
+	p := o.retry
+	for attempt := 1; ; attempt++ {
+		req, err := NewOpsgenieRequest(ctx, o.cfg.baseURL(), o.cfg.APIKey, r)
+		if err != nil {
+			res.Err = o.redact(err)
+			return
+		}
+		res.Attempts = attempt
+		status, ans, hdr, err := o.do(req)
+		res.Status = status
+		var wait time.Duration
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				res.Err = fmt.Errorf("%w: %s %s: %w", ErrOpsgenie, r.Action, r.Alias, ctx.Err())
+				return
+			}
+			res.Err = o.redact(fmt.Errorf("%w: %s %s: %w", ErrOpsgenie, r.Action, r.Alias, err))
+		case status >= 200 && status < 300:
+			res.Err = nil
+			res.RequestID = ans.RequestID
+			if res.RequestID == "" {
+				res.RequestID = hdr.Get("X-Request-ID")
+			}
+			return
+		case status == http.StatusTooManyRequests || status >= 500:
+			res.Err = o.redact(fmt.Errorf("%w: %s %s: %s", ErrOpsgenie, r.Action, r.Alias, ogDescribe(status, ans)))
+			wait, _ = ogRetryAfter(hdr.Get("Retry-After"), time.Now())
+		default:
+			res.Err = o.redact(fmt.Errorf("%w: %s %s refused: %s", ErrOpsgenie, r.Action, r.Alias, ogDescribe(status, ans)))
+			return
+		}
+		if attempt >= p.Attempts {
+			res.Err = fmt.Errorf("%w (gave up after %d attempts)", res.Err, attempt)
+			return
+		}
+		if wait == 0 {
+			wait = min(p.Base<<(attempt-1), p.Max)
+		}
+		if wait > p.MaxWait {
+			res.Err = fmt.Errorf("%w (Retry-After %s is longer than the %s the sender waits)", res.Err, wait, p.MaxWait)
+			return
+		}
+		o.log.Warn("opsgenie request retried", "action", r.Action, "alias", r.Alias, "status", status,
+			"attempt", attempt, "wait", wait)
+		if err := p.Sleep(ctx, wait); err != nil {
+			res.Err = fmt.Errorf("%w: %s %s: %w", ErrOpsgenie, r.Action, r.Alias, err)
+			return
+		}
+	}
+}
+
+// do sends one request and reads the answer (at most 64 KiB of it).
+func (o *Opsgenie) do(req *http.Request) (int, ogAnswer, http.Header, error) {
+	resp, err := o.client.Do(req)
+	if err != nil {
+		return 0, ogAnswer{}, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var ans ogAnswer
+	if err == nil && len(b) > 0 {
+		if json.Unmarshal(b, &ans) != nil && resp.StatusCode >= 300 {
+			ans.Message = strings.TrimSpace(string(b[:min(len(b), 200)]))
+		}
+	}
+	return resp.StatusCode, ans, resp.Header, nil
+}
+
+// ogDescribe renders an error answer: status, message, field errors and
+// request id.
+func ogDescribe(status int, a ogAnswer) string {
+	s := fmt.Sprintf("HTTP %d", status)
+	if a.Message != "" {
+		s += ": " + a.Message
+	}
+	if len(a.Errors) > 0 && string(a.Errors) != "null" {
+		s += " " + string(a.Errors)
+	}
+	if a.RequestID != "" {
+		s += " (requestId " + a.RequestID + ")"
+	}
+	return s
+}
+
+// redact removes the key from an error's text, whatever echoed it.
+func (o *Opsgenie) redact(err error) error {
+	if err == nil || o.cfg.APIKey == "" || !strings.Contains(err.Error(), o.cfg.APIKey) {
+		return err
+	}
+	return &ogRedactedError{msg: strings.ReplaceAll(err.Error(), o.cfg.APIKey, "[redacted]"), err: err}
+}
+
+// ogRedactedError keeps the wrapped error for errors.Is but not its text.
+type ogRedactedError struct {
+	msg string
+	err error
+}
+
+func (e *ogRedactedError) Error() string { return e.msg }
+func (e *ogRedactedError) Is(target error) bool {
+	return errors.Is(e.err, target)
+}
+
+// ogRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func ogRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// OpsgenieRun is what Run did.
+type OpsgenieRun struct {
+	Plan OpsgeniePlan
+	// Results are the requests' outcomes (nil in a dry run).
+	Results []AlertResult
+	// Open is the open-alert set stored for the next run.
+	Open OpenAlerts
+	// Accepted and Failed count the requests.
+	Accepted, Failed int
+	DryRun           bool
+}
+
+// Run is one delivery: it loads the open-alert set from store
+// (OpenAlertsKey), plans the report's requests, sends them (a dry run
+// sends nothing and stores nothing), and stores the open set that results.
+// It returns the run with an error when the set could not be read or
+// written or a request failed; the other requests are sent regardless. A
+// set that cannot be decoded is not overwritten: the creates are sent, no
+// close, and the error says to remove it. Runs sharing a store must not
+// overlap: the last to finish writes the set.
+func (o *Opsgenie) Run(ctx context.Context, store Store, r *insights.Report, cov ScanCoverage) (*OpsgenieRun, error) {
+	open, loadErr := LoadOpenAlerts(ctx, store, OpenAlertsKey)
+	if loadErr != nil {
+		open = NewOpenAlerts()
+	}
+	run := &OpsgenieRun{Plan: AlertPlan(r, open, cov, o.cfg), DryRun: o.cfg.DryRun}
+	o.log.Info("opsgenie plan", "new", run.Plan.New, "repeated", run.Plan.Repeated, "closing", run.Plan.Closing,
+		"kept", len(run.Plan.Kept), "below", run.Plan.Below, "dryRun", o.cfg.DryRun)
+	for _, k := range run.Plan.Kept {
+		o.log.Info("opsgenie alert kept open: its scan failed", "alias", k.Alias, "reason", k.Reason)
+	}
+	if o.cfg.DryRun {
+		run.Open = run.Plan.Open
+		return run, loadErr
+	}
+	run.Results = o.Send(ctx, run.Plan.Requests)
+	var errs []error
+	for _, res := range run.Results {
+		if res.Err != nil {
+			run.Failed++
+			errs = append(errs, res.Err)
+		} else {
+			run.Accepted++
+		}
+	}
+	run.Open = run.Plan.Apply(run.Results)
+	if loadErr != nil {
+		return run, errors.Join(append([]error{loadErr}, errs...)...)
+	}
+	// The set is stored even when ctx ended midway: it records what was
+	// sent.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := SaveOpenAlerts(sctx, store, OpenAlertsKey, run.Open); err != nil {
+		errs = append([]error{err}, errs...)
+	}
+	if run.Failed > 0 {
+		errs = append([]error{fmt.Errorf("%w: %d of %d requests failed", ErrOpsgenie, run.Failed, len(run.Results))}, errs...)
+	}
+	return run, errors.Join(errs...)
+}
+
+// LoadOpenAlerts reads the open-alert set; a store without one is an
+// empty set.
+func LoadOpenAlerts(ctx context.Context, s Store, key string) (OpenAlerts, error) {
+	b, err := s.Get(ctx, key)
+	if errors.Is(err, ErrNotStored) {
+		return NewOpenAlerts(), nil
+	}
+	if err != nil {
+		return OpenAlerts{}, fmt.Errorf("opsgenie open alerts: %w", err)
+	}
+	var o OpenAlerts
+	if err := json.Unmarshal(b, &o); err != nil {
+		return OpenAlerts{}, fmt.Errorf("opsgenie open alerts %s: %w (remove it to start afresh; lambdaudit then cannot close the alerts it lists)", key, err)
+	}
+	if o.Schema != OpenAlertsSchema || o.Version != OpenAlertsVersion {
+		return OpenAlerts{}, fmt.Errorf("opsgenie open alerts %s: schema %q version %d, want %q version %d", key, o.Schema, o.Version, OpenAlertsSchema, OpenAlertsVersion)
+	}
+	if o.Alerts == nil {
+		o.Alerts = map[string]OpenAlert{}
+	}
+	return o, nil
+}
+
+// SaveOpenAlerts writes the open-alert set as indented JSON.
+func SaveOpenAlerts(ctx context.Context, s Store, key string, o OpenAlerts) error {
+	o.Schema, o.Version = OpenAlertsSchema, OpenAlertsVersion
+	if o.Alerts == nil {
+		o.Alerts = map[string]OpenAlert{}
+	}
+	b, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return fmt.Errorf("opsgenie open alerts: %w", err)
+	}
+	if err := s.Put(ctx, key, append(b, '\n')); err != nil {
+		return fmt.Errorf("opsgenie open alerts: %w", err)
+	}
+	return nil
+}
+
+// DumpedRequest is a request as WriteOpsgenieRequests writes it: exactly
+// what would be sent, the Authorization header redacted.
+type DumpedRequest struct {
+	Action  AlertAction       `json:"action"`
+	Alias   string            `json:"alias"`
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
+// DumpOpsgenieRequests renders requests as they would be sent to baseURL,
+// built by NewOpsgenieRequest, with the key redacted.
+func DumpOpsgenieRequests(baseURL string, reqs []AlertRequest) ([]DumpedRequest, error) {
+	out := make([]DumpedRequest, 0, len(reqs))
+	for _, r := range reqs {
+		req, err := NewOpsgenieRequest(context.Background(), baseURL, "", r)
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, fmt.Errorf("opsgenie: %w", err)
+		}
+		d := DumpedRequest{Action: r.Action, Alias: r.Alias, Method: req.Method, URL: req.URL.String(),
+			Headers: map[string]string{}, Body: body}
+		for k := range req.Header {
+			d.Headers[k] = req.Header.Get(k)
+		}
+		d.Headers["Authorization"] = "GenieKey [redacted]"
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// WriteOpsgenieRequests writes the requests of a plan as indented JSON
+// ({"baseURL", "requests", "kept"}): the dry run's output and the demo's
+// opsgenie.json. The key never appears in it.
+func WriteOpsgenieRequests(w io.Writer, baseURL string, p OpsgeniePlan) error {
+	if baseURL == "" {
+		baseURL = OpsgenieUS
+	}
+	reqs, err := DumpOpsgenieRequests(baseURL, p.Requests)
+	if err != nil {
+		return err
+	}
+	kept := p.Kept
+	if kept == nil {
+		kept = []KeptAlert{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	v := struct {
+		BaseURL  string          `json:"baseURL"`
+		Requests []DumpedRequest `json:"requests"`
+		Kept     []KeptAlert     `json:"kept"`
+	}{strings.TrimRight(baseURL, "/"), reqs, kept}
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("opsgenie: write requests: %w", err)
+	}
+	return nil
+}
