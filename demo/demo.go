@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -55,6 +56,12 @@ type Options struct {
 	Progress func(scanner.ProgressSnapshot)
 	// Stage, when set, is told each stage as it starts.
 	Stage func(string)
+	// Slack and Opsgenie replace the settings from the environment
+	// (SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN + SLACK_CHANNEL, OPSGENIE_*).
+	Slack    *notify.SlackConfig
+	Opsgenie *notify.OpsgenieConfig
+	// HTTPClient sends the deliveries (default: their own clients).
+	HTTPClient *http.Client
 }
 
 // Result is what a demo run produced.
@@ -67,6 +74,10 @@ type Result struct {
 	// Functions and Accounts describe the served fleet.
 	Functions, Accounts, Regions int
 	Elapsed                      time.Duration
+	// Delivered says what was really sent ("slack", "opsgenie"), and
+	// DeliveryErrors what failed; the outputs are written either way.
+	Delivered      []string
+	DeliveryErrors []error
 }
 
 // Run serves the demo fleet, scans it, builds the report and writes the
@@ -87,6 +98,30 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		if opt.Stage != nil {
 			opt.Stage(s)
 		}
+	}
+	// Delivery settings are checked before anything runs: a bad webhook
+	// URL or a missing channel stops here, naming the setting.
+	slackCfg := opt.Slack
+	if slackCfg == nil {
+		c := notify.SlackConfigFromEnv()
+		slackCfg = &c
+	}
+	if err := slackCfg.Validate(); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	ogCfg := opt.Opsgenie
+	if ogCfg == nil {
+		c, err := notify.OpsgenieConfigFromEnv()
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		ogCfg = &c
+	}
+	if !ogCfg.Enabled() {
+		ogCfg.DryRun = true // no key: write the requests, send nothing
+	}
+	if err := ogCfg.Validate(); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	spec := opt.Spec
 	if spec == nil {
@@ -178,6 +213,57 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		}
 		res.Files = append(res.Files, path)
 	}
+
+	// The Slack digest and the Opsgenie alerts: written first, then sent
+	// when configured. A delivery that fails does not stop the other.
+	digest := notify.Digest(rep, notify.DigestOptions{Thread: slackCfg.Mode() == notify.SlackBot})
+	payload, err := notify.SlackPayload(digest, *slackCfg)
+	if err != nil {
+		return nil, fmt.Errorf("demo: slack.json: %w", err)
+	}
+	path := filepath.Join(opt.Out, "slack.json")
+	if err := writeFile(path, func(w io.Writer) error { _, err := w.Write(payload); return err }); err != nil {
+		return nil, err
+	}
+	res.Files = append(res.Files, path)
+	if slackCfg.Enabled() {
+		stage("posting the digest to Slack")
+		sender, err := notify.NewSlackSender(*slackCfg, notify.SlackSenderOptions{HTTPClient: opt.HTTPClient, Logger: opt.Logger})
+		if err == nil {
+			_, err = sender.Send(ctx, digest)
+		}
+		if err != nil {
+			res.DeliveryErrors = append(res.DeliveryErrors, fmt.Errorf("slack: %w", err))
+		} else {
+			res.Delivered = append(res.Delivered, "slack")
+		}
+	}
+
+	if !ogCfg.DryRun {
+		stage("sending alerts to Opsgenie")
+	}
+	og, err := notify.NewOpsgenie(*ogCfg, opt.HTTPClient, opt.Logger, notify.OpsgenieRetry{})
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	store, err := notify.NewDirStore(filepath.Join(opt.Out, "state"))
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	run, ogErr := og.Run(ctx, store, rep, notify.CoverageFromScan(sc))
+	if run != nil {
+		path := filepath.Join(opt.Out, "opsgenie.json")
+		if err := writeFile(path, func(w io.Writer) error { return notify.WriteOpsgenieRequests(w, ogCfg.BaseURL, run.Plan) }); err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, path)
+	}
+	switch {
+	case ogErr != nil:
+		res.DeliveryErrors = append(res.DeliveryErrors, fmt.Errorf("opsgenie: %w", ogErr))
+	case !ogCfg.DryRun:
+		res.Delivered = append(res.Delivered, "opsgenie")
+	}
 	res.Elapsed = time.Since(start)
 	return res, nil
 }
@@ -253,13 +339,8 @@ func writeFile(path string, write func(io.Writer) error) (err error) {
 	return nil
 }
 
-// WriteDigest prints the run's digest for a terminal.
+// WriteDigest prints the run's digest for a terminal, in colour when
+// color is set.
 func WriteDigest(w io.Writer, res *Result, color bool) error {
-	r := res.Report
-	fmt.Fprintf(w, "lambdaudit — %s — %d functions\n", r.ReportDay, res.Functions)
-	fmt.Fprintf(w, "%d critical, %d warning, %d info\n", r.Counts.Critical, r.Counts.Warning, r.Counts.Info)
-	for k, n := range r.Counts.ByKind {
-		fmt.Fprintf(w, "  %-30s %d\n", k, n)
-	}
-	return nil
+	return notify.WriteText(w, res.Report, color)
 }

@@ -3,12 +3,20 @@ package demo_test
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/lambdaudit/lambdaudit/demo"
 	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/notify"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
@@ -44,6 +52,22 @@ func TestDemo(t *testing.T) {
 	if _, err := scanner.Decode(f); err != nil {
 		t.Error(err)
 	}
+	var slackJSON struct {
+		Text   string            `json:"text"`
+		Blocks []json.RawMessage `json:"blocks"`
+	}
+	if err := json.NewDecoder(mustOpen(t, filepath.Join(out, "slack.json"))).Decode(&slackJSON); err != nil || slackJSON.Text == "" || len(slackJSON.Blocks) == 0 || len(slackJSON.Blocks) > 50 {
+		t.Errorf("slack.json: %v, %d blocks", err, len(slackJSON.Blocks))
+	}
+	var og struct {
+		Requests []struct {
+			Action string `json:"action"`
+			Method string `json:"method"`
+		} `json:"requests"`
+	}
+	if err := json.NewDecoder(mustOpen(t, filepath.Join(out, "opsgenie.json"))).Decode(&og); err != nil || len(og.Requests) != res.Report.Counts.Critical+res.Report.Counts.Warning {
+		t.Errorf("opsgenie.json: %v, %d requests for %d critical and warning insights", err, len(og.Requests), res.Report.Counts.Critical+res.Report.Counts.Warning)
+	}
 	rows, err := csv.NewReader(mustOpen(t, filepath.Join(out, "report.csv"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -69,4 +93,86 @@ func mustOpen(t *testing.T, path string) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// TestDemoSends gives the demo a Slack webhook and an Opsgenie key that
+// point at local servers: the digest is posted, one alert per insight at
+// warning or above is created with the GenieKey header, and the files are
+// written all the same. A failing Slack does not stop Opsgenie.
+func TestDemoSends(t *testing.T) {
+	var slackPosts, alerts atomic.Int64
+	var slackFail atomic.Bool
+	slackSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Text   string            `json:"text"`
+			Blocks []json.RawMessage `json:"blocks"`
+		}
+		if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&body) != nil || body.Text == "" || len(body.Blocks) == 0 || len(body.Blocks) > 50 {
+			http.Error(w, "invalid_payload", http.StatusBadRequest)
+			return
+		}
+		if slackFail.Load() {
+			http.Error(w, "no_service", http.StatusNotFound)
+			return
+		}
+		slackPosts.Add(1)
+		io.WriteString(w, "ok")
+	}))
+	defer slackSrv.Close()
+	const key = "00000000-0000-4000-8000-00000000abcd"
+	ogSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "GenieKey "+key || r.Method != http.MethodPost || r.URL.Path != "/v2/alerts" {
+			http.Error(w, `{"message":"bad request"}`, http.StatusUnprocessableEntity)
+			return
+		}
+		var body struct {
+			Message, Alias, Priority string
+		}
+		if json.NewDecoder(r.Body).Decode(&body) != nil || body.Message == "" || utf8.RuneCountInString(body.Message) > 130 || body.Alias == "" {
+			http.Error(w, `{"message":"bad alert"}`, http.StatusUnprocessableEntity)
+			return
+		}
+		alerts.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, `{"result":"Request will be processed","took":0.01,"requestId":"r-1"}`)
+	}))
+	defer ogSrv.Close()
+
+	for _, tc := range []struct {
+		name      string
+		slackDown bool
+	}{{"both delivered", false}, {"slack down, opsgenie still sent", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			slackPosts.Store(0)
+			alerts.Store(0)
+			slackFail.Store(tc.slackDown)
+			out := t.TempDir()
+			res, err := demo.Run(context.Background(), demo.Options{Out: out,
+				Slack:    &notify.SlackConfig{WebhookURL: slackSrv.URL + "/services/T000/B000/XXXX"},
+				Opsgenie: &notify.OpsgenieConfig{APIKey: key, BaseURL: ogSrv.URL}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantAlerts := int64(res.Report.Counts.Critical + res.Report.Counts.Warning)
+			if got := alerts.Load(); got != wantAlerts {
+				t.Errorf("%d alerts created, want %d (critical + warning)", got, wantAlerts)
+			}
+			if tc.slackDown {
+				if len(res.DeliveryErrors) != 1 || strings.Contains(res.DeliveryErrors[0].Error(), "XXXX") {
+					t.Errorf("delivery errors %v: want Slack's, without the webhook URL", res.DeliveryErrors)
+				}
+			} else if slackPosts.Load() != 1 || len(res.DeliveryErrors) != 0 {
+				t.Errorf("slack posts %d, errors %v", slackPosts.Load(), res.DeliveryErrors)
+			}
+			for _, name := range []string{"report.json", "report.csv", "slack.json", "opsgenie.json"} {
+				b, err := os.ReadFile(filepath.Join(out, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(string(b), key) || strings.Contains(string(b), "XXXX") {
+					t.Errorf("%s holds a secret", name)
+				}
+			}
+		})
+	}
 }

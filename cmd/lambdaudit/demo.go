@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -74,6 +75,15 @@ SLACK_CHANNEL, or OPSGENIE_API_KEY set, it really sends them.`,
 			fmt.Fprintf(o, "\nScanned %d functions in %s. Wrote:\n", res.Functions, res.Elapsed.Round(100*time.Millisecond))
 			for _, f := range res.Files {
 				fmt.Fprintf(o, "  %s\n", f)
+			}
+			for _, d := range res.Delivered {
+				fmt.Fprintf(o, "Sent to %s.\n", d)
+			}
+			if len(res.DeliveryErrors) > 0 {
+				for _, e := range res.DeliveryErrors {
+					logger.Error("delivery failed", "err", e)
+				}
+				return &exitError{code: exitDeliveryFailed, err: fmt.Errorf("%d deliveries failed (the outputs above are written): %w", len(res.DeliveryErrors), errors.Join(res.DeliveryErrors...))}
 			}
 			return nil
 		},

@@ -20,7 +20,8 @@ import (
 
 // Exit codes.
 const (
-	exitFailures = 3 // the scan completed, but some targets or functions failed
+	exitFailures       = 3 // the scan completed, but some targets or functions failed
+	exitDeliveryFailed = 4 // the outputs are written, but a delivery (Slack, Opsgenie) failed
 )
 
 func newScanCmd() *cobra.Command {
