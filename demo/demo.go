@@ -144,7 +144,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if opt.Latency != nil {
 		lat = *opt.Latency
 	}
-	offset := opt.Now.Sub(time.Now())
+	offset := time.Until(opt.Now)
 	clock := func() time.Time { return time.Now().Add(offset) }
 	srv, err := sim.New(f, sim.WithClock(clock), sim.WithLatency(lat), sim.WithQueryTime(sim.QueryTime{Base: 200 * time.Millisecond, PerGB: 50 * time.Millisecond}), sim.WithSeed(uint64(fs.Seed)))
 	if err != nil {
