@@ -13,7 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -101,26 +101,18 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	// Delivery settings are checked before anything runs: a bad webhook
 	// URL or a missing channel stops here, naming the setting.
-	slackCfg := opt.Slack
-	if slackCfg == nil {
-		c := notify.SlackConfigFromEnv()
-		slackCfg = &c
-	}
-	if err := slackCfg.Validate(); err != nil {
+	ch, err := notify.ChannelsFromEnv(opt.Out)
+	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	ogCfg := opt.Opsgenie
-	if ogCfg == nil {
-		c, err := notify.OpsgenieConfigFromEnv()
-		if err != nil {
-			return nil, fmt.Errorf("demo: %w", err)
-		}
-		ogCfg = &c
+	if opt.Slack != nil {
+		ch.Slack = *opt.Slack
 	}
-	if !ogCfg.Enabled() {
-		ogCfg.DryRun = true // no key: write the requests, send nothing
+	if opt.Opsgenie != nil {
+		ch.Opsgenie = *opt.Opsgenie
 	}
-	if err := ogCfg.Validate(); err != nil {
+	ch.HTTPClient, ch.Logger = opt.HTTPClient, opt.Logger
+	if err := ch.Validate(); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	spec := opt.Spec
@@ -198,74 +190,27 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	res.Costs = costs
 
 	stage("writing " + opt.Out)
-	for _, w := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{"scan.json", sc.Encode},
-		{"report.json", rep.Encode},
-		{"report.csv", func(w io.Writer) error { return notify.WriteCSV(w, sc, costs, rep) }},
-		{"summary.csv", func(w io.Writer) error { return notify.WriteCSVSummary(w, costs) }},
-	} {
-		path := filepath.Join(opt.Out, w.name)
-		if err := writeFile(path, w.write); err != nil {
-			return nil, err
-		}
-		res.Files = append(res.Files, path)
+	if ch.Slack.Enabled() || !ch.Opsgenie.DryRun {
+		stage("delivering to " + strings.Join(channels(ch), " and "))
 	}
-
-	// The Slack digest and the Opsgenie alerts: written first, then sent
-	// when configured. A delivery that fails does not stop the other.
-	digest := notify.Digest(rep, notify.DigestOptions{Thread: slackCfg.Mode() == notify.SlackBot})
-	payload, err := notify.SlackPayload(digest, *slackCfg)
-	if err != nil {
-		return nil, fmt.Errorf("demo: slack.json: %w", err)
-	}
-	path := filepath.Join(opt.Out, "slack.json")
-	if err := writeFile(path, func(w io.Writer) error { _, err := w.Write(payload); return err }); err != nil {
-		return nil, err
-	}
-	res.Files = append(res.Files, path)
-	if slackCfg.Enabled() {
-		stage("posting the digest to Slack")
-		sender, err := notify.NewSlackSender(*slackCfg, notify.SlackSenderOptions{HTTPClient: opt.HTTPClient, Logger: opt.Logger})
-		if err == nil {
-			_, err = sender.Send(ctx, digest)
-		}
-		if err != nil {
-			res.DeliveryErrors = append(res.DeliveryErrors, fmt.Errorf("slack: %w", err))
-		} else {
-			res.Delivered = append(res.Delivered, "slack")
-		}
-	}
-
-	if !ogCfg.DryRun {
-		stage("sending alerts to Opsgenie")
-	}
-	og, err := notify.NewOpsgenie(*ogCfg, opt.HTTPClient, opt.Logger, notify.OpsgenieRetry{})
+	d, err := notify.Deliver(ctx, ch, sc, costs, rep)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	store, err := notify.NewDirStore(filepath.Join(opt.Out, "state"))
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	run, ogErr := og.Run(ctx, store, rep, notify.CoverageFromScan(sc))
-	if run != nil {
-		path := filepath.Join(opt.Out, "opsgenie.json")
-		if err := writeFile(path, func(w io.Writer) error { return notify.WriteOpsgenieRequests(w, ogCfg.BaseURL, run.Plan) }); err != nil {
-			return nil, err
-		}
-		res.Files = append(res.Files, path)
-	}
-	switch {
-	case ogErr != nil:
-		res.DeliveryErrors = append(res.DeliveryErrors, fmt.Errorf("opsgenie: %w", ogErr))
-	case !ogCfg.DryRun:
-		res.Delivered = append(res.Delivered, "opsgenie")
-	}
+	res.Files, res.Delivered, res.DeliveryErrors = d.Files, d.Sent, d.Errors
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+func channels(c notify.Channels) []string {
+	var out []string
+	if c.Slack.Enabled() {
+		out = append(out, "Slack")
+	}
+	if !c.Opsgenie.DryRun {
+		out = append(out, "Opsgenie")
+	}
+	return out
 }
 
 // scanWith scans the demo's accounts and regions as `lambdaudit scan`
@@ -321,22 +266,6 @@ func scanWith(ctx context.Context, base aws.Config, accounts, regions []string, 
 		return nil, fmt.Errorf("demo: scan: %w", err)
 	}
 	return res, nil
-}
-
-func writeFile(path string, write func(io.Writer) error) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("demo: %w", cerr)
-		}
-	}()
-	if err := write(f); err != nil {
-		return fmt.Errorf("demo: %s: %w", path, err)
-	}
-	return nil
 }
 
 // WriteDigest prints the run's digest for a terminal, in colour when

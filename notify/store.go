@@ -90,23 +90,7 @@ func (s *DirStore) Put(ctx context.Context, key string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		return fmt.Errorf("results store: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return fmt.Errorf("results store: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after the rename, nothing to remove
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("results store: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("results store: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("results store: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
+	if err := writeFileAtomic(name, b); err != nil {
 		return fmt.Errorf("results store: %w", err)
 	}
 	return nil

@@ -56,6 +56,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSimCmd(), newScanCmd(), newBenchCmd(), newCostCmd(), newReportCmd(), newDemoCmd())
+	root.AddCommand(newSimCmd(), newScanCmd(), newBenchCmd(), newCostCmd(), newReportCmd(), newNotifyCmd(), newDemoCmd())
 	return root
 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/spf13/cobra"
+
+	"github.com/lambdaudit/lambdaudit/cost"
+	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/notify"
+)
+
+func newNotifyCmd() *cobra.Command {
+	var (
+		scanPath, cfgPath, prices, out, s3URL, logLevel string
+		freeTier, text                                  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "notify",
+		Short: "Deliver a scan: the Slack digest, Opsgenie alerts, the CSV cost report",
+		Long: `notify builds the report of a scan result and delivers it. It first writes
+scan.json, report.json, report.csv, summary.csv, slack.json (the Block Kit
+payload) and opsgenie.json (the alert requests) into --out, and to S3 with
+--s3 (the digest then links the CSV). Then it posts the digest to Slack
+(SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and SLACK_CHANNEL) and sends the alerts
+to Opsgenie or Jira Service Management (OPSGENIE_API_KEY, OPSGENIE_REGION
+us|eu|jsm, OPSGENIE_MIN_SEVERITY, OPSGENIE_PRIORITIES, OPSGENIE_RESPONDERS,
+OPSGENIE_TAGS). The alerts it opened and whose finding is gone are closed; the
+open set is kept in --out/state. Without a key the alerts are a dry run.
+
+Exit status: 0 delivered; 4 the files are written but a delivery failed; 2 bad
+input or settings (checked before anything is written).`,
+		Example: `  lambdaudit scan -o scan.json && lambdaudit notify --scan scan.json --out reports/
+  SLACK_WEBHOOK_URL=https://hooks.slack.com/services/… lambdaudit notify --scan scan.json --s3 s3://my-bucket/lambdaudit`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(cmd.ErrOrStderr(), logLevel)
+			if err != nil {
+				return err
+			}
+			ch, err := notify.ChannelsFromEnv(out)
+			if err != nil {
+				return err
+			}
+			ch.Logger = logger
+			if s3URL != "" {
+				s3cfg, err := notify.ParseS3URL(s3URL)
+				if err != nil {
+					return fmt.Errorf("--s3: %w", err)
+				}
+				awsCfg, err := config.LoadDefaultConfig(cmd.Context())
+				if err != nil {
+					return fmt.Errorf("aws config: %w", err)
+				}
+				client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = awsCfg.BaseEndpoint != nil })
+				if ch.S3, err = notify.NewS3Uploader(client, s3.NewPresignClient(client), s3cfg); err != nil {
+					return fmt.Errorf("--s3: %w", err)
+				}
+			}
+			res, err := readScan(cmd.InOrStdin(), scanPath)
+			if err != nil {
+				return err
+			}
+			cfg := insights.DefaultConfig()
+			if cfgPath != "" {
+				if cfg, err = insights.LoadConfig(cfgPath); err != nil {
+					return err
+				}
+			}
+			table, err := cost.Open(prices)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			rep, err := insights.Build(res, insights.Options{Config: cfg, Prices: table, FreeTier: freeTier, Now: now})
+			if err != nil {
+				return fmt.Errorf("notify: %s: %w", scanPath, err)
+			}
+			costs, err := cost.Model(res, table, cost.Options{FreeTier: freeTier, Now: now})
+			if err != nil {
+				// The report stands; the CSV's cost columns stay empty.
+				logger.Warn("cost model: the CSV has no cost figures", "err", err)
+				costs = nil
+			}
+			d, err := notify.Deliver(cmd.Context(), ch, res, costs, rep)
+			if err != nil {
+				return err
+			}
+			o := cmd.OutOrStdout()
+			if text {
+				if err := notify.WriteText(o, rep, isTerminal(o)); err != nil {
+					return err
+				}
+			}
+			for _, f := range d.Files {
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", f)
+			}
+			for _, obj := range d.S3 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "uploaded s3://%s/%s\n", obj.Bucket, obj.Key)
+			}
+			for _, s := range d.Sent {
+				fmt.Fprintf(cmd.ErrOrStderr(), "sent to %s\n", s)
+			}
+			if len(d.Errors) > 0 {
+				return &exitError{code: exitDeliveryFailed, err: fmt.Errorf("%d deliveries failed (the files are written): %w", len(d.Errors), errors.Join(d.Errors...))}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&scanPath, "scan", "", "the scan result to deliver (- = stdin)")
+	fl.StringVar(&cfgPath, "config", "", "insights config file (YAML)")
+	fl.StringVar(&prices, "prices", "", "price table file (default: the refreshed table, else the embedded one)")
+	fl.BoolVar(&freeTier, "free-tier", false, "apply the monthly free tier once per account")
+	fl.StringVarP(&out, "out", "o", "lambdaudit-report", "output directory")
+	fl.StringVar(&s3URL, "s3", "", "also upload the reports to s3://bucket/prefix, with presigned links")
+	fl.BoolVar(&text, "text", false, "print the digest on stdout")
+	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr")
+	return cmd
+}
