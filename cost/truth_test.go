@@ -1,14 +1,14 @@
 package cost_test
 
 import (
-	"context"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/lambdaudit/lambdaudit/cost"
-	"github.com/lambdaudit/lambdaudit/fanout"
+	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/scanner/scantest"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
 )
@@ -79,25 +79,8 @@ func truthCost(fn fleet.FunctionTruth, d fleet.DayTruth) float64 {
 // within 0.5 %.
 func TestModelAgainstGroundTruth(t *testing.T) {
 	env := simtest.Start(t, truthSpec)
-	ls, err := fanout.NewLimiters(fanout.DefaultQuotas(), fanout.LimitersConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	meter := scanner.NewMeter()
-	sess, err := scanner.NewSessions(env.Config, scanner.Targets{Regions: []string{"us-east-1", "eu-west-1"}}, scanner.APIOptions(ls, meter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := scanner.Settings{Logs: true, RetryDelay: 10 * time.Millisecond}
-	set.LogsSettings.InitialPoll = 20 * time.Millisecond
-	s, err := scanner.New(sess, meter, nil, nil, set, func() time.Time { return simtest.Now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := s.Scan(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := scantest.Scan(t, env, scanner.Targets{Regions: []string{"us-east-1", "eu-west-1"}},
+		scanner.Settings{Logs: true, LogsSettings: metrics.LogsSettings{InitialPoll: 20 * time.Millisecond}})
 	costs, err := cost.Model(res, cost.Embedded(), cost.Options{})
 	if err != nil {
 		t.Fatal(err)

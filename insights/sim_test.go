@@ -1,12 +1,11 @@
 package insights_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/lambdaudit/lambdaudit/fanout"
 	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/scanner/scantest"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
@@ -18,27 +17,8 @@ import (
 func scanFleet(t testing.TB, f *fleet.Fleet, accounts, regions []string) *scanner.Result {
 	t.Helper()
 	env := simtest.StartFleet(t, f, sim.WithQueryTime(sim.QueryTime{Base: time.Millisecond}))
-	ls, err := fanout.NewLimiters(fanout.DefaultQuotas(), fanout.LimitersConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	meter := scanner.NewMeter()
-	sess, err := scanner.NewSessions(env.Config, scanner.Targets{Accounts: accounts, Regions: regions, Role: "lambdaudit-member"},
-		scanner.APIOptions(ls, meter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := scanner.Settings{Logs: true, Tags: true, RetryDelay: 10 * time.Millisecond}
-	set.LogsSettings.InitialPoll = 5 * time.Millisecond
-	s, err := scanner.New(sess, meter, nil, nil, set, func() time.Time { return simtest.Now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := s.Scan(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return scantest.Scan(t, env, scanner.Targets{Accounts: accounts, Regions: regions, Role: scantest.MemberRole},
+		scanner.Settings{Logs: true, Tags: true})
 }
 
 // buildFleet parses and builds a spec at simtest.Now.

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"math"
 	"os"
@@ -14,10 +13,10 @@ import (
 	"time"
 
 	"github.com/lambdaudit/lambdaudit/cost"
-	"github.com/lambdaudit/lambdaudit/fanout"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/scanner/scantest"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
@@ -90,26 +89,8 @@ func csvRescan(t testing.TB) {
 		t.Fatal(err)
 	}
 	env := simtest.StartFleet(t, f, sim.WithQueryTime(sim.QueryTime{Base: time.Millisecond}), sim.WithFaults(csvFaults...))
-	ls, err := fanout.NewLimiters(fanout.DefaultQuotas(), fanout.LimitersConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	meter := scanner.NewMeter()
-	sess, err := scanner.NewSessions(env.Config, scanner.Targets{Accounts: []string{"111111111111", "222222222222"},
-		Regions: []string{"us-east-1", "eu-west-1"}, Role: "lambdaudit-member"}, scanner.APIOptions(ls, meter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := scanner.Settings{Logs: true, Tags: true, RetryDelay: 10 * time.Millisecond}
-	set.LogsSettings.InitialPoll = 5 * time.Millisecond
-	s, err := scanner.New(sess, meter, nil, nil, set, func() time.Time { return simtest.Now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := s.Scan(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := scantest.Scan(t, env, scanner.Targets{Accounts: []string{"111111111111", "222222222222"},
+		Regions: []string{"us-east-1", "eu-west-1"}, Role: scantest.MemberRole}, scanner.Settings{Logs: true, Tags: true})
 	// Wall-clock times would change every rescan.
 	res.StartedAt, res.FinishedAt = simtest.Now, simtest.Now.Add(42*time.Second)
 	var buf bytes.Buffer

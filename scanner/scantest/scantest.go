@@ -1,0 +1,50 @@
+// Package scantest owns scanning a simulated account in tests: one call
+// runs the real engine — SDK clients, rate limiters at AWS's default
+// quotas, GetMetricData and Logs Insights — over a simtest.Env, with the
+// short retry and poll intervals tests want.
+package scantest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/lambdaudit/lambdaudit/fanout"
+	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/sim/simtest"
+)
+
+// MemberRole is the role the simulated account's member accounts have.
+const MemberRole = "lambdaudit-member"
+
+// Scan scans env's targets with set at simtest.Now and fails the test on
+// a scan error. Zero RetryDelay and LogsSettings.InitialPoll become 10 ms
+// and 5 ms; serve the fleet with sim.WithQueryTime small for fast Logs
+// Insights queries.
+func Scan(t testing.TB, env *simtest.Env, targets scanner.Targets, set scanner.Settings) *scanner.Result {
+	t.Helper()
+	ls, err := fanout.NewLimiters(fanout.DefaultQuotas(), fanout.LimitersConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meter := scanner.NewMeter()
+	sess, err := scanner.NewSessions(env.Config, targets, scanner.APIOptions(ls, meter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.RetryDelay == 0 {
+		set.RetryDelay = 10 * time.Millisecond
+	}
+	if set.LogsSettings.InitialPoll == 0 {
+		set.LogsSettings.InitialPoll = 5 * time.Millisecond
+	}
+	s, err := scanner.New(sess, meter, nil, nil, set, func() time.Time { return simtest.Now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
