@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/lambdaudit/lambdaudit/fanout"
 )
 
 // Why an account or an account × region could not be scanned. A
@@ -87,7 +88,7 @@ func kindOf(err error, regional bool) error {
 	case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
 		return ErrExpiredCredentials
 	}
-	if IsThrottle(err) {
+	if fanout.IsThrottle(err) {
 		return ErrThrottled
 	}
 	var send *smithyhttp.RequestSendError

@@ -98,6 +98,3 @@ func APIOptions(ls *fanout.Limiters, m *Meter) SessionOption {
 		return []func(*middleware.Stack) error{ls.Middleware(account, region), m.Middleware}
 	})
 }
-
-// IsThrottle reports whether err is AWS throttling a call (fanout's rule).
-func IsThrottle(err error) bool { return fanout.IsThrottle(err) }
