@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -87,6 +89,10 @@ type Coverage struct {
 	// RulesNotRun counts (function or region, rule) pairs that could not
 	// run; Missing says which and why.
 	RulesNotRun int `json:"rulesNotRun"`
+	// Accounts and Regions are the scan's targets, sorted: the scope a
+	// digest names, whether or not they had findings.
+	Accounts []string `json:"accounts"`
+	Regions  []string `json:"regions"`
 }
 
 // FailedTarget is an account-region the scan could not list.
@@ -320,11 +326,15 @@ func coverage(res *scanner.Result, missing []Missing) Coverage {
 	if out.Reasons == nil {
 		out.Reasons = map[string]int{}
 	}
+	accounts, regions := map[string]bool{}, map[string]bool{}
 	for _, t := range res.Targets {
+		accounts[t.Account], regions[t.Region] = true, true
 		if t.Status != scanner.StatusOK {
 			out.FailedTargets = append(out.FailedTargets, FailedTarget{t.Account, t.Region, t.Error})
 		}
 	}
+	out.Accounts = slices.Sorted(maps.Keys(accounts))
+	out.Regions = slices.Sorted(maps.Keys(regions))
 	L := res.Window.Days - 1
 	for i := range res.Functions {
 		s, ok := res.Functions[i].Metrics[mInvocations]

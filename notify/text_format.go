@@ -110,11 +110,19 @@ func newView(r *insights.Report) *digestView {
 	return v
 }
 
-// scope gathers the accounts and regions a report names: its functions,
-// insights, failed targets and missing data. The report does not carry
-// the scan's target list, so an account-region without any of these is
-// not named (Coverage.Targets counts it).
+// scope is the accounts and regions the report's scan covered. A report
+// written before Coverage carried them falls back to the ones it names:
+// its functions, insights, failed targets and missing data.
 func scope(r *insights.Report) (accounts, regions []string) {
+	if len(r.Coverage.Accounts) > 0 {
+		for _, a := range r.Coverage.Accounts {
+			accounts = append(accounts, clean(a))
+		}
+		for _, rg := range r.Coverage.Regions {
+			regions = append(regions, clean(rg))
+		}
+		return accounts, regions
+	}
 	as, rs := map[string]bool{}, map[string]bool{}
 	add := func(a, rg string) {
 		if a = clean(a); a != "" {
