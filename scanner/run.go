@@ -175,6 +175,11 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 	cw := cloudwatch.NewFromConfig(cfg)
 	ps.values = metrics.NewResult(s.set.Window)
 
+	packer, err := fanout.NewPacker(metrics.Caps(), func(metrics.Query) []int { return []int{1, s.set.Window.Days} })
+	if err != nil {
+		ps.target.Status, ps.target.Error = StatusFailed, reason(err)
+		return ps
+	}
 	var mu sync.Mutex // guards ps.values and ps.failed
 	ledger := fanout.NewLedger()
 	queue := fanout.NewMemory()
@@ -230,11 +235,6 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 
 	// Listing → planning → packing → units.
 	planner := metrics.NewPlanner()
-	packer, err := fanout.NewPacker(metrics.Caps(), func(metrics.Query) []int { return []int{1, s.set.Window.Days} })
-	if err != nil {
-		ps.target.Status, ps.target.Error = StatusFailed, reason(err)
-		return ps
-	}
 	seq := 0
 	submit := func(qs []metrics.Query) {
 		if len(qs) == 0 {
