@@ -219,6 +219,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 	inv := NewInventory(cfg, p)
 	var settings *AccountSettings
 	var tags map[string]map[string]string
+	var tagsErr error
 	var side errgroup.Group
 	side.Go(func() error {
 		var err error
@@ -227,9 +228,8 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 	})
 	if s.set.Tags {
 		side.Go(func() error {
-			var err error
-			tags, err = inv.Tags(ctx)
-			return err
+			tags, tagsErr = inv.Tags(ctx)
+			return nil // a function-level failure, below
 		})
 	}
 
@@ -323,8 +323,15 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 	submit(packer.Flush())
 	pool.CloseInput()
 	if err := side.Wait(); err != nil {
-		log.Warn("account settings or tags failed", "err", err)
-		ps.target.Error = joinReason(ps.target.Error, reason(err))
+		log.Warn("GetAccountSettings failed", "err", err)
+		ps.target.Error = joinReason(ps.target.Error, "account settings: "+reason(err))
+	}
+	if tagsErr != nil {
+		// Without tags, tag overrides cannot apply: each function says so.
+		log.Warn("tags not read", "err", tagsErr)
+		for _, f := range ps.fns {
+			ps.configFailed[f.ID] = "tags: " + reason(tagsErr)
+		}
 	}
 	if err := <-poolDone; err != nil {
 		ledger.FailPending(reason(err))
@@ -366,7 +373,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 			log.Warn("provisioned concurrency configs failed", "err", err)
 			for _, name := range pc {
 				if _, ok := alloc[name]; !ok {
-					ps.configFailed[p.Account+"/"+p.Region+"/"+name] = reason(err)
+					ps.configFailed[p.Account+"/"+p.Region+"/"+name] = joinReason(ps.configFailed[p.Account+"/"+p.Region+"/"+name], "provisioned concurrency: "+reason(err))
 				}
 			}
 		}
@@ -533,7 +540,7 @@ func (s *Scanner) assemble(res *Result, scans []*pairScan, logs *logsOutcome) {
 				}
 			}
 			if why, ok := ps.configFailed[f.ID]; ok {
-				f.Failures = append(f.Failures, Failure{Stage: StageConfig, Reason: "provisioned concurrency: " + why})
+				f.Failures = append(f.Failures, Failure{Stage: StageConfig, Reason: why})
 			}
 			if logs != nil {
 				if st, ok := logs.stats[f.ID]; ok {

@@ -372,3 +372,23 @@ func TestScanGeneratedFleetUnderFaults(t *testing.T) {
 		t.Errorf("no throttles seen (sim %d, meter %d): the fault did not apply", gmd.Throttled, meter.Throttles())
 	}
 }
+
+// TestScanTagsDenied: when the Tagging API refuses, every function says
+// its tags are missing (tag overrides cannot apply) instead of carrying
+// none as if it had none.
+func TestScanTagsDenied(t *testing.T) {
+	env := simtest.Start(t, goldenSpec, sim.WithFaults(sim.Fault{Service: "tagging", AccessDenied: true}))
+	s, _ := newScanner(t, env, scanner.Targets{}, scanner.Settings{Tags: true})
+	res, err := s.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Functions {
+		if f.Status != scanner.StatusPartial || len(f.Failures) != 1 || f.Failures[0].Stage != scanner.StageConfig || !strings.Contains(f.Failures[0].Reason, "tags: ") {
+			t.Errorf("%s: %s %+v; want partial with a config failure naming the tags", f.ID, f.Status, f.Failures)
+		}
+		if f.Metrics["Invocations:Sum"] == nil {
+			t.Errorf("%s: metrics lost with the tags", f.ID)
+		}
+	}
+}
