@@ -55,11 +55,11 @@
 // (2026-11-21):
 //
 //   - a generated 100,000-function fleet, served and exercised (ListFunctions
-//     pages and a 500-query GetMetricData per op through the SDK): 100 MB
-//     live heap, 183 MB peak RSS for the whole benchmark process;
+//     pages and a 500-query GetMetricData per op through the SDK): 103 MB
+//     live heap, 195 MB peak RSS for the whole benchmark process;
 //   - one 500-query GetMetricData (7 metrics × 72 functions × 15 daily
-//     datapoints) answered in 5.8 ms of CPU when the days are cached (CBOR
-//     in and out; 7.5 ms awsJson1.0, 10.8 ms awsQuery XML) and 10.3 ms when
+//     datapoints) answered in 7.0 ms of CPU when the days are cached (CBOR
+//     in and out; 7.2 ms awsJson1.0, 10.2 ms awsQuery XML) and 10.9 ms when
 //     every function's days are computed for the call; the fleet model's
-//     own share is 4.7 ms.
+//     own share is 3.6 ms.
 package sim
