@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -64,20 +63,10 @@ type ec2DescribeRegions struct {
 // disabled spec regions) as not-opted-in — a simplification: on AWS the
 // regions that need no opt-in are always enabled.
 func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c *call) {
-	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		s.fail(w, c, serviceError(c.svc, errUnknownOperation, "EC2 accepts GET and POST"))
+	form, ok := s.formRequest(w, r, c, "EC2", "MalformedQueryString")
+	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.fail(w, c, &apiError{Status: 413, Code: "RequestEntityTooLarge", Message: "Request body too large"})
-			return
-		}
-		s.fail(w, c, &apiError{Status: 400, Code: "MalformedQueryString", Message: "The request body is not a valid form: " + err.Error()})
-		return
-	}
-	form := r.Form
 	action := form.Get("Action")
 	switch {
 	case action == "":

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -294,4 +295,24 @@ func (s *Server) jsonRequest(w http.ResponseWriter, r *http.Request, c *call, pr
 		}
 	}
 	return true
+}
+
+// formRequest reads an awsQuery request's form (GET or POST). On a bad
+// request it answers with the service's error (malformed is its code for
+// an unparsable form) and reports false.
+func (s *Server) formRequest(w http.ResponseWriter, r *http.Request, c *call, service, malformed string) (url.Values, bool) {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		s.fail(w, c, serviceError(c.svc, errUnknownOperation, service+" accepts GET and POST"))
+		return nil, false
+	}
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.fail(w, c, &apiError{Status: 413, Code: "RequestEntityTooLarge", Message: "Request body too large"})
+			return nil, false
+		}
+		s.fail(w, c, &apiError{Status: 400, Code: malformed, Message: "The request body is not a valid form: " + err.Error()})
+		return nil, false
+	}
+	return r.Form, true
 }

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -78,20 +77,10 @@ func stsMissing(member string) *apiError {
 // serveSTS serves STS (awsQuery): GetCallerIdentity and AssumeRole. STS
 // is global, but the SDK signs with a region: the call keeps it.
 func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c *call) {
-	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		s.fail(w, c, serviceError(c.svc, errUnknownOperation, "STS accepts GET and POST"))
+	form, ok := s.formRequest(w, r, c, "STS", "MalformedInput")
+	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.fail(w, c, &apiError{Status: 413, Code: "RequestEntityTooLarge", Message: "Request body too large"})
-			return
-		}
-		s.fail(w, c, &apiError{Status: 400, Code: "MalformedInput", Message: "The request body is not a valid form: " + err.Error()})
-		return
-	}
-	form := r.Form
 	action := form.Get("Action")
 	switch action {
 	case "":
