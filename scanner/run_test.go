@@ -10,36 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdaudit/lambdaudit/fanout"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/scanner/scantest"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
 )
 
-// newScanner builds a scanner over env as cmd/lambdaudit does: limiters
-// at a fraction of AWS's quotas and a meter on every pair's clients.
+// newScanner builds a scanner over env as cmd/lambdaudit does.
 func newScanner(t *testing.T, env *simtest.Env, targets scanner.Targets, set scanner.Settings) (*scanner.Scanner, *scanner.Meter) {
 	t.Helper()
-	ls, err := fanout.NewLimiters(fanout.DefaultQuotas(), fanout.LimitersConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	meter := scanner.NewMeter()
-	sess, err := scanner.NewSessions(env.Config, targets, scanner.APIOptions(ls, meter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if set.RetryDelay == 0 {
-		set.RetryDelay = 10 * time.Millisecond
-	}
-	set.LogsSettings.InitialPoll = 20 * time.Millisecond
-	s, err := scanner.New(sess, meter, nil, nil, set, func() time.Time { return simtest.Now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, meter
+	return scantest.New(t, env, targets, set)
 }
 
 func exampleSpec(t *testing.T) string {

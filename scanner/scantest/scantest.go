@@ -17,11 +17,12 @@ import (
 // MemberRole is the role the simulated account's member accounts have.
 const MemberRole = "lambdaudit-member"
 
-// Scan scans env's targets with set at simtest.Now and fails the test on
-// a scan error. Zero RetryDelay and LogsSettings.InitialPoll become 10 ms
-// and 5 ms; serve the fleet with sim.WithQueryTime small for fast Logs
-// Insights queries.
-func Scan(t testing.TB, env *simtest.Env, targets scanner.Targets, set scanner.Settings) *scanner.Result {
+// New builds a scanner over env as cmd/lambdaudit does — limiters at a
+// fraction of AWS's default quotas and a meter on every pair's clients —
+// at simtest.Now. Zero RetryDelay and LogsSettings.InitialPoll become
+// 10 ms and 5 ms; serve the fleet with sim.WithQueryTime small for fast
+// Logs Insights queries.
+func New(t testing.TB, env *simtest.Env, targets scanner.Targets, set scanner.Settings) (*scanner.Scanner, *scanner.Meter) {
 	t.Helper()
 	ls, err := fanout.NewLimiters(fanout.DefaultQuotas(), fanout.LimitersConfig{})
 	if err != nil {
@@ -42,6 +43,14 @@ func Scan(t testing.TB, env *simtest.Env, targets scanner.Targets, set scanner.S
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, meter
+}
+
+// Scan scans env's targets with set (see New) and fails the test on a
+// scan error.
+func Scan(t testing.TB, env *simtest.Env, targets scanner.Targets, set scanner.Settings) *scanner.Result {
+	t.Helper()
+	s, _ := New(t, env, targets, set)
 	res, err := s.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
