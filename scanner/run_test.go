@@ -21,6 +21,7 @@ import (
 // newScanner builds a scanner over env as cmd/lambdaudit does.
 func newScanner(t *testing.T, env *simtest.Env, targets scanner.Targets, set scanner.Settings) (*scanner.Scanner, *scanner.Meter) {
 	t.Helper()
+	set.LogsSettings.InitialPoll = 20 * time.Millisecond // the golden result's GetQueryResults count depends on it
 	return scantest.New(t, env, targets, set)
 }
 
