@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdaudit/lambdaudit/cost"
-	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/notify"
 )
 
@@ -65,20 +64,10 @@ input or settings (checked before anything is written).`,
 			if err != nil {
 				return err
 			}
-			cfg := insights.DefaultConfig()
-			if cfgPath != "" {
-				if cfg, err = insights.LoadConfig(cfgPath); err != nil {
-					return err
-				}
-			}
-			table, err := cost.Open(prices)
+			now := time.Now()
+			rep, table, err := buildReport(res, scanPath, cfgPath, prices, freeTier, now)
 			if err != nil {
 				return err
-			}
-			now := time.Now()
-			rep, err := insights.Build(res, insights.Options{Config: cfg, Prices: table, FreeTier: freeTier, Now: now})
-			if err != nil {
-				return fmt.Errorf("notify: %s: %w", scanPath, err)
 			}
 			costs, err := cost.Model(res, table, cost.Options{FreeTier: freeTier, Now: now})
 			if err != nil {

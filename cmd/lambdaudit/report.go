@@ -46,19 +46,9 @@ unknown version or with impossible values, an invalid config).`,
 			if err != nil {
 				return err
 			}
-			cfg := insights.DefaultConfig()
-			if cfgPath != "" {
-				if cfg, err = insights.LoadConfig(cfgPath); err != nil {
-					return err
-				}
-			}
-			table, err := cost.Open(prices)
+			rep, _, err := buildReport(res, scanPath, cfgPath, prices, freeTier, time.Now())
 			if err != nil {
 				return err
-			}
-			rep, err := insights.Build(res, insights.Options{Config: cfg, Prices: table, FreeTier: freeTier, Now: time.Now()})
-			if err != nil {
-				return fmt.Errorf("report: %s: %w", scanPath, err)
 			}
 			if err := writeOut(cmd.OutOrStdout(), out, rep.Encode); err != nil {
 				return err
@@ -95,4 +85,26 @@ func readScan(stdin io.Reader, path string) (*scanner.Result, error) {
 		return nil, fmt.Errorf("report: %s: %w", path, err)
 	}
 	return res, nil
+}
+
+// buildReport builds the report of a scan result with the insights config
+// at cfgPath (default thresholds when empty) and the price table at
+// prices (cost.Open's choice when empty), and returns the table too.
+func buildReport(res *scanner.Result, scanPath, cfgPath, prices string, freeTier bool, now time.Time) (*insights.Report, *cost.Table, error) {
+	cfg := insights.DefaultConfig()
+	if cfgPath != "" {
+		var err error
+		if cfg, err = insights.LoadConfig(cfgPath); err != nil {
+			return nil, nil, err
+		}
+	}
+	table, err := cost.Open(prices)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := insights.Build(res, insights.Options{Config: cfg, Prices: table, FreeTier: freeTier, Now: now})
+	if err != nil {
+		return nil, nil, fmt.Errorf("report: %s: %w", scanPath, err)
+	}
+	return rep, table, nil
 }
