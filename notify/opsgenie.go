@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -235,18 +234,10 @@ func ogCheckBaseURL(s string) error {
 		return ogConfigErr("BaseURL (OPSGENIE_URL): must not hold credentials (the key goes in OPSGENIE_API_KEY)")
 	case u.RawQuery != "" || u.Fragment != "":
 		return ogConfigErr("BaseURL (OPSGENIE_URL) %q: must not have a query or a fragment", s)
-	case u.Scheme == "http" && !ogLoopback(u.Hostname()):
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
 		return ogConfigErr("BaseURL (OPSGENIE_URL) %q: must be https (http only on localhost), or the key travels in the clear", s)
 	}
 	return nil
-}
-
-func ogLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // OpsgenieConfigFromEnv reads the config from the environment:
