@@ -333,16 +333,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 			ps.configFailed[f.ID] = "tags: " + reason(tagsErr)
 		}
 	}
-	if err := <-poolDone; err != nil {
-		ledger.FailPending(reason(err))
-	}
-	cov := ledger.Snapshot()
-	for _, f := range cov.Failures {
-		if f.Item != "" {
-			ps.failed[f.Item] = f.Reason
-		}
-	}
-	s.progress.failedUnits.Add(int64(cov.Units.Failed))
+	s.settle(ledger, <-poolDone, ps.failed)
 	if settings != nil {
 		ps.target.ConcurrencyLimit = &settings.ConcurrencyLimit
 		ps.target.UnreservedConcurrencyLimit = &settings.UnreservedConcurrencyLimit
@@ -484,16 +475,7 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 		}
 	}
 	pool.CloseInput()
-	if err := pool.Run(ctx); err != nil {
-		ledger.FailPending(reason(err))
-	}
-	cov := ledger.Snapshot()
-	for _, f := range cov.Failures {
-		if f.Item != "" {
-			out.failed[f.Item] = f.Reason
-		}
-	}
-	s.progress.failedUnits.Add(int64(cov.Units.Failed))
+	s.settle(ledger, pool.Run(ctx), out.failed)
 	return out, ctx.Err()
 }
 
@@ -560,6 +542,22 @@ func (s *Scanner) assemble(res *Result, scans []*pairScan, logs *logsOutcome) {
 	}
 	res.API = s.meter.Usage(scanned)
 	res.summarise()
+}
+
+// settle records a finished pool's outcome: units still pending when it
+// stopped on runErr fail with that reason, and every item of a failed unit
+// goes into failed with its reason.
+func (s *Scanner) settle(ledger *fanout.Ledger, runErr error, failed map[string]string) {
+	if runErr != nil {
+		ledger.FailPending(reason(runErr))
+	}
+	cov := ledger.Snapshot()
+	for _, f := range cov.Failures {
+		if f.Item != "" {
+			failed[f.Item] = f.Reason
+		}
+	}
+	s.progress.failedUnits.Add(int64(cov.Units.Failed))
 }
 
 // classify marks errors retrying cannot fix as permanent.
