@@ -40,12 +40,13 @@ func BatchedStrategy(logs bool) StrategyFunc {
 		if err != nil {
 			return Outcome{}, fmt.Errorf("batched: %w", err)
 		}
-		ok := func(api string) int { return int(env.Server.Accounting().API("lambda", api).OK) }
+		snap := env.Server.Accounting()
+		ok := func(api string) int { return int(snap.API("lambda", api).OK) }
 		need := Need{
 			ListFunctionsPages: ok("ListFunctions"),
 			LambdaOther:        ok("GetAccountSettings") + ok("ListProvisionedConcurrencyConfigs"),
-			TaggingPages:       int(env.Server.Accounting().API("tagging", "GetResources").OK),
-			ListMetricsCalls:   int(env.Server.Accounting().API("monitoring", "ListMetrics").OK),
+			TaggingPages:       int(snap.API("tagging", "GetResources").OK),
+			ListMetricsCalls:   int(snap.API("monitoring", "ListMetrics").OK),
 			ListMetricsChain:   1,
 			Queries:            res.API.MetricsRequested,
 			LogQueries:         res.Logs.Queries,

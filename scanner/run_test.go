@@ -99,8 +99,8 @@ func TestScanExampleFleet(t *testing.T) {
 		t.Errorf("coverage %+v, fleet has %d functions", res.Coverage, n)
 	}
 
-	// Dense packing: exactly ceil(queries/500) GetMetricData calls per
-	// account-region, as the simulated account counted them.
+	// The scan's own meter counts the GetMetricData calls the simulated
+	// account served (density is TestScanGeneratedFleetUnderFaults').
 	snap := env.Server.Accounting()
 	calls := snap.API("monitoring", "GetMetricData").Calls
 	if u := res.API; u.MetricsRequested == 0 || u.Calls["CloudWatch:GetMetricData"] != int(calls) {
