@@ -23,16 +23,21 @@ const (
 // configuration, metric values, log statistics and coverage status, the
 // account-region figures, and what the scan itself cost.
 type Result struct {
-	Schema     string         `json:"schema"`
-	Version    int            `json:"version"`
-	StartedAt  time.Time      `json:"startedAt"`
-	FinishedAt time.Time      `json:"finishedAt"`
-	Window     metrics.Window `json:"window"`
-	Targets    []Target       `json:"targets"`
-	Functions  []Function     `json:"functions"`
-	Coverage   Coverage       `json:"coverage"`
-	Logs       LogsUsage      `json:"logs"`
-	API        Usage          `json:"api"`
+	Schema     string    `json:"schema"`
+	Version    int       `json:"version"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt"`
+	// Interrupted says why the scan stopped before it finished
+	// (InterruptSignal, InterruptTerminate, InterruptTimeout); empty for a
+	// scan that ran to its end. An interrupted result keeps everything
+	// that finished; what did not is marked failed with its reason.
+	Interrupted string         `json:"interrupted,omitempty"`
+	Window      metrics.Window `json:"window"`
+	Targets     []Target       `json:"targets"`
+	Functions   []Function     `json:"functions"`
+	Coverage    Coverage       `json:"coverage"`
+	Logs        LogsUsage      `json:"logs"`
+	API         Usage          `json:"api"`
 }
 
 // Status of a target or a function in a scan.
@@ -81,6 +86,11 @@ type Function struct {
 	// all of the function's aliases and versions; nil when not read.
 	ProvisionedConcurrency *int `json:"provisionedConcurrency"`
 	LambdaInsights         bool `json:"lambdaInsights"`
+	// CapacityProviderARN is the Lambda Managed Instances capacity
+	// provider the function runs on (ListFunctions
+	// CapacityProviderConfig); empty for an on-demand function. Such a
+	// function is billed on EC2 capacity, not GB-seconds.
+	CapacityProviderARN string `json:"capacityProviderArn,omitempty"`
 	// Metrics are daily series over the window keyed "Metric:Stat"
 	// (namespace AWS/Lambda unless prefixed "LambdaInsights:").
 	Metrics map[string]metrics.Series `json:"metrics"`
@@ -92,6 +102,13 @@ type Function struct {
 	Status   string    `json:"status"`
 	Failures []Failure `json:"failures,omitempty"`
 }
+
+// Reasons a scan was interrupted (Result.Interrupted).
+const (
+	InterruptSignal    = "interrupt" // SIGINT (Ctrl-C)
+	InterruptTerminate = "terminate" // SIGTERM
+	InterruptTimeout   = "timeout"   // the overall deadline (--timeout)
+)
 
 // Stages of a function's scan, as named in failures.
 const (
