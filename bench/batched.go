@@ -48,7 +48,7 @@ func BatchedStrategy(logs bool) StrategyFunc {
 			TaggingPages:       int(snap.API("tagging", "GetResources").OK),
 			ListMetricsCalls:   int(snap.API("monitoring", "ListMetrics").OK),
 			ListMetricsChain:   1,
-			Queries:            res.API.MetricsRequested,
+			Queries:            res.API.MetricQueries,
 			LogQueries:         res.Logs.Queries,
 		}
 		return Outcome{Functions: res.Coverage.Listed, Failed: res.Coverage.Failed + res.Coverage.Partial, Need: need}, nil

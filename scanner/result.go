@@ -52,9 +52,13 @@ const (
 type Target struct {
 	Account string `json:"account"`
 	Region  string `json:"region"`
-	// Status is "ok" or "failed"; Error says why it failed.
+	// Status is "ok" or "failed"; Error says why it failed, in full, and
+	// Cause the same normalised for grouping. A target whose listing
+	// succeeded may still carry an Error (account settings or region
+	// metrics not read) without failing.
 	Status    string `json:"status"`
 	Error     string `json:"error,omitempty"`
+	Cause     *Cause `json:"cause,omitempty"`
 	Functions int    `json:"functions"`
 	// ConcurrencyLimit and UnreservedConcurrencyLimit come from
 	// GetAccountSettings; nil when it was not read.
@@ -118,10 +122,22 @@ const (
 	StageConfig    = "config"
 )
 
-// Failure is one stage that did not give a function its data.
+// Failure is one stage that did not give a function data that should
+// have come back (an AWS call failed, the scan was interrupted). Data
+// that does not exist or was not asked for (a Logs Insights budget skip,
+// no log group, optional metrics the function does not emit) is not a
+// failure: see Result.Logs.Skipped and Coverage.LogsSkipped.
 type Failure struct {
-	Stage  string `json:"stage"`
+	Stage string `json:"stage"`
+	// Code and API are the failure normalised (see Cause); Reason is
+	// them as one string ("AccessDenied cloudwatch:GetMetricData",
+	// "interrupted").
+	Code   string `json:"code"`
+	API    string `json:"api,omitempty"`
 	Reason string `json:"reason"`
+	// Detail is the original error in full (request IDs, batch and
+	// AWS's message included).
+	Detail string `json:"detail,omitempty"`
 }
 
 // Coverage accounts for every listed function.
@@ -132,8 +148,33 @@ type Coverage struct {
 	Scanned       int `json:"scanned"`
 	Partial       int `json:"partial"`
 	Failed        int `json:"failed"`
-	// Reasons counts failures by stage and reason.
+	// Reasons counts, per normalised cause ("AccessDenied
+	// cloudwatch:GetMetricData in 111111111111/eu-west-1"), the functions
+	// that lost data to it, or for a cause that failed account-regions
+	// without functions to count (a listing denied), those
+	// account-regions. Causes has the same with its parts.
 	Reasons map[string]int `json:"reasons"`
+	Causes  []CauseCount   `json:"causes"`
+	// NotCovered is the number of listed functions that lost data to a
+	// failure (Partial + Failed).
+	NotCovered int `json:"notCovered"`
+	// LogsSkipped counts the functions whose logs were not queried by
+	// design (Logs.Skipped: over the budget, no log data, no log group,
+	// …), by reason in LogsSkippedBy. Coverage, not failure.
+	LogsSkipped   int            `json:"logsSkipped"`
+	LogsSkippedBy map[string]int `json:"logsSkippedBy,omitempty"`
+}
+
+// CauseCount is one cause of failures and what it cost the scan.
+type CauseCount struct {
+	Cause
+	// Stage is where the cause struck first (inventory, metrics, logs,
+	// config).
+	Stage string `json:"stage"`
+	// Targets is the account-regions it failed; Functions the listed
+	// functions that lost data to it.
+	Targets   int `json:"targets"`
+	Functions int `json:"functions"`
 }
 
 // LogsUsage is what the Logs Insights stage scanned, and what it skipped.
@@ -160,17 +201,21 @@ type Usage struct {
 	Calls     map[string]int `json:"calls"`
 	Throttles map[string]int `json:"throttles"`
 	Errors    map[string]int `json:"errors"`
-	// MetricsRequested is the number of GetMetricData queries sent
-	// (what CloudWatch bills, at $0.01 per 1,000).
+	// MetricsRequested is GetMetricData's billed metrics, at $0.01 per
+	// 1,000 (GMDStatsPerMetric says how they are counted); MetricQueries
+	// the GetMetricData queries sent, retries included.
 	MetricsRequested int `json:"metricsRequested"`
-	// EstimatedCostUSD is GetMetricData metrics, ListMetrics and
-	// GetMetricStatistics requests and Logs Insights bytes scanned at
-	// AWS's list prices; control-plane calls are free.
+	MetricQueries    int `json:"metricQueries"`
+	// EstimatedCostUSD is GetMetricData billed metrics, ListMetrics and
+	// GetMetricStatistics requests and Logs Insights bytes scanned
+	// (LogsBytesPerGB) at AWS's list prices; control-plane calls are free.
 	EstimatedCostUSD float64 `json:"estimatedCostUSD"`
 }
 
-// Failed reports whether any target or function failed, for the exit
-// code "completed with failures".
+// Failed reports whether data that should have come back was lost — an
+// account or region not listed, an AWS call that failed for some
+// functions, an interrupted scan — for the exit code "completed with
+// failures". Skips by design (Logs.Skipped) are coverage, not failure.
 func (r *Result) Failed() bool {
 	return r.Coverage.TargetsFailed > 0 || r.Coverage.Partial > 0 || r.Coverage.Failed > 0
 }
@@ -186,11 +231,24 @@ func (r *Result) summarise() {
 		return a.Region < b.Region
 	})
 	sort.Slice(r.Functions, func(i, j int) bool { return r.Functions[i].ID < r.Functions[j].ID })
-	c := Coverage{Targets: len(r.Targets), Listed: len(r.Functions), Reasons: map[string]int{}}
+	c := Coverage{Targets: len(r.Targets), Listed: len(r.Functions), Reasons: map[string]int{}, Causes: []CauseCount{}}
+	causes := map[Cause]*CauseCount{}
+	var order []Cause
+	count := func(k Cause, stage string) *CauseCount {
+		if causes[k] == nil {
+			causes[k] = &CauseCount{Cause: k, Stage: stage}
+			order = append(order, k)
+		}
+		return causes[k]
+	}
 	for _, t := range r.Targets {
 		if t.Status != StatusOK {
 			c.TargetsFailed++
-			c.Reasons[StageInventory+": "+t.Error]++
+			k := Cause{Code: CodeError, Account: t.Account, Region: t.Region}
+			if t.Cause != nil {
+				k = *t.Cause
+			}
+			count(k, StageInventory).Targets++
 		}
 	}
 	for i := range r.Functions {
@@ -206,9 +264,47 @@ func (r *Result) summarise() {
 			f.Status = StatusPartial
 			c.Partial++
 		}
+		seen := map[Cause]bool{}
 		for _, fl := range f.Failures {
-			c.Reasons[fl.Stage+": "+fl.Reason]++
+			k := Cause{Code: fl.Code, API: fl.API, Account: f.Account, Region: f.Region}
+			if fl.Code == "" { // a result written before causes
+				k.Code = fl.Reason
+			}
+			if fl.Code == CodeInterrupted {
+				k.API = fl.Stage
+			}
+			if !seen[k] {
+				seen[k] = true
+				count(k, fl.Stage).Functions++
+			}
 		}
+	}
+	c.NotCovered = c.Partial + c.Failed
+	for _, k := range order {
+		cc := causes[k]
+		n := cc.Functions
+		if n == 0 {
+			n = cc.Targets
+		}
+		c.Reasons[k.String()] += n
+		c.Causes = append(c.Causes, *cc)
+	}
+	sort.SliceStable(c.Causes, func(i, j int) bool {
+		a, b := c.Causes[i], c.Causes[j]
+		if a.Functions != b.Functions {
+			return a.Functions > b.Functions
+		}
+		if a.Targets != b.Targets {
+			return a.Targets > b.Targets
+		}
+		return a.String() < b.String()
+	})
+	for _, sk := range r.Logs.Skipped {
+		c.LogsSkipped += len(sk.Functions)
+		if c.LogsSkippedBy == nil {
+			c.LogsSkippedBy = map[string]int{}
+		}
+		c.LogsSkippedBy[sk.Reason] += len(sk.Functions)
 	}
 	r.Coverage = c
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -117,11 +118,13 @@ type pairScan struct {
 	fns    []Function // in listing order
 	mfns   []metrics.Function
 	values *metrics.Result
-	failed map[string]string // function ID → metrics failure
-	// configFailed: function ID → why its provisioned concurrency was
-	// not read.
-	configFailed map[string]string
+	failed map[string]Failure // function ID → metrics failure
+	// configFailed: function ID → why its tags or provisioned
+	// concurrency were not read.
+	configFailed map[string][]Failure
 	discErr      error
+	// listed: the listing ran to its end (an interrupted one did not).
+	listed bool
 }
 
 // Scan scans every target: inventory and metrics per account × region,
@@ -129,10 +132,30 @@ type pairScan struct {
 // scan. A failed target or function is recorded in the result with its
 // reason; Scan's error is for the scan as a whole (ctx cancelled, no
 // target could even be resolved).
+//
+// Interrupted scans: when ctx is cancelled or its deadline passes
+// (SIGINT, SIGTERM, --timeout), Scan stops its calls (running Logs
+// Insights queries are stopped with StopQuery), waits for its goroutines
+// and returns both a non-nil *Result and an error for which
+// errors.Is(err, ctx.Err()) holds (context.Canceled or
+// context.DeadlineExceeded). The result holds everything that finished;
+// every listed function is in it, those whose stages did not finish
+// failed with reason "interrupted" at the stage where the scan stopped
+// (an account-region not listed yet fails the same way). Scan does not
+// set Result.Interrupted: the caller knows why ctx ended and says so
+// (InterruptSignal, InterruptTerminate, InterruptTimeout) before writing
+// the result. Any other error comes with a nil *Result.
 func (s *Scanner) Scan(ctx context.Context) (*Result, error) {
-	res := &Result{Schema: Schema, Version: SchemaVersion, StartedAt: s.now().UTC(), Window: s.set.Window}
+	res := &Result{Schema: Schema, Version: SchemaVersion, StartedAt: s.now().UTC(), Window: s.set.Window,
+		Targets: []Target{}, Functions: []Function{}}
 	pairs, err := s.sessions.Pairs(ctx)
 	if err != nil {
+		if ctx.Err() != nil { // nothing finished: an empty result
+			res.API = s.meter.Usage(0)
+			res.summarise()
+			res.FinishedAt = s.now().UTC()
+			return res, fmt.Errorf("scan interrupted before any target was resolved: %w", ctx.Err())
+		}
 		return nil, fmt.Errorf("scan: %w", err)
 	}
 	s.progress.targets.Store(int64(len(pairs)))
@@ -146,29 +169,44 @@ func (s *Scanner) Scan(ctx context.Context) (*Result, error) {
 			return gctx.Err()
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("scan: %w", err)
-	}
+	_ = g.Wait() // scanPair records its own failures; only ctx ends it early
 	var logs *logsOutcome
-	if s.set.Logs {
-		if logs, err = s.runLogs(ctx, scans); err != nil {
+	if s.set.Logs && ctx.Err() == nil {
+		if logs, err = s.runLogs(ctx, scans); err != nil && ctx.Err() == nil {
 			return nil, err
 		}
 	}
-	s.assemble(res, scans, logs)
+	s.assemble(ctx, res, scans, logs)
 	res.FinishedAt = s.now().UTC()
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("scan interrupted: %w", err)
+	}
 	return res, nil
+}
+
+// failTarget marks a pair failed with err, in full (Error) and
+// normalised (Cause).
+func (ps *pairScan) failTarget(ctx context.Context, err error, prefix string) {
+	code, api := normalise(err)
+	if ctx.Err() != nil {
+		code = CodeInterrupted
+	}
+	ps.target.Status = StatusFailed
+	ps.target.Error = prefix + detail(err)
+	ps.target.Cause = &Cause{Code: code, API: api, Account: ps.pair.Account, Region: ps.pair.Region}
 }
 
 // scanPair lists a pair's functions and fetches their metrics, with
 // GetMetricData batches sent as soon as ListFunctions pages fill them.
 func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
-	ps := &pairScan{pair: p, target: Target{Account: p.Account, Region: p.Region, Status: StatusOK}, failed: map[string]string{}, configFailed: map[string]string{}}
+	ps := &pairScan{pair: p, target: Target{Account: p.Account, Region: p.Region, Status: StatusOK}, failed: map[string]Failure{}, configFailed: map[string][]Failure{}}
 	log := s.logger.With("account", p.Account, "region", p.Region)
 	cfg, err := s.sessions.Config(ctx, p)
 	if err != nil {
-		ps.target.Status, ps.target.Error = StatusFailed, reason(err)
-		log.Warn("target failed", "err", err)
+		ps.failTarget(ctx, err, "")
+		if ctx.Err() == nil {
+			log.Warn("target failed", "err", err)
+		}
 		return ps
 	}
 	ps.cfg = cfg
@@ -177,11 +215,12 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 
 	packer, err := fanout.NewPacker(metrics.Caps(), func(metrics.Query) []int { return []int{1, s.set.Window.Days} })
 	if err != nil {
-		ps.target.Status, ps.target.Error = StatusFailed, reason(err)
+		ps.failTarget(ctx, err, "")
 		return ps
 	}
 	var mu sync.Mutex // guards ps.values and ps.failed
 	ledger := fanout.NewLedger()
+	unitErrs := &unitErrors{}
 	queue := fanout.NewMemory()
 	handle := func(ctx context.Context, u fanout.Unit) error {
 		var b metrics.Batch
@@ -191,6 +230,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 		s.meter.AddMetrics(len(b.Queries))
 		r, err := metrics.Fetch(ctx, cw, b)
 		if err != nil {
+			unitErrs.set(u.ID, err)
 			return classify(err)
 		}
 		mu.Lock()
@@ -200,7 +240,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 	}
 	pool, err := fanout.NewPool(queue, fanout.Mux{KindMetrics: handle}.Handle, ledger, fanout.Config{Workers: s.set.Workers, MaxAttempts: s.set.MaxAttempts, BaseDelay: s.set.RetryDelay})
 	if err != nil {
-		ps.target.Status, ps.target.Error = StatusFailed, reason(err)
+		ps.failTarget(ctx, err, "")
 		return ps
 	}
 	poolDone := make(chan error, 1)
@@ -212,7 +252,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 	go func() {
 		defer close(discDone)
 		disc, ps.discErr = metrics.Discover(ctx, cw)
-		if ps.discErr != nil {
+		if ps.discErr != nil && ctx.Err() == nil {
 			log.Warn("ListMetrics discovery failed; optional metrics not queried", "err", ps.discErr)
 		}
 	}()
@@ -250,7 +290,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 			// functions are recorded failed rather than dropped.
 			mu.Lock()
 			for _, id := range b.FunctionIDs() {
-				ps.failed[id] = "metrics batch: " + err.Error()
+				ps.failed[id] = failureOf(StageMetrics, err)
 			}
 			mu.Unlock()
 			return
@@ -267,7 +307,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 			full, err := packer.Add(q)
 			if err != nil {
 				mu.Lock()
-				ps.failed[q.Key] = "metrics: " + err.Error()
+				ps.failed[q.Key] = failureOf(StageMetrics, err)
 				mu.Unlock()
 				continue
 			}
@@ -292,7 +332,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 			qs, err := planner.Function(nil, fn)
 			if err != nil {
 				mu.Lock()
-				ps.failed[fn.ID] = "metrics: " + err.Error()
+				ps.failed[fn.ID] = failureOf(StageMetrics, err)
 				mu.Unlock()
 				continue
 			}
@@ -314,26 +354,35 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 		return nil
 	})
 	if listErr != nil {
-		ps.target.Status = StatusFailed
-		ps.target.Error = fmt.Sprintf("listing stopped after %d functions: %s", len(ps.fns), reason(listErr))
-		log.Warn("ListFunctions failed", "listed", len(ps.fns), "err", listErr)
+		ps.failTarget(ctx, listErr, fmt.Sprintf("listing stopped after %d functions: ", len(ps.fns)))
+		if ctx.Err() == nil {
+			log.Warn("ListFunctions failed", "listed", len(ps.fns), "err", listErr)
+		}
+	} else {
+		ps.listed = true
 	}
 	<-discDone
 	planListed()
 	submit(packer.Flush())
 	pool.CloseInput()
 	if err := side.Wait(); err != nil {
-		log.Warn("GetAccountSettings failed", "err", err)
+		if ctx.Err() == nil {
+			log.Warn("GetAccountSettings failed", "err", err)
+		}
 		ps.target.Error = joinReason(ps.target.Error, "account settings: "+reason(err))
 	}
 	if tagsErr != nil {
 		// Without tags, tag overrides cannot apply: each function says so.
-		log.Warn("tags not read", "err", tagsErr)
+		if ctx.Err() == nil {
+			log.Warn("tags not read", "err", tagsErr)
+		}
+		fl := failureIn(ctx, StageConfig, tagsErr)
+		fl.Detail = "tags: " + fl.Detail
 		for _, f := range ps.fns {
-			ps.configFailed[f.ID] = "tags: " + reason(tagsErr)
+			ps.configFailed[f.ID] = append(ps.configFailed[f.ID], fl)
 		}
 	}
-	s.settle(ledger, <-poolDone, ps.failed)
+	s.settle(ctx, ledger, <-poolDone, StageMetrics, unitErrs, ps.failed)
 	if settings != nil {
 		ps.target.ConcurrencyLimit = &settings.ConcurrencyLimit
 		ps.target.UnreservedConcurrencyLimit = &settings.UnreservedConcurrencyLimit
@@ -361,10 +410,15 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 			}
 		}
 		if err != nil {
-			log.Warn("provisioned concurrency configs failed", "err", err)
+			if ctx.Err() == nil {
+				log.Warn("provisioned concurrency configs failed", "err", err)
+			}
+			fl := failureIn(ctx, StageConfig, err)
+			fl.Detail = "provisioned concurrency: " + fl.Detail
 			for _, name := range pc {
 				if _, ok := alloc[name]; !ok {
-					ps.configFailed[p.Account+"/"+p.Region+"/"+name] = joinReason(ps.configFailed[p.Account+"/"+p.Region+"/"+name], "provisioned concurrency: "+reason(err))
+					id := p.Account + "/" + p.Region + "/" + name
+					ps.configFailed[id] = append(ps.configFailed[id], fl)
 				}
 			}
 		}
@@ -376,8 +430,10 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 type logsOutcome struct {
 	plan   *metrics.LogsPlan
 	stats  map[string]*metrics.LogStats
-	failed map[string]string
+	failed map[string]Failure
 	usage  LogsUsage
+	// done: the stage ran to its end (not interrupted).
+	done bool
 }
 
 // runLogs plans the Logs Insights queries of every pair within the
@@ -401,28 +457,23 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 			}
 		}
 	}
-	out := &logsOutcome{stats: map[string]*metrics.LogStats{}, failed: map[string]string{}}
+	out := &logsOutcome{stats: map[string]*metrics.LogStats{}, failed: map[string]Failure{}}
 	plan, err := metrics.PlanLogs(fns, s.set.Window, estimates, metrics.LogsPlanOptions{BudgetBytes: s.set.LogsBudgetBytes})
 	if err != nil {
 		return nil, fmt.Errorf("scan: plan logs: %w", err)
 	}
 	out.plan = plan
 	out.usage = LogsUsage{BudgetBytes: s.set.LogsBudgetBytes, EstimatedBytes: plan.EstimatedBytes}
-	byGroup := map[string]*Skipped{}
-	for _, sk := range plan.Skipped {
-		k := sk.LogGroup + "\x00" + sk.Reason
-		if byGroup[k] == nil {
-			byGroup[k] = &Skipped{LogGroup: sk.LogGroup, Reason: sk.Reason}
-		}
-		byGroup[k].Functions = append(byGroup[k].Functions, sk.ID)
-	}
-	for _, sk := range byGroup {
-		out.usage.Skipped = append(out.usage.Skipped, *sk)
-	}
-	sort.Slice(out.usage.Skipped, func(i, j int) bool { return out.usage.Skipped[i].LogGroup < out.usage.Skipped[j].LogGroup })
+	// Skips by design — over the budget, no data, no log group — are
+	// coverage, not failures: the plan's now, the runner's (a log group
+	// that does not exist) as they come.
+	skips := append([]metrics.LogsSkip(nil), plan.Skipped...)
+	defer func() { out.usage.Skipped = groupSkips(skips) }()
 	if len(plan.Batches) == 0 {
+		out.done = true
 		return out, nil
 	}
+	unitErrs := &unitErrors{}
 	runner := metrics.NewLogsRunner(s.set.LogsSettings)
 	var mu sync.Mutex
 	handle := func(ctx context.Context, u fanout.Unit) error {
@@ -436,6 +487,7 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 		}
 		r, err := runner.Run(ctx, api, b)
 		if err != nil {
+			unitErrs.set(u.ID, err)
 			return classify(err)
 		}
 		mu.Lock()
@@ -443,9 +495,7 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 		for id, st := range r.Stats {
 			out.stats[id] = st
 		}
-		for _, f := range r.Failed {
-			out.failed[f.ID] = f.Reason
-		}
+		skips = append(skips, r.Failed...)
 		out.usage.ScannedBytes += r.BytesScanned
 		out.usage.Queries += r.Queries
 		s.progress.units.Add(1)
@@ -464,7 +514,7 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 		u, err := fanout.NewUnit(b.Account, b.Region, KindLogs, b.Items(), b)
 		if err != nil {
 			for _, id := range b.Items() {
-				out.failed[id] = "logs batch: " + err.Error()
+				out.failed[id] = failureOf(StageLogs, err)
 			}
 			continue
 		}
@@ -475,17 +525,43 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 		}
 	}
 	pool.CloseInput()
-	s.settle(ledger, pool.Run(ctx), out.failed)
+	s.settle(ctx, ledger, pool.Run(ctx), StageLogs, unitErrs, out.failed)
+	out.done = ctx.Err() == nil
 	return out, ctx.Err()
 }
 
-// assemble builds the result from the pairs and the logs stage.
-func (s *Scanner) assemble(res *Result, scans []*pairScan, logs *logsOutcome) {
-	skipped := map[string]string{}
+// groupSkips turns per-function skips into Result.Logs.Skipped: one
+// entry per log group and reason, sorted.
+func groupSkips(skips []metrics.LogsSkip) []Skipped {
+	byGroup := map[string]*Skipped{}
+	var out []Skipped
+	var keys []string
+	for _, sk := range skips {
+		k := sk.LogGroup + "\x00" + sk.Reason
+		if byGroup[k] == nil {
+			byGroup[k] = &Skipped{LogGroup: sk.LogGroup, Reason: sk.Reason}
+			keys = append(keys, k)
+		}
+		byGroup[k].Functions = append(byGroup[k].Functions, sk.ID)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		sort.Strings(byGroup[k].Functions)
+		out = append(out, *byGroup[k])
+	}
+	return out
+}
+
+// assemble builds the result from the pairs and the logs stage. ctx
+// says whether the scan was interrupted: then a stage that did not run
+// for a function is a failure "interrupted" of that stage.
+func (s *Scanner) assemble(ctx context.Context, res *Result, scans []*pairScan, logs *logsOutcome) {
+	stopped := ctx.Err()
+	skipped := map[string]bool{}
 	if logs != nil {
 		for _, sk := range logs.usage.Skipped {
 			for _, id := range sk.Functions {
-				skipped[id] = sk.Reason
+				skipped[id] = true
 			}
 		}
 		res.Logs = logs.usage
@@ -499,6 +575,11 @@ func (s *Scanner) assemble(res *Result, scans []*pairScan, logs *logsOutcome) {
 				t.Error = joinReason(t.Error, "region metrics: "+why)
 			}
 		}
+		if t.Status == StatusOK && !ps.listed && stopped != nil {
+			// Cannot happen (a listing cut short fails its target), kept
+			// so that an interrupted target never reads as complete.
+			t.Status, t.Cause = StatusFailed, &Cause{Code: CodeInterrupted, API: StageInventory, Account: t.Account, Region: t.Region}
+		}
 		res.Targets = append(res.Targets, t)
 		failedKeys := map[string]string{}
 		if ps.values != nil {
@@ -507,31 +588,35 @@ func (s *Scanner) assemble(res *Result, scans []*pairScan, logs *logsOutcome) {
 		for i, f := range ps.fns {
 			mf := ps.mfns[i]
 			f.LambdaInsights = mf.LambdaInsights
-			if why, ok := ps.failed[f.ID]; ok {
-				f.Failures = append(f.Failures, Failure{Stage: StageMetrics, Reason: why})
+			if fl, ok := ps.failed[f.ID]; ok {
+				f.Failures = append(f.Failures, fl)
 			} else {
 				f.Metrics = ps.values.Values[f.ID]
 				if f.Metrics == nil {
 					f.Metrics = map[string]metrics.Series{}
 				}
 				if why, ok := failedKeys[f.ID]; ok {
-					f.Failures = append(f.Failures, Failure{Stage: StageMetrics, Reason: why})
+					f.Failures = append(f.Failures, failureText(StageMetrics, why))
 				}
 				if ps.discErr != nil {
-					f.Failures = append(f.Failures, Failure{Stage: StageMetrics, Reason: "optional metrics not discovered: " + reason(ps.discErr)})
+					fl := failureIn(ctx, StageMetrics, ps.discErr)
+					fl.Detail = "optional metrics not discovered: " + fl.Detail
+					f.Failures = append(f.Failures, fl)
 				}
 			}
-			if why, ok := ps.configFailed[f.ID]; ok {
-				f.Failures = append(f.Failures, Failure{Stage: StageConfig, Reason: why})
-			}
-			if logs != nil {
+			f.Failures = append(f.Failures, ps.configFailed[f.ID]...)
+			switch {
+			case logs != nil:
 				if st, ok := logs.stats[f.ID]; ok {
 					f.Logs = st
-				} else if why, ok := logs.failed[f.ID]; ok {
-					f.Failures = append(f.Failures, Failure{Stage: StageLogs, Reason: why})
-				} else if why, ok := skipped[f.ID]; ok && why != metrics.ReasonNoLogData && why != metrics.ReasonLambdaInsights {
-					f.Failures = append(f.Failures, Failure{Stage: StageLogs, Reason: why})
+				} else if fl, ok := logs.failed[f.ID]; ok {
+					f.Failures = append(f.Failures, fl)
+				} else if !skipped[f.ID] && !logs.done && f.Metrics != nil {
+					f.Failures = append(f.Failures, interrupted(StageLogs, stopped))
 				}
+			case s.set.Logs && stopped != nil && f.Metrics != nil:
+				// The logs stage never started.
+				f.Failures = append(f.Failures, interrupted(StageLogs, stopped))
 			}
 			res.Functions = append(res.Functions, f)
 		}
@@ -544,20 +629,69 @@ func (s *Scanner) assemble(res *Result, scans []*pairScan, logs *logsOutcome) {
 	res.summarise()
 }
 
+// unitErrors keeps the last error of each work unit, so that a unit's
+// failure is normalised from the error itself rather than its text.
+type unitErrors struct {
+	mu sync.Mutex
+	m  map[string]error
+}
+
+func (u *unitErrors) set(id string, err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = map[string]error{}
+	}
+	u.m[id] = err
+}
+
+func (u *unitErrors) get(id string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.m[id]
+}
+
 // settle records a finished pool's outcome: units still pending when it
-// stopped on runErr fail with that reason, and every item of a failed unit
-// goes into failed with its reason.
-func (s *Scanner) settle(ledger *fanout.Ledger, runErr error, failed map[string]string) {
+// stopped on runErr fail with that reason ("interrupted" when ctx
+// ended), and every item of a failed unit goes into failed with the
+// unit's error normalised.
+func (s *Scanner) settle(ctx context.Context, ledger *fanout.Ledger, runErr error, stage string, errs *unitErrors, failed map[string]Failure) {
+	const pendingMark = "\x00pending"
 	if runErr != nil {
-		ledger.FailPending(reason(runErr))
+		ledger.FailPending(pendingMark + reason(runErr))
 	}
 	cov := ledger.Snapshot()
 	for _, f := range cov.Failures {
-		if f.Item != "" {
-			failed[f.Item] = f.Reason
+		if f.Item == "" {
+			continue
 		}
+		var fl Failure
+		switch err := errs.get(f.Unit); {
+		case strings.HasPrefix(f.Reason, pendingMark):
+			fl = interrupted(stage, runErr)
+			if ctx.Err() == nil {
+				fl = failureText(stage, strings.TrimPrefix(f.Reason, pendingMark))
+			}
+		case ctx.Err() != nil && (err == nil || errors.Is(err, ctx.Err())):
+			fl = interrupted(stage, err)
+			fl.Detail = f.Reason
+		case err != nil:
+			fl = failureOf(stage, err)
+			fl.Detail = f.Reason
+		default:
+			fl = failureText(stage, f.Reason)
+		}
+		failed[f.Item] = fl
 	}
 	s.progress.failedUnits.Add(int64(cov.Units.Failed))
+}
+
+// failureIn is failureOf, or "interrupted" once ctx has ended.
+func failureIn(ctx context.Context, stage string, err error) Failure {
+	if ctx.Err() != nil {
+		return interrupted(stage, err)
+	}
+	return failureOf(stage, err)
 }
 
 // classify marks errors retrying cannot fix as permanent.

@@ -347,7 +347,7 @@ func TestScanGeneratedFleetUnderFaults(t *testing.T) {
 	}
 	snap := env.Server.Accounting()
 	gmd := snap.API("monitoring", "GetMetricData")
-	queries := res.API.MetricsRequested
+	queries := res.API.MetricQueries
 	if want := int64((queries + 499) / 500); gmd.OK != want {
 		t.Errorf("%d successful GetMetricData calls for %d queries, want ceil(q/500) = %d", gmd.OK, queries, want)
 	}
@@ -367,7 +367,8 @@ func TestScanTagsDenied(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range res.Functions {
-		if f.Status != scanner.StatusPartial || len(f.Failures) != 1 || f.Failures[0].Stage != scanner.StageConfig || !strings.Contains(f.Failures[0].Reason, "tags: ") {
+		if fl := f.Failures; f.Status != scanner.StatusPartial || len(fl) != 1 || fl[0].Stage != scanner.StageConfig ||
+			fl[0].Reason != "AccessDeniedException tag:GetResources" || !strings.HasPrefix(fl[0].Detail, "tags: ") {
 			t.Errorf("%s: %s %+v; want partial with a config failure naming the tags", f.ID, f.Status, f.Failures)
 		}
 		if f.Metrics["Invocations:Sum"] == nil {

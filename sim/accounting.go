@@ -45,11 +45,19 @@ func (c *Counters) add(o *Counters) {
 	c.RecordsScanned += o.RecordsScanned
 }
 
-// Prices used for the cost estimate (us-east-1, AWS-FACTS.md).
+// Prices used for the cost estimate (us-east-1, AWS-FACTS.md), read as
+// lambdaudit's meter reads them (scanner.GMDStatsPerMetric,
+// scanner.LogsBytesPerGB; docs/scan-result.md, "What the scan cost"):
+// GetMetricData per billed metric (billedMetrics: up to five statistics
+// of one metric in one successful response are one metric), requests
+// per attempt, Logs Insights per GB of 2^30 bytes scanned.
 const (
-	pricePerMetricRequested = 0.01 / 1000 // GetMetricData
+	pricePerMetricRequested = 0.01 / 1000 // GetMetricData, per billed metric
 	pricePerAPIRequest      = 0.01 / 1000 // GetMetricStatistics, ListMetrics
-	pricePerGBScanned       = 0.005       // Logs Insights, GB = 2^30 bytes
+	pricePerGBScanned       = 0.005       // Logs Insights, per GB scanned
+	// bytesPerGB: AWS bills CloudWatch Logs per GB, measured as 2^30
+	// bytes; the same definition as scanner.LogsBytesPerGB.
+	bytesPerGB = 1 << 30
 )
 
 // CallStats is one key's counters.
@@ -128,7 +136,7 @@ func (a *accounting) snapshot() Snapshot {
 		t.add(c)
 		s.ByAPI[k.Service+":"+k.API] = t
 		s.EstimatedCostUSD += float64(c.MetricsRequested) * pricePerMetricRequested
-		s.EstimatedCostUSD += float64(c.BytesScanned) / (1 << 30) * pricePerGBScanned
+		s.EstimatedCostUSD += float64(c.BytesScanned) / bytesPerGB * pricePerGBScanned
 		if k.Service == svcCloudWatch && (k.API == "GetMetricStatistics" || k.API == "ListMetrics") {
 			s.EstimatedCostUSD += float64(c.Calls) * pricePerAPIRequest
 		}
