@@ -79,9 +79,18 @@ type Coverage struct {
 	Scanned       int `json:"scanned"`
 	Partial       int `json:"partial"`
 	Failed        int `json:"failed"`
-	// Reasons counts the scan's failures by "stage: reason".
-	Reasons       map[string]int `json:"reasons"`
-	FailedTargets []FailedTarget `json:"failedTargets"`
+	// Reasons counts the scan's failures by normalised cause (see
+	// scanner.Coverage.Reasons); Causes has them with their parts, most
+	// functions first, and NotCovered the functions that lost data.
+	Reasons       map[string]int       `json:"reasons"`
+	Causes        []scanner.CauseCount `json:"causes"`
+	NotCovered    int                  `json:"notCovered"`
+	FailedTargets []FailedTarget       `json:"failedTargets"`
+	// LogsSkipped counts the functions whose logs were not queried by
+	// design (over the log budget, no log data), by reason in
+	// LogsSkippedBy: coverage, not failure.
+	LogsSkipped   int            `json:"logsSkipped"`
+	LogsSkippedBy map[string]int `json:"logsSkippedBy,omitempty"`
 	// Invoked counts functions with invocations on the report day; Idle
 	// those whose Invocations metric was fetched and had none.
 	Invoked int `json:"invoked"`
@@ -322,7 +331,11 @@ func scanInfo(res *scanner.Result) ScanInfo {
 func coverage(res *scanner.Result, missing []Missing) Coverage {
 	c := res.Coverage
 	out := Coverage{Targets: c.Targets, TargetsFailed: c.TargetsFailed, Listed: c.Listed, Scanned: c.Scanned,
-		Partial: c.Partial, Failed: c.Failed, Reasons: c.Reasons, FailedTargets: []FailedTarget{}}
+		Partial: c.Partial, Failed: c.Failed, Reasons: c.Reasons, FailedTargets: []FailedTarget{},
+		Causes: c.Causes, NotCovered: c.NotCovered, LogsSkipped: c.LogsSkipped, LogsSkippedBy: c.LogsSkippedBy}
+	if out.Causes == nil {
+		out.Causes = []scanner.CauseCount{}
+	}
 	if out.Reasons == nil {
 		out.Reasons = map[string]int{}
 	}

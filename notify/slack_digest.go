@@ -98,6 +98,12 @@ func Digest(r *insights.Report, opt DigestOptions) DigestMessage {
 
 	text := esc(fmt.Sprintf("Lambda digest for %s: %s · cost of the day %s · projected month %s",
 		v.day, v.countsLine(), rowText(v.summary[4]), rowText(v.summary[5])))
+	if nc := v.notCovered(2); nc != "" {
+		// The notification a phone shows says first that the figures
+		// are not the whole fleet's.
+		text = esc(fmt.Sprintf("Lambda digest for %s — INCOMPLETE, not covered: %s. Covered functions: %s · cost of the day %s · projected month %s",
+			v.day, nc, v.countsLine(), rowText(v.summary[4]), rowText(v.summary[5])))
+	}
 	head := v.headBlocks()
 	tail := v.tailBlocks(opt.Top)
 	used := jsonSize(text) + blocksSize(head) + blocksSize(tail)
@@ -358,8 +364,12 @@ func (v *digestView) headBlocks() []slack.Block {
 		}
 		fields = append(fields, mrkdwn(s))
 	}
-	summary := slack.NewSectionBlock(mrkdwn("*Summary* — the report day against the previous 7 days' average"), fields, nil)
-	blocks := []slack.Block{hdr, sc, summary, slack.NewDividerBlock()}
+	summary := slack.NewSectionBlock(mrkdwn("*Summary* — "+esc(v.summaryScope())), fields, nil)
+	blocks := []slack.Block{hdr}
+	if nc := v.notCovered(5); nc != "" {
+		blocks = append(blocks, section(truncate(":warning: *Not covered:* "+esc(nc), sectionTarget)))
+	}
+	blocks = append(blocks, sc, summary, slack.NewDividerBlock())
 
 	c := v.r.Counts
 	var b strings.Builder
@@ -412,6 +422,9 @@ func (v *digestView) tailBlocks(top int) []slack.Block {
 	}
 	var b strings.Builder
 	b.WriteString("*Coverage* " + esc(v.coverageLine()))
+	if l := v.logsSkippedLine(); l != "" {
+		b.WriteString("\n" + esc(l))
+	}
 	for _, l := range v.failureLines(3) {
 		b.WriteString("\n:x: " + esc(l))
 	}

@@ -81,12 +81,21 @@ func (t *textWriter) heading(title, rest string) {
 
 func (t *textWriter) headline(v *digestView) {
 	t.line(t.paint(ansiBold, "Lambda digest · "+v.dayLong))
+	if nc := v.notCovered(3); nc != "" {
+		for i, l := range wrap("NOT COVERED: "+nc, textWidth-2) {
+			lead := "  "
+			if i == 0 {
+				lead = t.paint(ansiRed, "✖") + " "
+			}
+			t.line(lead, t.paint(ansiBold+ansiRed, l))
+		}
+	}
 	t.line(v.scopeLine())
 	t.line(t.paint(ansiDim, fmt.Sprintf("report day %s (UTC) · generated %s", v.day, v.r.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC"))))
 }
 
 func (t *textWriter) summary(v *digestView) {
-	t.heading("SUMMARY", "the report day against the previous 7 days' average")
+	t.heading("SUMMARY", v.summaryScope())
 	for _, row := range v.summary {
 		delta := ""
 		if row.delta != "" {
@@ -206,6 +215,11 @@ func (t *textWriter) coverage(v *digestView) {
 	t.heading("COVERAGE", "")
 	for _, l := range wrap(v.coverageLine(), textWidth-2) {
 		t.line("  ", l)
+	}
+	if l := v.logsSkippedLine(); l != "" {
+		for _, w := range wrap(l, textWidth-2) {
+			t.line("  ", t.paint(ansiDim, w))
+		}
 	}
 	for _, l := range v.failureLines(5) {
 		for i, w := range wrap(l, textWidth-6) {

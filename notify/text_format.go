@@ -508,8 +508,26 @@ func (v *digestView) scopeLine() string {
 	default:
 		parts = append(parts, fmt.Sprintf("%d regions (%s)", len(v.regions), listLimited(v.regions, 6)))
 	}
-	parts = append(parts, plural(v.r.Coverage.Listed, "function", "functions"))
+	fns := plural(v.r.Coverage.Listed, "function", "functions")
+	if v.incomplete() {
+		c := v.r.Coverage
+		fns = plural(c.Listed, "function", "functions") + " listed"
+		if c.NotCovered > 0 {
+			fns += " (" + fmtCount(float64(c.NotCovered)) + " not covered)"
+		}
+	}
+	parts = append(parts, fns)
 	return strings.Join(parts, " · ")
+}
+
+// summaryScope is the summary's heading note: which functions its
+// figures are over.
+func (v *digestView) summaryScope() string {
+	s := "the report day against the previous 7 days' average"
+	if v.incomplete() {
+		s += " — covered functions only, not the whole fleet"
+	}
+	return s
 }
 
 // countsLine is "7 critical · 9 warnings · 5 info".
@@ -559,6 +577,9 @@ func (v *digestView) notCheckedLine() string {
 // failureLines are the scan's failures: the account-regions it could
 // not list, then the functions' failures by reason (most frequent first).
 func (v *digestView) failureLines(n int) []string {
+	if len(v.r.Coverage.Causes) > 0 {
+		return v.causeLines(n)
+	}
 	var out []string
 	for _, t := range v.r.Coverage.FailedTargets {
 		out = append(out, fmt.Sprintf("%s/%s not scanned: %s", clean(t.Account), clean(t.Region), truncate(clean(t.Error), maxErrorRunes)))

@@ -220,6 +220,11 @@ func (r *Result) Failed() bool {
 	return r.Coverage.TargetsFailed > 0 || r.Coverage.Partial > 0 || r.Coverage.Failed > 0
 }
 
+// Summarise recomputes Coverage and every function's Status from the
+// targets, functions and Logs.Skipped (for a result built or edited by
+// hand; Scan's results are summarised already).
+func (r *Result) Summarise() { r.summarise() }
+
 // summarise fills Coverage from the targets and functions, sorting both
 // for a stable output.
 func (r *Result) summarise() {

@@ -7,8 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -161,37 +164,94 @@ func scanWith(ctx context.Context, base aws.Config, c scanner.Config, logger *sl
 	return res, nil
 }
 
-// reportFailures lists the scan's failures on w and returns the
-// "completed with failures" exit, or nil when everything was scanned.
+// reportFailures writes the scan's summary on w — coverage, what was
+// skipped by design, the calls and their cost — then, when data that
+// should have come back was lost, one line per cause with the number of
+// functions (or account-regions) it cost, and returns the "completed
+// with failures" exit. The full detail of each failure is in the scan
+// result.
 func reportFailures(w io.Writer, res *scanner.Result) error {
 	cv := res.Coverage
-	fmt.Fprintf(w, "lambdaudit scan: %d targets (%d failed), %d functions: %d scanned, %d partial, %d failed; %d API calls, %d throttled, est. $%.4f\n",
-		cv.Targets, cv.TargetsFailed, cv.Listed, cv.Scanned, cv.Partial, cv.Failed, sum(res.API.Calls), sum(res.API.Throttles), res.API.EstimatedCostUSD)
+	fmt.Fprintf(w, "lambdaudit scan: %s (%s failed), %s: %s scanned, %s partial, %s failed",
+		plural(cv.Targets, "target", "targets"), count(float64(cv.TargetsFailed)), plural(cv.Listed, "function", "functions"),
+		count(float64(cv.Scanned)), count(float64(cv.Partial)), count(float64(cv.Failed)))
+	if cv.LogsSkipped > 0 {
+		fmt.Fprintf(w, "; logs not queried for %s (%s)", plural(cv.LogsSkipped, "function", "functions"), skippedBy(cv.LogsSkippedBy))
+	}
+	fmt.Fprintf(w, "; %s, %s throttled, est. $%.4f\n", plural(sum(res.API.Calls), "API call", "API calls"), count(float64(sum(res.API.Throttles))), res.API.EstimatedCostUSD)
 	if !res.Failed() {
 		return nil
 	}
-	for _, t := range res.Targets {
-		if t.Status != scanner.StatusOK {
-			fmt.Fprintf(w, "  target %s/%s failed: %s\n", t.Account, t.Region, t.Error)
-		}
+	fmt.Fprintf(w, "not covered: %s of %s", count(float64(cv.NotCovered)), plural(cv.Listed, "function", "functions"))
+	if cv.Listed > 0 {
+		fmt.Fprintf(w, " (%s)", share(cv.NotCovered, cv.Listed))
 	}
-	shown := 0
-	for _, f := range res.Functions {
-		if len(f.Failures) == 0 {
-			continue
-		}
-		if shown == 20 {
-			fmt.Fprintf(w, "  … and more: see the failures in the scan result\n")
+	if cv.TargetsFailed > 0 {
+		fmt.Fprintf(w, ", %s of %s not listed", count(float64(cv.TargetsFailed)), plural(cv.Targets, "account-region", "account-regions"))
+	}
+	fmt.Fprintln(w)
+	const maxCauses = 20
+	for i, c := range cv.Causes {
+		if i == maxCauses {
+			fmt.Fprintf(w, "  … and %s more: see coverage.causes in the scan result\n", plural(len(cv.Causes)-maxCauses, "cause", "causes"))
 			break
 		}
-		shown++
-		var rs []string
-		for _, fl := range f.Failures {
-			rs = append(rs, fl.Stage+": "+fl.Reason)
+		what := plural(c.Functions, "function", "functions")
+		if c.Functions == 0 {
+			what = plural(c.Targets, "account-region", "account-regions") + " not listed"
 		}
-		fmt.Fprintf(w, "  %s %s: %s\n", f.ID, f.Status, strings.Join(rs, "; "))
+		fmt.Fprintf(w, "  %s: %s\n", cleanText(c.String()), what)
 	}
+	fmt.Fprintln(w, "  (each failure's full error is in the scan result: functions[].failures[].detail, targets[].error)")
 	return &exitError{code: exitFailures, err: errors.New("scan completed with failures")}
+}
+
+// share is n of total as a percentage, truncated (never rounded up to
+// "100 %" while a function is still covered); "<1 %" for a few.
+func share(n, total int) string {
+	if n > 0 && n*100 < total {
+		return "<1 %"
+	}
+	return fmt.Sprintf("%d %%", n*100/total)
+}
+
+// plural is "1 function", "2,250 functions".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return count(float64(n)) + " " + many
+}
+
+// skippedBy is "log budget 49,976, no log data in window 24", largest
+// first.
+func skippedBy(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = cleanText(k) + " " + count(float64(m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cleanText drops control characters from text that came from AWS
+// before it reaches a terminal.
+func cleanText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func sum(m map[string]int) int {

@@ -82,7 +82,7 @@ func TestScanCommand(t *testing.T) {
 		if res.Coverage.Listed != want || res.Coverage.Scanned != want {
 			t.Errorf("coverage %+v, want %d scanned", res.Coverage, want)
 		}
-		if !strings.Contains(stderr, "lambdaudit scan: 1 targets (0 failed)") {
+		if !strings.Contains(stderr, "lambdaudit scan: 1 target (0 failed)") {
 			t.Errorf("summary line missing: %s", stderr)
 		}
 	})
@@ -92,7 +92,7 @@ func TestScanCommand(t *testing.T) {
 		if code != exitFailures {
 			t.Fatalf("exit %d, want %d (completed with failures): %s", code, exitFailures, stderr)
 		}
-		if !strings.Contains(stderr, "target 111111111111/ap-east-1 failed") {
+		if !strings.Contains(stderr, "UnrecognizedClientException lambda:ListFunctions in 111111111111/ap-east-1: 1 account-region not listed") {
 			t.Errorf("failure not listed: %s", stderr)
 		}
 	})
