@@ -97,7 +97,7 @@ func ExampleDigest() {
 	// section: *Biggest movers* — against the previous 7 days' average
 	// • `pdf-render` eu-west-1 · +$2.59/day (×3.1) → $3.83
 	// context: *Coverage* 120 of 120 functions scanned in 2 of 2 account-regions; 112 invoked on the report day, 8 idle
-	// context: *Scan* $0.0042 of CloudWatch and Logs usage at list prices · 31 API calls (0 throttled, 0 failed) · 840 metrics · 3 Logs Insights queries, 2.1 GB scanned · took 12s
+	// context: *Scan* $0.0042 of CloudWatch and Logs usage at list prices · 31 API calls (0 throttled, 0 failed) · 840 metrics · 3 Logs Insights queries, 2.0 GB scanned · took 12s
 }
 
 // Sending the digest where SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and

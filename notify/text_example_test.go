@@ -49,5 +49,5 @@ func ExampleWriteText() {
 	//
 	// SCAN  what the scan itself cost
 	//   $0.0042 of CloudWatch and Logs usage at list prices · 31 API calls (0 throttled, 0 failed) · 840
-	//   metrics · 3 Logs Insights queries, 2.1 GB scanned · took 12s
+	//   metrics · 3 Logs Insights queries, 2.0 GB scanned · took 12s
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
 // The digest's view of a report, shared by the Slack digest and the
@@ -353,16 +354,17 @@ func groupThousands(digits string) string {
 	return b.String()
 }
 
-// fmtBytes renders a byte count as "923 MB" or "1.2 GB" (decimal units,
-// as AWS bills Logs Insights).
+// fmtBytes renders a byte count as "880 MB" or "1.2 GB", in the units
+// AWS bills Logs Insights bytes in: a GB is 2^30 bytes
+// (scanner.LogsBytesPerGB), an MB 2^20, a kB 2^10.
 func fmtBytes(b float64) string {
 	switch {
-	case b >= 1e9:
-		return fmt.Sprintf("%.1f GB", b/1e9)
-	case b >= 1e6:
-		return fmt.Sprintf("%.0f MB", b/1e6)
-	case b >= 1e3:
-		return fmt.Sprintf("%.0f kB", b/1e3)
+	case b >= scanner.LogsBytesPerGB:
+		return fmt.Sprintf("%.1f GB", b/scanner.LogsBytesPerGB)
+	case b >= 1<<20:
+		return fmt.Sprintf("%.0f MB", b/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.0f kB", b/(1<<10))
 	}
 	return fmt.Sprintf("%.0f B", b)
 }

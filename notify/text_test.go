@@ -118,8 +118,8 @@ func TestFormatting(t *testing.T) {
 		{"change big", fmtRatioChange(1.655945), "+166 %"},
 		{"change small", fmtRatioChange(-0.045), "-4.5 %"},
 		{"change nil", fmtRatioChange(0.0001), "±0 %"},
-		{"bytes", fmtBytes(922947818), "923 MB"},
-		{"bytes GB", fmtBytes(20.7e9), "20.7 GB"},
+		{"bytes", fmtBytes(922947818), "880 MB"},
+		{"bytes GB (2^30)", fmtBytes(20.7e9), "19.3 GB"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

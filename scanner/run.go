@@ -198,6 +198,10 @@ func (ps *pairScan) failTarget(ctx context.Context, err error, prefix string) {
 
 // scanPair lists a pair's functions and fetches their metrics, with
 // GetMetricData batches sent as soon as ListFunctions pages fill them.
+// Failures are logged at Info level with their full error: the result
+// carries each one (Target.Error, Failure.Detail) and the caller reports
+// them grouped by cause, so the default (warn) stderr is one line per
+// cause, not one per target.
 func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 	ps := &pairScan{pair: p, target: Target{Account: p.Account, Region: p.Region, Status: StatusOK}, failed: map[string]Failure{}, configFailed: map[string][]Failure{}}
 	log := s.logger.With("account", p.Account, "region", p.Region)
@@ -205,7 +209,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 	if err != nil {
 		ps.failTarget(ctx, err, "")
 		if ctx.Err() == nil {
-			log.Warn("target failed", "err", err)
+			log.Info("target failed", "err", err)
 		}
 		return ps
 	}
@@ -253,7 +257,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 		defer close(discDone)
 		disc, ps.discErr = metrics.Discover(ctx, cw)
 		if ps.discErr != nil && ctx.Err() == nil {
-			log.Warn("ListMetrics discovery failed; optional metrics not queried", "err", ps.discErr)
+			log.Info("ListMetrics discovery failed; optional metrics not queried", "err", ps.discErr)
 		}
 	}()
 	inv := NewInventory(cfg, p)
@@ -356,7 +360,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 	if listErr != nil {
 		ps.failTarget(ctx, listErr, fmt.Sprintf("listing stopped after %d functions: ", len(ps.fns)))
 		if ctx.Err() == nil {
-			log.Warn("ListFunctions failed", "listed", len(ps.fns), "err", listErr)
+			log.Info("ListFunctions failed", "listed", len(ps.fns), "err", listErr)
 		}
 	} else {
 		ps.listed = true
@@ -367,14 +371,14 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 	pool.CloseInput()
 	if err := side.Wait(); err != nil {
 		if ctx.Err() == nil {
-			log.Warn("GetAccountSettings failed", "err", err)
+			log.Info("GetAccountSettings failed", "err", err)
 		}
 		ps.target.Error = joinReason(ps.target.Error, "account settings: "+reason(err))
 	}
 	if tagsErr != nil {
 		// Without tags, tag overrides cannot apply: each function says so.
 		if ctx.Err() == nil {
-			log.Warn("tags not read", "err", tagsErr)
+			log.Info("tags not read", "err", tagsErr)
 		}
 		fl := failureIn(ctx, StageConfig, tagsErr)
 		fl.Detail = "tags: " + fl.Detail
@@ -411,7 +415,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 		}
 		if err != nil {
 			if ctx.Err() == nil {
-				log.Warn("provisioned concurrency configs failed", "err", err)
+				log.Info("provisioned concurrency configs failed", "err", err)
 			}
 			fl := failureIn(ctx, StageConfig, err)
 			fl.Detail = "provisioned concurrency: " + fl.Detail
