@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/lambdaudit/lambdaudit/metrics"
 )
 
 // Cause is a failure normalised for grouping: what went wrong (Code),
@@ -76,6 +78,14 @@ func (c Cause) String() string {
 	return c.Reason()
 }
 
+// permanentCodes are the AWS error codes a retry cannot fix: a work
+// unit that fails with one is not tried again.
+var permanentCodes = map[string]bool{
+	"AccessDenied": true, "AccessDeniedException": true, "UnrecognizedClientException": true, "InvalidClientTokenId": true,
+	"ExpiredToken": true, "ExpiredTokenException": true, "InvalidParameterValue": true, "InvalidParameterCombination": true,
+	"ValidationException": true, "MalformedQueryException": true, "InvalidParameterException": true,
+}
+
 // iamPrefixes maps the SDK's service IDs to the prefix IAM (and so an
 // AccessDenied message) names the service by.
 var iamPrefixes = map[string]string{
@@ -113,9 +123,13 @@ func normalise(err error) (code, api string) {
 	var re *smithyhttp.ResponseError
 	var send *smithyhttp.RequestSendError
 	var ne net.Error
+	var qe *metrics.QueryError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return CodeInterrupted, api
+	case errors.As(err, &qe):
+		// A Logs Insights query that ended Failed, Timeout, Cancelled.
+		return "Query" + qe.Status, "logs:GetQueryResults"
 	case errors.As(err, &ae) && ae.ErrorCode() != "":
 		return ae.ErrorCode(), api
 	case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary:

@@ -75,7 +75,7 @@ func (e *TargetError) Reason() string {
 // service does not recognise means the region is not enabled; for STS it
 // means the credentials are not valid.
 func kindOf(err error, regional bool) error {
-	switch code := apiCode(err); code {
+	switch code, _ := normalise(err); code {
 	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError":
 		return ErrAccessDenied
 	case "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure":
@@ -104,13 +104,4 @@ func describe(err error, regional bool) error {
 		return fmt.Errorf("%w: %w", k, err)
 	}
 	return err
-}
-
-// apiCode is the AWS error code of err, or "".
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
 }

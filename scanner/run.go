@@ -698,16 +698,11 @@ func failureIn(ctx context.Context, stage string, err error) Failure {
 	return failureOf(stage, err)
 }
 
-// classify marks errors retrying cannot fix as permanent.
+// classify marks errors retrying cannot fix as permanent
+// (permanentCodes, read by the one normaliser).
 func classify(err error) error {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "AccessDenied", "AccessDeniedException", "UnrecognizedClientException", "InvalidClientTokenId",
-			"ExpiredToken", "ExpiredTokenException", "InvalidParameterValue", "InvalidParameterCombination",
-			"ValidationException", "MalformedQueryException", "InvalidParameterException":
-			return fanout.Permanent(err)
-		}
+	if code, _ := normalise(err); permanentCodes[code] {
+		return fanout.Permanent(err)
 	}
 	return err
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/sim/simtest"
 )
 
 // TestReportFailures: the stderr summary prints one line per cause with
@@ -82,5 +85,37 @@ func TestReportFailures(t *testing.T) {
 				t.Errorf("%d lines, want %d:\n%s", n, tt.wantLines, out)
 			}
 		})
+	}
+}
+
+// TestScanAndNotifyOnABudgetDay: the README's "scan && notify" delivers
+// on a normal day — a log budget that skips most log groups is coverage
+// (exit 0, said on stderr), and notify then writes its outputs (exit 0).
+func TestScanAndNotifyOnABudgetDay(t *testing.T) {
+	env := simtest.Start(t, exampleFleet(t))
+	simEnv(t, env)
+	dir := t.TempDir()
+	scan := filepath.Join(dir, "scan.json")
+	_, stderr, code := runCLI(t, "scan", "--day", reportDay, "--regions", "us-east-1,eu-west-1", "--logs-budget-usd", "0.0000001", "-o", scan, "--progress", "never")
+	if code != 0 {
+		t.Fatalf("scan exit %d on a budget day, want 0: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "logs not queried for") || !strings.Contains(stderr, "log budget") || strings.Contains(stderr, "not covered") {
+		t.Errorf("stderr does not report the budget skip as coverage: %s", stderr)
+	}
+	b, err := os.ReadFile(scan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := scanner.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Coverage.LogsSkippedBy["log budget"] == 0 || res.Coverage.Partial != 0 {
+		t.Errorf("coverage %+v: want budget skips and no partial function", res.Coverage)
+	}
+	_, stderr, code = runCLI(t, "notify", "--scan", scan, "--out", filepath.Join(dir, "out"))
+	if code != 0 {
+		t.Fatalf("notify exit %d after a budget day, want 0: %s", code, stderr)
 	}
 }
