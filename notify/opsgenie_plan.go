@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
@@ -321,7 +322,21 @@ func ogUncovered(a OpenAlert, cov ScanCoverage, failedTargets map[string]string,
 	if listed && fc.Status == scanner.StatusPartial && ruleMissing {
 		return why
 	}
+	if ruleMissing && logsSkippedByDesign(why) {
+		// A log budget skip is coverage, not a failure (the function is
+		// "scanned"), but the rule did not look: the insight may remain.
+		return why
+	}
 	return ""
+}
+
+// logsSkippedByDesign reports whether a missing-rule reason is a log
+// group the scan chose not to query (over the budget, no size estimate,
+// no log group, …), as opposed to one with nothing to query (no log data
+// in the window, covered by LambdaInsights).
+func logsSkippedByDesign(why string) bool {
+	r, ok := strings.CutPrefix(why, "logs: ")
+	return ok && !strings.HasPrefix(r, metrics.ReasonNoLogData) && !strings.HasPrefix(r, metrics.ReasonLambdaInsights)
 }
 
 func ogFunctionID(a OpenAlert) string { return a.Account + "/" + a.Region + "/" + a.Function }

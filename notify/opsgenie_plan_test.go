@@ -202,6 +202,18 @@ func TestAlertPlanAutoClose(t *testing.T) {
 				r.Missing = []insights.Missing{{Reason: "logs: over the log budget", Rules: []string{"timeouts", "cold-starts"}, Count: 1, IDs: []string{ogK + "api"}}}
 			},
 			want: []string{"close:api/near-timeout"}, note: "no longer finds"},
+		{name: "gone, function scanned but its logs skipped by the budget (coverage, not failure) and the rule did not run: kept open",
+			open: ogOpenSet("api/timeouts"), cov: ogCov(scanned),
+			mutate: func(r *insights.Report) {
+				r.Missing = []insights.Missing{{Reason: "logs: log budget", Rules: []string{"timeouts", "cold-starts"}, Count: 1, IDs: []string{ogK + "api"}}}
+			},
+			kept: []string{"api/timeouts"}, open2: []string{"api/timeouts"}},
+		{name: "gone, function scanned with no log data in the window: closed",
+			open: ogOpenSet("api/timeouts"), cov: ogCov(scanned),
+			mutate: func(r *insights.Report) {
+				r.Missing = []insights.Missing{{Reason: "logs: no log data in window", Rules: []string{"timeouts"}, Count: 1, IDs: []string{ogK + "api"}}}
+			},
+			want: []string{"close:api/timeouts"}, note: "no longer finds"},
 		{name: "gone, its account-region failed to list: kept open",
 			open: ogOpenSet("api/near-timeout"),
 			cov:  ScanCoverage{FailedTargets: map[string]string{"111111111111/us-east-1": "AccessDenied"}},
