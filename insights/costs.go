@@ -42,6 +42,9 @@ type fnCost struct {
 	projected   *float64
 	price       *unitPrices // nil: no price for the region and architecture
 	why         string      // why days are all nil, when they are
+	// managed: a Lambda Managed Instances function, billed on EC2
+	// capacity; a region's on-demand total is complete without it.
+	managed bool
 }
 
 type regionCost struct {
@@ -79,6 +82,10 @@ func modelCosts(res *scanner.Result, t *cost.Table, opt cost.Options) (*costData
 	prices := map[string]*unitPrices{}
 	for i := range res.Functions {
 		f := &res.Functions[i]
+		if g := unpricedBy(modelGaps(f)); g != nil {
+			cd.fns[f.ID] = &fnCost{why: g.reason, managed: g.managed}
+			continue
+		}
 		k := f.Region + "/" + cmp.Or(f.Architecture, cost.ArchX86)
 		up, seen := prices[k]
 		if !seen {

@@ -2,6 +2,7 @@ package insights
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -112,9 +113,19 @@ func (e *evaluator) run() {
 			c.cost = e.cost.fns[f.ID]
 		}
 		c.epoch = c.epochStart()
+		gaps := modelGaps(f)
+	rules:
 		for _, r := range functionRules {
 			if s.ignored(r.kind) {
 				continue
+			}
+			// A value AWS returns that the rule does not model: the rule
+			// is not run for this function, and the report says why.
+			for _, g := range gaps {
+				if slices.Contains(g.kinds, r.kind) {
+					c.skip(r.kind, g.reason)
+					continue rules
+				}
 			}
 			r.eval(c)
 		}

@@ -297,7 +297,9 @@ func (e *evaluator) ruleRegionSpike(t *scanner.Target, fns []*scanner.Function, 
 	incomplete := 0
 	for _, f := range fns {
 		fc := e.cost.fns[f.ID]
-		if f.Status == scanner.StatusFailed || fc == nil || fc.why != "" || hasStage(f, scanner.StageMetrics) {
+		// A Managed Instances function is billed outside Lambda: the
+		// region's Lambda total is complete without it.
+		if f.Status == scanner.StatusFailed || fc == nil || (fc.why != "" && !fc.managed) || hasStage(f, scanner.StageMetrics) {
 			incomplete++
 		}
 	}

@@ -110,7 +110,7 @@ func TestReportBadInput(t *testing.T) {
 		}, "not a lambdaudit scan result of a known version"},
 		{"memory 0", func(t *testing.T) []string {
 			return []string{"--scan", write(t, "s.json", strings.Replace(string(fixture), `"memoryMB": 128`, `"memoryMB": 0`, 1))}
-		}, "memoryMB: must be 128 to 10,240 MB, got 0"},
+		}, "memoryMB: must be at least 128 MB (Lambda's minimum), got 0"},
 		{"negative count", func(t *testing.T) []string {
 			return []string{"--scan", write(t, "s.json", strings.Replace(string(fixture), `"Invocations:Sum": [`+"\n          null,\n          2000", `"Invocations:Sum": [`+"\n          null,\n          -2000", 1))}
 		}, "impossible value -2000"},
