@@ -109,7 +109,9 @@ func TestManagedInstancesKeepTheRegionTotal(t *testing.T) {
 		odd        func(*scanner.Function)
 		incomplete bool
 	}{
-		{"managed instances", func(f *scanner.Function) { f.CapacityProviderARN = "arn:aws:lambda:us-east-1:111111111111:capacity-provider:p" }, false},
+		{"managed instances", func(f *scanner.Function) {
+			f.CapacityProviderARN = "arn:aws:lambda:us-east-1:111111111111:capacity-provider:p"
+		}, false},
 		{"unknown architecture", func(f *scanner.Function) { f.Architecture = "riscv64" }, true},
 	}
 	for _, tt := range tests {
