@@ -162,8 +162,11 @@ func TestImpossibleValuesRefused(t *testing.T) {
 		{"NaN", func(f *scanner.Function) { f.Metrics[metrics.DurationP99] = day(math.NaN()) }, fn + `metrics["Duration:p99"][14]: impossible value NaN`},
 		{"series of the wrong length", func(f *scanner.Function) { f.Metrics[metrics.ThrottlesSum] = flat(1)[:14] },
 			fn + `metrics["Throttles:Sum"]: has 14 days, the window 15`},
-		{"more timeouts than REPORT records", func(f *scanner.Function) { f.Logs.Timeouts = withLast(flat(0), fp(1001)) },
-			fn + "logs.timeouts[14]: 1001 timeouts > 1000 invocations"},
+		{"more out-of-memory ends than REPORT records", func(f *scanner.Function) { f.Logs.OutOfMemory = withLast(flat(0), fp(1001)) },
+			fn + "logs.outOfMemory[14]: 1001 out-of-memory ends > 1000 invocations"},
+		{"a timeout line more than REPORT records (its REPORT fell after midnight)", func(f *scanner.Function) {
+			f.Logs.Timeouts = withLast(flat(0), fp(1001))
+		}, ""},
 		{"more cold starts than REPORT records", func(f *scanner.Function) { f.Logs.ColdStarts = withLast(flat(0), fp(2000)) },
 			fn + "logs.coldStarts[14]: 2000 cold starts > 1000 invocations"},
 		{"log count beyond the bound", func(f *scanner.Function) { f.Logs.OutOfMemory = withLast(flat(0), fp(1e14)) },
