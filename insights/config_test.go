@@ -34,6 +34,8 @@ report: {top: 20, movers: 5}
 		{"every threshold at its default", defaultsYAML(), ""},
 		{"unknown top-level key", "rule: {}\n", "rule: unknown key 'rule' at line 1; did you mean 'rules'? (known: rules, ignore, overrides, report)"},
 		{"only comments", "# nothing set\n", ""},
+		{"key set twice", "ignore: [throttles]\nignore: [cold-starts]\n", "ignore: set twice, at lines 1 and 2"},
+		{"threshold set twice", "rules:\n  near-timeout:\n    warn: 0.8\n    warn: 0.9\n", "rules.near-timeout.warn: set twice, at lines 3 and 4"},
 		{"misspelt threshold key in an override", "overrides:\n  - match: x\n    threshhold: {}\n", "overrides[0].threshhold: unknown key 'threshhold' at line 3; did you mean 'thresholds'?"},
 		{"misspelt rule", "rules:\n  near-timout: {warn: 0.9}\n", "rules.near-timout: unknown rule 'near-timout' at line 2; did you mean 'near-timeout'?"},
 		{"misspelt threshold", "rules: {cold-starts: {shar: 0.1}}\n", "rules.cold-starts.shar: unknown threshold 'shar' of cold-starts at line 1; did you mean 'share'?"},

@@ -126,17 +126,29 @@ func eachKey(n *yaml.Node, field string, known keySet, fn func(key string, k, v 
 		}
 		return shapeError(n, cmpField(field, "(top level)"), what)
 	}
+	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		key := k.Value
 		if !contains(known.names, key) {
 			return unknownKey(k, field, key, known)
 		}
+		if line, dup := seen[key]; dup {
+			return &ConfigError{Field: joinField(field, key), Msg: fmt.Sprintf("set twice, at lines %d and %d", line, k.Line)}
+		}
+		seen[key] = k.Line
 		if err := fn(key, k, v); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func joinField(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
 }
 
 func cmpField(field, top string) string {
@@ -157,10 +169,7 @@ func contains(xs []string, x string) bool {
 
 // unknownKey is the error for a key the config does not have.
 func unknownKey(k *yaml.Node, parent, key string, known keySet) error {
-	field := key
-	if parent != "" {
-		field = parent + "." + key
-	}
+	field := joinField(parent, key)
 	msg := fmt.Sprintf("unknown %s '%s'%s at line %d", known.noun, key, known.of, k.Line)
 	if s := didyoumean.Nearest(key, known.names); s != "" {
 		msg += fmt.Sprintf("; did you mean '%s'?", s)
