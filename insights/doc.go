@@ -13,8 +13,12 @@
 // and what the scan itself cost.
 //
 // Build is the entry point: it refuses a scan result of an unknown
-// version or with impossible values, prices the functions with package
-// cost, runs the rules and assembles the report. Insights sends nothing.
+// version or with values no AWS answer holds (ValidateScan), prices the
+// functions with package cost, runs the rules and assembles the report.
+// A value AWS returns that the rules do not model (a Lambda Managed
+// Instances function, an unknown architecture or runtime) degrades only
+// that function: its affected rules are listed as not run, with the
+// reason. Insights sends nothing.
 //
 // # No data is not zero
 //

@@ -205,7 +205,9 @@ const baselineDays = 7
 // Build turns a scan result into a report: it refuses a result of an
 // unknown version or with impossible values (*ScanError) and an invalid
 // config (*ConfigError), prices the functions with package cost, runs
-// every rule of INSIGHTS.md and assembles the report.
+// every rule of INSIGHTS.md and assembles the report. A function with
+// values the rules do not model keeps its other rules; the ones it
+// cannot run are in Report.Missing with the reason.
 func Build(res *scanner.Result, opt Options) (*Report, error) {
 	if err := ValidateScan(res); err != nil {
 		return nil, err
