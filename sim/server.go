@@ -229,7 +229,7 @@ type call struct {
 	// faults that match one function or log group.
 	targets []faultTarget
 	errCode string
-	status       int
+	status  int
 }
 
 // ServeHTTP routes a request to its service by the SigV4 scope.
