@@ -391,10 +391,10 @@ func (r *LogsRunner) poll(ctx context.Context, api LogsAPI, b *LogsBatch, id str
 	rows := out.Results
 	seen := map[string]bool{}
 	for tok := aws.ToString(out.NextToken); tok != ""; tok = aws.ToString(out.NextToken) {
-		// A query returns at most MaxQueryRows rows: more pages than that
-		// holds, or a token seen before, is a loop, not results.
-		if seen[tok] || polled.pages > MaxQueryRows/MaxRowsPerPage {
-			return logsPolled{}, nil, fmt.Errorf("logs insights %s: query %s: results page %d: nextToken repeats or pages exceed %d rows", where, id, polled.pages+1, MaxQueryRows)
+		// A query returns at most MaxQueryRows rows: more than that, or a
+		// token seen before, is a loop, not results.
+		if seen[tok] || len(rows) > MaxQueryRows {
+			return logsPolled{}, nil, fmt.Errorf("logs insights %s: query %s: results page %d: nextToken repeats or rows exceed %d", where, id, polled.pages+1, MaxQueryRows)
 		}
 		seen[tok] = true
 		var err error
