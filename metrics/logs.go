@@ -60,6 +60,20 @@ const (
 	ReasonLogFormat = "unsupported log format"
 )
 
+// LogsCoverageReason reports whether a reason a function got no log
+// stats is coverage — nothing was lost that the scan should have had: a
+// budget skip, no log data or no estimate, LambdaInsights instead, an
+// unsupported log format, a log group that does not exist or is in the
+// Delivery class — rather than a failure (an API error, a denial, a
+// query that ended badly), which is data lost.
+func LogsCoverageReason(reason string) bool {
+	switch reason {
+	case ReasonLogBudget, ReasonNoLogData, ReasonNoEstimate, ReasonLambdaInsights, ReasonNoLogGroup, ReasonLogGroupClass:
+		return true
+	}
+	return strings.HasPrefix(reason, ReasonLogFormat+" ")
+}
+
 // LogsBudgetBytes converts a Logs Insights budget in USD into bytes
 // scanned at LogsPricePerGB.
 func LogsBudgetBytes(usd float64) float64 { return usd / LogsPricePerGB * logsBytesPerGB }

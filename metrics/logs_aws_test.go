@@ -287,3 +287,28 @@ func TestLogsDeniedOnOneLogGroup(t *testing.T) {
 		})
 	}
 }
+
+func TestLogsCoverageReason(t *testing.T) {
+	for _, tc := range []struct {
+		reason   string
+		coverage bool
+	}{
+		{metrics.ReasonLogBudget, true},
+		{metrics.ReasonNoLogData, true},
+		{metrics.ReasonNoEstimate, true},
+		{metrics.ReasonLambdaInsights, true},
+		{metrics.ReasonNoLogGroup, true},
+		{metrics.ReasonLogGroupClass, true},
+		{metrics.ReasonLogFormat + " XML", true},
+		{metrics.ReasonLogGroupDenied, false},
+		{"AccessDeniedException: User: x is not authorized", false},
+		{"logs insights query q in a/r over 3 log groups ended Failed", false},
+		{metrics.ReasonLogFormat, false},
+	} {
+		t.Run(tc.reason, func(t *testing.T) {
+			if got := metrics.LogsCoverageReason(tc.reason); got != tc.coverage {
+				t.Errorf("LogsCoverageReason(%q) = %v, want %v", tc.reason, got, tc.coverage)
+			}
+		})
+	}
+}
