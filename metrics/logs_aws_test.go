@@ -233,9 +233,9 @@ func TestLogsDeliveryClassGroupAlone(t *testing.T) {
 // StartQuery per group.
 func TestLogsDeniedOnOneLogGroup(t *testing.T) {
 	for _, tc := range []struct {
-		name       string
-		faults     []sim.Fault
-		failed     []string // function names with ReasonLogGroupDenied
+		name   string
+		faults []sim.Fault
+		failed []string // function names with ReasonLogGroupDenied
 		// batchError: a batch fails as a whole (the caller retries it and
 		// then fails each of its functions with the error).
 		batchError bool
