@@ -160,4 +160,17 @@ accounts:
 	if got := r.Function("plain").CapacityProviderARN(); got != "" {
 		t.Errorf("on-demand function has capacity provider %q", got)
 	}
+	for _, ft := range f.Truth(time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)).Functions {
+		c := ft.Config
+		switch ft.Name {
+		case "mi":
+			if c.CapacityProviderARN != "arn:aws:lambda:eu-west-2:111111111111:capacity-provider:fleet-cp" || c.LogGroupClass != "" || c.MemoryMB != 32768 {
+				t.Errorf("truth of mi: %+v", c)
+			}
+		case "shipped":
+			if c.LogGroupClass != ClassDelivery || c.CapacityProviderARN != "" {
+				t.Errorf("truth of shipped: %+v", c)
+			}
+		}
+	}
 }
