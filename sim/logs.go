@@ -447,11 +447,11 @@ func (s *Server) getQueryResults(c *call, req *logsRequest) (any, *apiError) {
 			out["nextToken"] = encodeResultsToken(q.id, to)
 		}
 		for _, row := range res.Rows[from:to] {
-			out := make([]resultField, len(row))
+			fields := make([]resultField, len(row))
 			for i, f := range row {
-				out[i] = resultField{f.Field, f.Value}
+				fields[i] = resultField{f.Field, f.Value}
 			}
-			rows = append(rows, out)
+			rows = append(rows, fields)
 		}
 		stats = map[string]float64{"recordsMatched": res.RecordsMatched, "recordsScanned": res.RecordsScanned, "bytesScanned": float64(q.bytes)}
 		if first {
