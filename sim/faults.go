@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -186,6 +187,42 @@ func ParseFault(s string) (Fault, error) {
 		return f, fmt.Errorf("%q: %w", s, err)
 	}
 	return f, nil
+}
+
+// ParseFaultsJSON reads a JSON array of faults (the /_sim/faults body,
+// keys as ParseFault's) with ParseFault's checks: an unknown key is
+// named with the nearest valid one, a value of the wrong kind with the
+// key, the value and the valid choices — never a Go type name.
+func ParseFaultsJSON(b []byte) ([]Fault, error) {
+	var raw []map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("faults: want a JSON array of objects such as [{\"service\": \"logs\", \"throttlePct\": 20}]: %w", err)
+	}
+	out := make([]Fault, 0, len(raw))
+	for i, m := range raw {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			v := string(m[k])
+			if u, err := strconv.Unquote(v); err == nil {
+				v = u
+			}
+			if strings.Contains(v, ",") {
+				return nil, fmt.Errorf("faults[%d]: %s: a value cannot contain a comma, got %q", i, k, v)
+			}
+			parts = append(parts, k+"="+v)
+		}
+		f, err := ParseFault(strings.Join(parts, ","))
+		if err != nil {
+			return nil, fmt.Errorf("faults[%d]: %w", i, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // suggestKey is ", did you mean X?" for the valid key nearest to k (by

@@ -342,3 +342,34 @@ func TestParseFaultValues(t *testing.T) {
 		})
 	}
 }
+
+// TestParseFaultsJSON: the /_sim/faults body gets ParseFault's checks and
+// messages, never a Go type name.
+func TestParseFaultsJSON(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, err string
+	}{
+		{"valid", `[{"service":"logs","logGroup":"/aws/lambda/x","accessDenied":true},{"throttlePct":20.5}]`, ""},
+		{"string for a flag", `[{"accessDenied":"yes"}]`, `faults[0]: fault "accessDenied=yes": accessDenied must be true or false, got "yes"`},
+		{"number for a flag", `[{"errorPct":1},{"queryTimeout":1}]`, `faults[1]: fault "queryTimeout=1": queryTimeout must be true or false, got "1"`},
+		{"string for a number", `[{"throttlePct":"lots"}]`, `throttlePct must be a number between 0 and 100, got "lots"`},
+		{"misspelt key", `[{"acessDenied":true}]`, "did you mean accessDenied?"},
+		{"not an array", `{"accessDenied":true}`, "want a JSON array of objects"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs, err := sim.ParseFaultsJSON([]byte(tc.in))
+			if tc.err == "" {
+				if err != nil || len(fs) != 2 || !fs[0].AccessDenied || fs[0].LogGroup != "/aws/lambda/x" || fs[1].ThrottlePct != 20.5 {
+					t.Fatalf("%+v, %v", fs, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("err = %v, want %q", err, tc.err)
+			}
+			if strings.Contains(err.Error(), "Go struct") || strings.Contains(err.Error(), "sim.Fault") {
+				t.Errorf("error names a Go type: %v", err)
+			}
+		})
+	}
+}

@@ -435,12 +435,16 @@ func (s *Server) serveDebug(w http.ResponseWriter, r *http.Request) {
 		s.faults.mu.Unlock()
 		enc.Encode(list)
 	case r.URL.Path == "/_sim/faults" && r.Method == http.MethodPut:
-		var fs []Fault
-		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&fs); err != nil {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			enc.Encode(map[string]string{"error": "faults: " + err.Error()})
+			return
+		}
+		fs, err := ParseFaultsJSON(body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			enc.Encode(map[string]string{"error": err.Error()})
 			return
 		}
 		if err := s.SetFaults(fs...); err != nil {
