@@ -342,3 +342,43 @@ func (t *Table) Write(w io.Writer) error {
 	}
 	return nil
 }
+
+// Merge adds to t the entries of base for the regions t has none of — the
+// regions a refresh's Price List did not return (aws-cn, served by a Price
+// List endpoint of its own, or the regions a --regions refresh left out) —
+// so that a refresh never loses a region. The kept regions are named in
+// t.Source with base's date and origin, and returned, sorted.
+func (t *Table) Merge(base *Table) []string {
+	if base == nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, p := range t.Entries {
+		have[p.Region] = true
+	}
+	var kept []string
+	for _, p := range base.Entries {
+		if have[p.Region] {
+			continue
+		}
+		if p.Currency == "" {
+			p.Currency = base.Currency
+		}
+		if p.AsOf == "" {
+			p.AsOf = base.AsOf
+		}
+		p.Unconfirmed = slices.Clone(p.Unconfirmed)
+		p.Duration = slices.Clone(p.Duration)
+		t.Entries = append(t.Entries, p)
+		if !slices.Contains(kept, p.Region) {
+			kept = append(kept, p.Region)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	sort.Strings(kept)
+	t.Source += fmt.Sprintf("; kept from the price table of %s (%s), not in this Price List read: %s", base.AsOf, base.origin(), strings.Join(kept, ", "))
+	t.Sort()
+	return kept
+}

@@ -92,3 +92,32 @@ func TestPricesUnknownRegionNamesChoices(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestMerge: a refresh that read fewer regions than the table had keeps
+// the others with their own date and currency, and says which.
+func TestMerge(t *testing.T) {
+	fetched := &cost.Table{Schema: cost.TableSchema, Version: cost.TableVersion, AsOf: "2026-12-07", Currency: "USD", Source: "read",
+		Entries: []cost.Prices{{Region: "us-east-1", Architecture: "x86_64", Currency: "USD", AsOf: "2026-12-07", PerRequest: 0.0000003,
+			Duration: []cost.Tier{{PerGBSecond: 0.00002}}, Source: "AWS Price List, regionCode us-east-1"}}}
+	kept := fetched.Merge(cost.Embedded())
+	if len(kept) != len(cost.LambdaRegions)-1 || slices.Contains(kept, "us-east-1") || !slices.Contains(kept, "cn-north-1") {
+		t.Fatalf("kept %v", kept)
+	}
+	if err := fetched.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := fetched.Prices("us-east-1", "x86_64")
+	if p.PerRequest != 0.0000003 {
+		t.Errorf("the fetched rate was replaced: %+v", p)
+	}
+	if _, err := fetched.Prices("us-east-1", "arm64"); err == nil {
+		t.Error("a fetched region took the base's entry for an architecture the Price List did not return")
+	}
+	cn, _ := fetched.Prices("cn-northwest-1", "arm64")
+	if cn.Currency != "CNY" || cn.AsOf != "2026-12-07" || !strings.Contains(fetched.Source, "kept from the price table of "+cost.Embedded().AsOf+" (embedded)") {
+		t.Errorf("kept entry %+v; source %q", cn, fetched.Source)
+	}
+	if e := cost.Embedded(); len(e.Entries) != 2*len(cost.LambdaRegions) {
+		t.Error("Merge changed its base")
+	}
+}
