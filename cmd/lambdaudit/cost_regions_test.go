@@ -3,9 +3,13 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
@@ -18,13 +22,31 @@ import (
 // region's functions have empty cost cells, its summary row empty costs,
 // and the report's missing list names the region.
 func TestNotifyRegionWithoutPrice(t *testing.T) {
-	t.Setenv("SLACK_WEBHOOK_URL", "")
+	// Slack and Opsgenie stand-ins: every channel must deliver.
+	var slackPosts, ogRequests atomic.Int32
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slackPosts.Add(1)
+		io.WriteString(w, "ok")
+	}))
+	defer slack.Close()
+	og := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ogRequests.Add(1)
+		if r.Header.Get("Authorization") != "GenieKey test-key" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, `{"result":"Request will be processed","took":0.01,"requestId":"r"}`)
+	}))
+	defer og.Close()
+	t.Setenv("SLACK_WEBHOOK_URL", slack.URL+"/services/T/B/x")
 	t.Setenv("SLACK_BOT_TOKEN", "")
 	t.Setenv("SLACK_CHANNEL", "")
-	t.Setenv("OPSGENIE_API_KEY", "")
+	t.Setenv("OPSGENIE_API_KEY", "test-key")
+	t.Setenv("OPSGENIE_URL", og.URL)
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // no refreshed price table
 	t.Setenv("HOME", t.TempDir())
-	env := simtest.Start(t, "seed: 9\ngenerate:\n  functions: 30\n  regions: [us-east-1, eu-west-2, xx-future-1]\n")
+	env := simtest.Start(t, "seed: 9\ngenerate:\n  functions: 30\n  regions: [us-east-1, eu-west-2, xx-future-1]\n  mix: {error-rate: 0.2, cost-spike: 0.1}\n")
 	simEnv(t, env)
 	dir := t.TempDir()
 	scan := filepath.Join(dir, "scan.json")
@@ -40,6 +62,16 @@ func TestNotifyRegionWithoutPrice(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
 			t.Error(err)
 		}
+	}
+	var plan struct {
+		Requests []json.RawMessage `json:"requests"`
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "opsgenie.json")); err != nil || json.Unmarshal(b, &plan) != nil {
+		t.Fatalf("opsgenie.json: %v", err)
+	}
+	t.Logf("%d Slack posts, %d Opsgenie requests", slackPosts.Load(), ogRequests.Load())
+	if slackPosts.Load() == 0 || len(plan.Requests) == 0 || int(ogRequests.Load()) != len(plan.Requests) {
+		t.Errorf("%d Slack posts, %d of %d Opsgenie requests sent: a channel did not deliver", slackPosts.Load(), ogRequests.Load(), len(plan.Requests))
 	}
 
 	rows := readCSV(t, filepath.Join(out, "summary.csv"))
