@@ -21,6 +21,11 @@ const ServiceCode = "AWSLambda"
 // Fetch is meant for (pricing.us-east-1.amazonaws.com).
 const PricingRegion = "us-east-1"
 
+// PricingRegionChina is the region of the aws-cn Price List endpoint
+// (api.pricing.cn-northwest-1.amazonaws.com.cn), which lists the China
+// regions in CNY.
+const PricingRegionChina = "cn-northwest-1"
+
 // ProductsAPI is the one Price List call Fetch makes, with the SDK's
 // exact signature so pricing.NewGetProductsPaginator accepts a fake.
 type ProductsAPI interface {

@@ -382,3 +382,35 @@ func (t *Table) Merge(base *Table) []string {
 	t.Sort()
 	return kept
 }
+
+// ReplacePartition replaces t's entries of a partition (PartitionOf) by
+// other's entries of that partition — a read of the aws-cn Price List,
+// which AWS serves from an endpoint of its own — and notes it in Source.
+// It returns the regions taken from other.
+func (t *Table) ReplacePartition(partition string, other *Table) []string {
+	keep := t.Entries[:0:0]
+	for _, p := range t.Entries {
+		if PartitionOf(p.Region) != partition {
+			keep = append(keep, p)
+		}
+	}
+	var taken []string
+	for _, p := range other.Entries {
+		if PartitionOf(p.Region) != partition {
+			continue
+		}
+		p.Unconfirmed = slices.Clone(p.Unconfirmed)
+		p.Duration = slices.Clone(p.Duration)
+		keep = append(keep, p)
+		if !slices.Contains(taken, p.Region) {
+			taken = append(taken, p.Region)
+		}
+	}
+	t.Entries = keep
+	if len(taken) > 0 {
+		sort.Strings(taken)
+		t.Source += fmt.Sprintf("; %s (%s) from: %s", partition, strings.Join(taken, ", "), other.Source)
+	}
+	t.Sort()
+	return taken
+}

@@ -121,3 +121,31 @@ func TestMerge(t *testing.T) {
 		t.Error("Merge changed its base")
 	}
 }
+
+// TestReplacePartition: a read of the China Price List replaces the
+// aws-cn entries only.
+func TestReplacePartition(t *testing.T) {
+	tb := *cost.Embedded()
+	tb.Entries = append([]cost.Prices(nil), tb.Entries...)
+	china := &cost.Table{Source: "China Price List", Entries: []cost.Prices{
+		{Region: "cn-north-1", Architecture: "x86_64", Currency: "CNY", AsOf: "2026-12-07", PerRequest: 0.000002,
+			Duration: []cost.Tier{{PerGBSecond: 0.0001}}, Source: "AWS Price List, regionCode cn-north-1"},
+		{Region: "us-east-1", Architecture: "x86_64", Currency: "USD", AsOf: "2026-12-07", PerRequest: 1,
+			Duration: []cost.Tier{{PerGBSecond: 1}}, Source: "not China"}}}
+	taken := tb.ReplacePartition(cost.PartitionChina, china)
+	if strings.Join(taken, ",") != "cn-north-1" {
+		t.Fatalf("taken %v", taken)
+	}
+	if err := tb.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := tb.Prices("cn-north-1", "x86_64"); p.PerRequest != 0.000002 {
+		t.Errorf("cn-north-1 not replaced: %+v", p)
+	}
+	if _, err := tb.Prices("cn-northwest-1", "x86_64"); err == nil {
+		t.Error("an aws-cn region the China read did not return was kept beside it")
+	}
+	if p, _ := tb.Prices("us-east-1", "x86_64"); p.PerRequest != 0.0000002 {
+		t.Errorf("a region of another partition was replaced: %+v", p)
+	}
+}

@@ -214,8 +214,9 @@ func count(v float64) string {
 // newCostRefreshCmd is `lambdaudit cost refresh`.
 func newCostRefreshCmd() *cobra.Command {
 	var (
-		out     string
-		regions []string
+		out, chinaProfile string
+		regions           []string
+		china             bool
 	)
 	cmd := &cobra.Command{
 		Use:   "refresh",
@@ -226,11 +227,13 @@ aws and aws-us-gov, usage types with their region prefixes such as USE2- or EUW2
 writes the price table to --out (default ` + "`~/.config/lambdaudit/prices.json`" + ` on Linux),
 which 'lambdaudit cost' and the cost model then prefer to the embedded table. Regions
 the read does not return — aws-cn, whose Price List is a separate endpoint that needs
-aws-cn credentials, or those --regions leaves out — are kept from the table it
-replaces (else the embedded one) with their own date, and named on stderr. It needs
+aws-cn credentials (read it with --china), or those --regions leaves out — are kept
+from the table it replaces (else the embedded one) with their own date, and named on
+stderr. It needs
 AWS credentials allowed pricing:GetProducts; AWS_ENDPOINT_URL points it elsewhere.`,
 		Example: `  lambdaudit cost refresh
-  lambdaudit cost refresh --regions us-east-1,eu-west-1 --out prices.json`,
+  lambdaudit cost refresh --regions us-east-1,eu-west-1 --out prices.json
+  lambdaudit cost refresh --china --china-profile cn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -253,9 +256,25 @@ AWS credentials allowed pricing:GetProducts; AWS_ENDPOINT_URL points it elsewher
 					return err
 				}
 			}
-			t, err := cost.Fetch(cmd.Context(), pricing.NewFromConfig(cfg), regions, time.Now())
+			now := time.Now()
+			t, err := cost.Fetch(cmd.Context(), pricing.NewFromConfig(cfg), regions, now)
 			if err != nil {
 				return err
+			}
+			if china {
+				opts := []func(*config.LoadOptions) error{config.WithRegion(cost.PricingRegionChina)}
+				if chinaProfile != "" {
+					opts = append(opts, config.WithSharedConfigProfile(chinaProfile))
+				}
+				cnCfg, err := config.LoadDefaultConfig(cmd.Context(), opts...)
+				if err != nil {
+					return fmt.Errorf("aws config (--china): %w", err)
+				}
+				cn, err := cost.Fetch(cmd.Context(), pricing.NewFromConfig(cnCfg), []string{"cn-north-1", "cn-northwest-1"}, now)
+				if err != nil {
+					return fmt.Errorf("--china: %w", err)
+				}
+				t.ReplacePartition(cost.PartitionChina, cn)
 			}
 			if kept := t.Merge(base); len(kept) > 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "kept %d regions the Price List did not return, as of %s: %s\n", len(kept), base.AsOf, strings.Join(kept, ", "))
@@ -284,5 +303,7 @@ AWS credentials allowed pricing:GetProducts; AWS_ENDPOINT_URL points it elsewher
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "price table file to write (default: ~/.config/lambdaudit/prices.json)")
 	cmd.Flags().StringSliceVar(&regions, "regions", nil, "only these regions (default: every region of the price list)")
+	cmd.Flags().BoolVar(&china, "china", false, "also read the aws-cn Price List (its endpoint in "+cost.PricingRegionChina+"; needs aws-cn credentials) for the China regions, in CNY")
+	cmd.Flags().StringVar(&chinaProfile, "china-profile", "", "shared config profile of the aws-cn credentials for --china (default: the default chain)")
 	return cmd
 }

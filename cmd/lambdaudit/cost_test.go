@@ -134,6 +134,20 @@ func TestCostRefresh(t *testing.T) {
 		t.Errorf("a full refresh kept regions: %q", out)
 	}
 
+	// --china reads the China regions from the aws-cn Price List (the
+	// simulator serves it at the same endpoint), in CNY.
+	out, err = runCost(t, "refresh", "--out", path, "--china")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb, err = cost.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if cn, err := tb.Prices("cn-northwest-1", "arm64"); err != nil || cn.Currency != "CNY" || len(tb.Entries) != 2*n ||
+		!strings.Contains(tb.Source, "aws-cn (cn-north-1, cn-northwest-1) from: AWS Price List") {
+		t.Fatalf("--china: %v, %+v; %d entries; source %q", err, cn, len(tb.Entries), tb.Source)
+	}
+
 	// A refresh of one region keeps the others of the file it replaces.
 	out, err = runCost(t, "refresh", "--out", path, "--regions", "eu-west-2")
 	if err != nil {
