@@ -156,3 +156,26 @@ func TestTableValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestFromPriceListPrefixes: the region comes from regionCode, whatever
+// the usage type's prefix: none or USE1- in us-east-1, the GovCloud and
+// China prefixes, a prefix of a region launched after this code.
+func TestFromPriceListPrefixes(t *testing.T) {
+	now := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct{ region, prefix string }{
+		{"us-east-1", ""}, {"us-east-1", "USE1-"}, {"us-gov-west-1", "UGW1-"}, {"us-gov-east-1", "UGE1-"},
+		{"eu-west-2", "EUW2-"}, {"mx-central-1", "MXC1-"}, {"xx-future-1", "XXF1-"},
+	} {
+		tb, err := cost.FromPriceList([]string{
+			item(c.region, c.prefix+"Request-ARM", dim("a", "0", "Inf", "0.0000002")),
+			item(c.region, c.prefix+"Lambda-GB-Second-ARM", dim("a", "0", "Inf", "0.0000133334")),
+		}, now)
+		if err != nil {
+			t.Errorf("%s%s: %v", c.prefix, c.region, err)
+			continue
+		}
+		if p, err := tb.Prices(c.region, "arm64"); err != nil || p.Duration[0].PerGBSecond != 0.0000133334 {
+			t.Errorf("%s with prefix %q: %v %+v", c.region, c.prefix, err, p)
+		}
+	}
+}
