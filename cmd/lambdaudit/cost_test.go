@@ -147,6 +147,9 @@ func TestCostRefresh(t *testing.T) {
 		!strings.Contains(tb.Source, "aws-cn (cn-north-1, cn-northwest-1) from: AWS Price List") {
 		t.Fatalf("--china: %v, %+v; %d entries; source %q", err, cn, len(tb.Entries), tb.Source)
 	}
+	if strings.Contains(out, "kept") {
+		t.Errorf("a full refresh with --china kept regions: %q", out)
+	}
 
 	// A refresh of one region keeps the others of the file it replaces.
 	out, err = runCost(t, "refresh", "--out", path, "--regions", "eu-west-2")
