@@ -149,3 +149,35 @@ func TestReplacePartition(t *testing.T) {
 		t.Errorf("a region of another partition was replaced: %+v", p)
 	}
 }
+
+// TestEmbeddedRegionalRates: figures of AWS's calculator data for regions
+// not priced like us-east-1, so that a regenerated table that loses them
+// (every region at us-east-1's rate again) fails.
+func TestEmbeddedRegionalRates(t *testing.T) {
+	cases := []struct {
+		region, arch, rate string
+		got                func(cost.Prices) cost.Rate
+		want               cost.Rate
+	}{
+		{"af-south-1", "x86_64", "perRequest", func(p cost.Prices) cost.Rate { return p.PerRequest }, 0.00000027},
+		{"ap-east-1", "arm64", "duration tier 1", func(p cost.Prices) cost.Rate { return p.Duration[0].PerGBSecond }, 0.0000183},
+		{"ap-southeast-5", "x86_64", "duration tier 1", func(p cost.Prices) cost.Rate { return p.Duration[0].PerGBSecond }, 0.000015},
+		{"eu-central-2", "x86_64", "perRequest", func(p cost.Prices) cost.Rate { return p.PerRequest }, 0.00000022},
+		{"eu-west-1", "x86_64", "provisionedPerGBSecond", func(p cost.Prices) cost.Rate { return p.ProvisionedPerGBSecond }, 0.000004646},
+		{"eu-west-2", "x86_64", "provisionedDurationPerGBSecond", func(p cost.Prices) cost.Rate { return p.ProvisionedDurationPerGBSecond }, 0.0000112709},
+		{"sa-east-1", "arm64", "ephemeralPerGBSecond", func(p cost.Prices) cost.Rate { return p.EphemeralPerGBSecond }, 0.0000000586},
+		{"ap-northeast-3", "x86_64", "duration tier 1", func(p cost.Prices) cost.Rate { return p.Duration[0].PerGBSecond }, 0.0000166667},
+		{"cn-northwest-1", "arm64", "duration tier 1", func(p cost.Prices) cost.Rate { return p.Duration[0].PerGBSecond }, 0.0000908},
+	}
+	for _, c := range cases {
+		t.Run(c.region+" "+c.arch+" "+c.rate, func(t *testing.T) {
+			p, err := cost.Embedded().Prices(c.region, c.arch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.got(p); got != c.want {
+				t.Errorf("%v, AWS's data says %v", got, c.want)
+			}
+		})
+	}
+}
