@@ -199,7 +199,7 @@ func Model(res *scanner.Result, t *Table, opt Options) (*Costs, error) {
 	for i := range fns {
 		if fns[i].unpriced != "" {
 			f := fns[i].f
-			out.Functions[i] = FunctionCost{ID: f.ID, Account: f.Account, Region: f.Region, Name: f.Name, Architecture: f.Architecture,
+			out.Functions[i] = FunctionCost{ID: f.ID, Account: f.Account, Region: f.Region, Name: f.Name, Architecture: cmp.Or(f.Architecture, ArchX86),
 				Unpriced: fns[i].unpriced, Days: make([]*Breakdown, w.Days), Usage: make([]*Usage, w.Days)}
 			continue
 		}
