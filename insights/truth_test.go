@@ -17,17 +17,23 @@ import (
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
 )
 
-// Prices of AWS-FACTS.md (us-east-1; every test region has the same).
+// Prices of AWS-FACTS.md (us-east-1). Requests and duration are the same
+// in every test region; ephemeral storage and provisioned concurrency
+// differ in eu-west-1 (AWS's calculator data: $0.0000000340, $0.0000046460
+// and $0.0000108407 per GB-s for x86_64; arm64's provisioned rates are
+// x86_64's × 0.8, as in us-east-1).
 const (
-	priceRequest   = 0.20 / 1e6
-	priceEphemeral = 0.0000000309
-	monthDays      = 365.25 / 12
+	priceRequest = 0.20 / 1e6
+	monthDays    = 365.25 / 12
 )
 
 var (
-	priceGBs   = map[string]float64{"x86_64": 0.0000166667, "arm64": 0.0000133334}
-	pricePCOn  = map[string]float64{"x86_64": 0.0000041667, "arm64": 0.0000033334}
-	pricePCDur = map[string]float64{"x86_64": 0.0000097222, "arm64": 0.0000077778}
+	priceGBs       = map[string]float64{"x86_64": 0.0000166667, "arm64": 0.0000133334}
+	priceEphemeral = map[string]float64{"us-east-1": 0.0000000309, "eu-west-1": 0.0000000340}
+	pricePCOn      = map[string]map[string]float64{"us-east-1": {"x86_64": 0.0000041667, "arm64": 0.0000033334},
+		"eu-west-1": {"x86_64": 0.0000046460, "arm64": 0.0000037168}}
+	pricePCDur = map[string]map[string]float64{"us-east-1": {"x86_64": 0.0000097222, "arm64": 0.0000077778},
+		"eu-west-1": {"x86_64": 0.0000108407, "arm64": 0.0000086726}}
 )
 
 // want is one expected insight.
@@ -84,12 +90,12 @@ func costOf(ft *fleet.FunctionTruth, d *fleet.DayTruth) (total, compute float64)
 		share = float64(d.ProvisionedInvocations) / float64(d.Invocations)
 	}
 	compute = d.GBSeconds * (1 - share) * priceGBs[arch]
-	total = float64(d.Invocations)*priceRequest + compute + d.GBSeconds*share*pricePCDur[arch]
+	total = float64(d.Invocations)*priceRequest + compute + d.GBSeconds*share*pricePCDur[ft.Region][arch]
 	if e := ft.Config.EphemeralMB; e > 512 {
-		total += float64(d.BilledDurationSum) / 1000 * float64(e-512) / 1024 * priceEphemeral
+		total += float64(d.BilledDurationSum) / 1000 * float64(e-512) / 1024 * priceEphemeral[ft.Region]
 	}
 	if pc := ft.Config.ProvisionedConcurrency; pc > 0 && d.ProvisionedUtilizationMax != nil {
-		total += float64(pc) * float64(d.MemorySize) / 1024 * 86400 * pricePCOn[arch]
+		total += float64(pc) * float64(d.MemorySize) / 1024 * 86400 * pricePCOn[ft.Region][arch]
 	}
 	return total, compute
 }
@@ -330,7 +336,7 @@ func (x *expectation) function(id string, ft *fleet.FunctionTruth) {
 	if pc := float64(cfg.ProvisionedConcurrency); pc > 0 && d1.ProvisionedUtilizationMax != nil && *d1.ProvisionedUtilizationMax < 0.6-1e-9 {
 		need := math.Ceil(pc**d1.ProvisionedUtilizationMax - 1e-9)
 		x.add(id, "provisioned-concurrency-idle", insights.Info,
-			map[string]float64{"saving": (pc - need) * mem / 1024 * 86400 * monthDays * pricePCOn[arch]})
+			map[string]float64{"saving": (pc - need) * mem / 1024 * 86400 * monthDays * pricePCOn[ft.Region][arch]})
 	}
 	// recursive-loop
 	if d1.RecursiveDropped >= 1 {
