@@ -101,6 +101,9 @@ func modelCosts(res *scanner.Result, t *cost.Table, opt cost.Options) (*costData
 	cd.projection = costs.Methods.Projection
 	for i := range costs.Functions {
 		fc := &costs.Functions[i]
+		if _, gap := cd.fns[fc.ID]; gap {
+			continue // a model gap already said why (and whether it is Managed Instances)
+		}
 		if fc.Unpriced != "" {
 			cd.fns[fc.ID] = &fnCost{why: fc.Unpriced}
 			continue
