@@ -1,7 +1,6 @@
 package insights
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -408,11 +407,4 @@ func (e *evaluator) missingList() []Missing {
 		return strings.Join(a.Rules, ",") < strings.Join(b.Rules, ",")
 	})
 	return out
-}
-
-func plural(n float64, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%s %s", fmtCount(n), one)
-	}
-	return fmt.Sprintf("%s %s", fmtCount(n), many)
 }

@@ -50,5 +50,5 @@ func ExampleBuild() {
 	// critical ledger-sync: timeouts: 12 % of the invocations timed out on 2026-11-20 (240 of 2,000) at 3 s; lost compute $0.02/month
 	// critical notify-email: throttles: 300 of 2,300 requests throttled (13 %) on the report day
 	// critical legacy-report: deprecated runtime: python3.8 reached end of support on 2024-10-14 (768 days ago)
-	// warning  us-east-1: cost spike in 111111111111/us-east-1: $4.58 on the report day, ×2.3 its usual $1.99/day (+$2.60/day); driver: pdf-render +$2.60/day (×3.1)
+	// warning  us-east-1: cost spike in 111111111111/us-east-1: $4.58 on the report day, ×2.3 its usual $1.98/day (+$2.59/day); driver: pdf-render +$2.59/day (×3.0)
 }

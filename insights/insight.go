@@ -100,70 +100,116 @@ func round6(v float64) float64 {
 
 func ptr(v float64) *float64 { return &v }
 
-// Formatting helpers of titles.
+// Formatting of figures: one function per quantity, shared by the
+// titles here and the digests of package notify.
+//
+// No figure is ever rounded up across a threshold: factors, percentages,
+// durations, dollars and counts are truncated toward zero, so a 4.99×
+// spike reads "×4.9" (never "×5.0"), 94.99 % reads "94.9 %" (never
+// "95 %"), 9,499 ms reads "9.499 s" and 119.99 minutes "1 h 59 min".
 
-// Titles never round a figure up across a threshold: seconds, minutes
-// and percentages are truncated, so 9,499 ms reads "9.499 s", 89.99 %
-// reads "89.9 %" and 119.99 minutes "1 h 59 min".
-
-// fmtMs renders milliseconds as "850 ms" or "5.6 s".
-func fmtMs(ms float64) string {
-	if ms < 1000 {
-		return fmt.Sprintf("%.0f ms", math.Floor(ms+1e-9))
+// truncTo truncates v toward zero to dec decimals, tolerating
+// floating-point noise (0.3 × 100 = 29.999999999999996 is 30).
+func truncTo(v float64, dec int) float64 {
+	if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return v
 	}
-	return fmtSeconds(ms/1000) + " s"
+	p := math.Pow10(dec)
+	x := v * p
+	return math.Trunc(x+math.Copysign(1e-6, x)) / p
 }
 
-// fmtSeconds renders seconds with up to three decimals, trailing zeros
-// dropped.
-func fmtSeconds(s float64) string {
-	s = math.Floor(s*1000+1e-6) / 1000
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", s), "0"), ".")
+// FormatMs renders milliseconds as "850 ms" or "5.6 s" (truncated).
+func FormatMs(ms float64) string {
+	if math.Abs(ms) < 1000 {
+		return fmt.Sprintf("%.0f ms", truncTo(ms, 0))
+	}
+	return FormatSeconds(ms/1000) + " s"
 }
 
-// fmtPct renders a share as "12 %" or "96.8 %" (one decimal, truncated).
-func fmtPct(share float64) string {
-	p := math.Floor(share*1000+1e-6) / 10
+// FormatSeconds renders seconds with up to three decimals (truncated),
+// trailing zeros dropped: "9.499", "6".
+func FormatSeconds(s float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", truncTo(s, 3)), "0"), ".")
+}
+
+// FormatMinutes renders minutes as "45 min", "2 h" or "1 h 59 min"
+// (whole minutes, truncated).
+func FormatMinutes(m float64) string {
+	m = truncTo(m, 0)
+	if m < 60 {
+		return fmt.Sprintf("%.0f min", m)
+	}
+	h := math.Floor(m / 60)
+	if r := m - h*60; r > 0 {
+		return fmt.Sprintf("%.0f h %.0f min", h, r)
+	}
+	return fmt.Sprintf("%.0f h", h)
+}
+
+// FormatShare renders a share (0–1) as a percentage with one decimal,
+// truncated, ".0" dropped: "12 %", "96.8 %", "94.9 %" for 0.94999.
+func FormatShare(share float64) string {
+	p := truncTo(share*100, 1)
 	if p == math.Trunc(p) {
 		return fmt.Sprintf("%.0f %%", p)
 	}
 	return fmt.Sprintf("%.1f %%", p)
 }
 
-// fmtUSD renders dollars as "$14.20", "$0.0042" or "$1,234".
-func fmtUSD(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1000:
-		return "$" + groupThousands(fmt.Sprintf("%.0f", v))
-	case a > 0 && a < 0.01:
-		return fmt.Sprintf("$%.4f", v)
+// FormatFactor renders a multiple with one decimal, truncated: "×3.1",
+// "×4.9" for 4.99, "×1.9" for 1.99; an infinite one (from nothing)
+// reads "from nothing".
+func FormatFactor(f float64) string {
+	if math.IsInf(f, 1) {
+		return "from nothing"
 	}
-	return fmt.Sprintf("$%.2f", v)
+	return fmt.Sprintf("×%.1f", truncTo(f, 1))
 }
 
-// fmtCount renders a count with thousands separators.
-func fmtCount(v float64) string { return groupThousands(fmt.Sprintf("%.0f", v)) }
+// FormatUSD renders dollars as "$14.20", "$0.0042", "$1,234" or
+// "-$0.40" (truncated toward zero).
+func FormatUSD(v float64) string {
+	a := math.Abs(v)
+	var s string
+	switch {
+	case truncTo(a, 0) >= 1000:
+		s = "$" + groupThousands(fmt.Sprintf("%.0f", truncTo(a, 0)))
+	case a > 0 && truncTo(a, 2) == 0:
+		s = fmt.Sprintf("$%.4f", truncTo(a, 4))
+	default:
+		s = fmt.Sprintf("$%.2f", truncTo(a, 2))
+	}
+	if v < 0 && strings.Trim(s, "$0.") != "" {
+		return "-" + s
+	}
+	return s
+}
 
-func groupThousands(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
+// FormatCount renders a count with thousands separators: "1,500".
+func FormatCount(v float64) string {
+	s := groupThousands(fmt.Sprintf("%.0f", math.Abs(truncTo(v, 0))))
+	if truncTo(v, 0) < 0 {
+		return "-" + s
+	}
+	return s
+}
+
+func groupThousands(digits string) string {
 	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(c)
 	}
-	if neg {
-		return "-" + b.String()
-	}
 	return b.String()
 }
 
-// fmtFactor renders a multiple as "×3.1".
-func fmtFactor(f float64) string {
-	if math.IsInf(f, 1) {
-		return "from nothing"
+// Plural is "1 function" or "2,000 functions".
+func Plural(n float64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
 	}
-	return fmt.Sprintf("×%.1f", f)
+	return FormatCount(n) + " " + many
 }

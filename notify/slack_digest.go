@@ -349,7 +349,7 @@ func (v *digestView) headBlocks() []slack.Block {
 		esc(v.scopeLine()), esc(v.day), v.r.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC")))
 	var fields []*slack.TextBlockObject
 	for _, row := range v.summary {
-		s := fmt.Sprintf("*%s*\n%s", row.label, esc(rowText(row)))
+		s := fmt.Sprintf("*%s*\n%s", row.label, rowMrkdwn(row))
 		if row.baseline != "" {
 			s += "\n7-day avg " + esc(row.baseline)
 		}
@@ -377,15 +377,39 @@ func (v *digestView) headBlocks() []slack.Block {
 	return append(blocks, section(truncate(b.String(), sectionTarget)))
 }
 
-// rowText is a summary row's value with its change: "$48.42 ▲ +151 %".
+// rowText is a summary row's value with its change, for the
+// notification text: "$48.42 ▲ +151 % worse".
 func rowText(row summaryRow) string {
-	if row.delta == "" {
-		return row.value
+	if d := row.deltaText(); d != "" {
+		return row.value + " " + d
 	}
-	if row.dir == 0 {
-		return row.value + " " + row.delta
+	return row.value
+}
+
+// rowMrkdwn is a summary row's value with its change in the message,
+// the arrow coloured by whether the change is good news: a change for
+// the worse has a red triangle (:small_red_triangle: up,
+// :small_red_triangle_down: down), one for the better the plain arrow
+// and a check mark, so cost up and health up no longer look alike.
+func rowMrkdwn(row summaryRow) string {
+	if row.delta == "" || row.dir == 0 {
+		return esc(rowText(row))
 	}
-	return row.value + " " + arrow(row.dir) + " " + row.delta
+	a := arrow(row.dir)
+	switch {
+	case row.mood < 0 && row.dir > 0:
+		a = ":small_red_triangle:"
+	case row.mood < 0:
+		a = ":small_red_triangle_down:"
+	}
+	s := esc(row.value) + " " + a + " " + esc(row.delta)
+	switch row.mood {
+	case 1:
+		s += " :white_check_mark: _better_"
+	case -1:
+		s += " _worse_"
+	}
+	return s
 }
 
 // tailBlocks are the costliest functions, the biggest movers, the

@@ -88,14 +88,8 @@ func (t *textWriter) headline(v *digestView) {
 func (t *textWriter) summary(v *digestView) {
 	t.heading("SUMMARY", "the report day against the previous 7 days' average")
 	for _, row := range v.summary {
-		delta := ""
-		if row.delta != "" {
-			delta = row.delta
-			if row.dir != 0 {
-				delta = arrow(row.dir) + " " + delta
-			}
-		}
-		pad := strings.Repeat(" ", max(0, 14-utf8.RuneCountInString(delta)))
+		delta := row.deltaText()
+		pad := strings.Repeat(" ", max(0, 20-utf8.RuneCountInString(delta)))
 		switch row.mood {
 		case 1:
 			delta = t.paint(ansiGreen, delta)
