@@ -95,6 +95,11 @@ func TestAccuracyBoundaries(t *testing.T) {
 		{fn + "to-crit-at/timeouts", insights.Critical},
 		{fn + "to-crit-earlier/timeouts", insights.Critical},
 		{fn + "to-crit-outside/timeouts", ""},
+		// one cause, one finding: a timed-out function's near-timeout and
+		// (when its errors are its timeouts) error-rate fold into timeouts
+		{fn + "to-warn-at/near-timeout", ""},
+		{fn + "to-crit-at/near-timeout", ""},
+		{fn + "to-crit-at/error-rate", ""},
 		{fn + "mn-warn-below/memory-near-limit", ""},
 		{fn + "mn-warn-at/memory-near-limit", insights.Warning},
 		{fn + "mn-crit-below/memory-near-limit", insights.Warning},

@@ -111,12 +111,14 @@ func (e *evaluator) run() {
 			c.cost = e.cost.fns[f.ID]
 		}
 		c.epoch = c.epochStart()
+		from := len(e.insights)
 		for _, r := range functionRules {
 			if s.ignored(r.kind) {
 				continue
 			}
 			r.eval(c)
 		}
+		c.reconcile(from)
 		for why, kinds := range c.miss {
 			k := missKey{why, kinds}
 			e.missing[k] = append(e.missing[k], f.ID)

@@ -3,6 +3,7 @@ package insights
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -212,4 +213,188 @@ func Plural(n float64, one, many string) string {
 		return "1 " + one
 	}
 	return FormatCount(n) + " " + many
+}
+
+// One cause, one finding. Some rules see the same problem from two
+// sides: a timed-out invocation is an error (Errors counts it) and runs
+// to the timeout (Duration Maximum reaches it). Left apart, one function's
+// timeouts would take two or three of the digest's critical slots and
+// page twice, at severities that disagree (2 timeouts in 1,500
+// invocations: near-timeout critical, timeouts warning). reconcile folds
+// them into the timeouts finding, which names the cause:
+//
+//   - near-timeout folds into timeouts whenever the function has a
+//     timeouts finding: the slowest invocation reaching the timeout is the
+//     timeouts themselves, so near-timeout (a forecast) says nothing the
+//     timeouts rule (what happened) does not, and the timeouts rule's
+//     severity stands (2 timeouts in 1,500 invocations: one warning);
+//   - error-rate folds into timeouts when the timeouts are at least
+//     foldShare of the Errors on the day the error-rate finding names
+//     (its worst day when critical, else the report day); the folded
+//     finding takes the higher severity of the two (errors on ≥ 10 % of a
+//     day's invocations stay critical). Errors of another cause keep
+//     their own finding.
+//
+// The folded finding keeps the timeouts key (the Opsgenie alias) and the
+// larger impact, appends error-rate's figures to its title and the other
+// findings' evidence (names prefixed with the kind:
+// "near-timeout.maxDurationMs", "error-rate.worstDayShare"), and adds
+// "timeoutShareOfErrors" when error-rate folded in.
+const foldShare = 0.9
+
+// reconcile folds the overlapping findings among the function's insights
+// (c.e.insights[from:], the ones its rules just added).
+func (c *fnCtx) reconcile(from int) {
+	ins := c.e.insights[from:]
+	find := func(kind string) int {
+		for i := range ins {
+			if ins[i].Kind == kind {
+				return i
+			}
+		}
+		return -1
+	}
+	ti := find(KindTimeouts)
+	if ti < 0 {
+		return
+	}
+	drop := map[int]bool{}
+	if ni := find(KindNearTimeout); ni >= 0 {
+		// The slowest invocation ran to the timeout: the title says the
+		// timeouts already, the evidence keeps near-timeout's figures.
+		fold(&ins[ti], &ins[ni], false, "", nil)
+		drop[ni] = true
+	}
+	if ei := find(KindErrorRate); ei >= 0 {
+		if share, ok := c.timeoutShareOfErrors(&ins[ei]); ok && atLeast(share, foldShare) {
+			e := &ins[ei]
+			day := c.dayName(c.L)
+			if e.Severity == Critical {
+				day = evidenceText(e, "worstDay")
+			}
+			rate, _ := evidenceValue(e, "worstDayShare")
+			if e.Severity != Critical {
+				rate, _ = evidenceValue(e, "share")
+			}
+			extra := fmt.Sprintf("errors %s on %s (%s of them timeouts)", FormatShare(rate), day, FormatShare(math.Min(share, 1)))
+			fold(&ins[ti], e, true, extra, []Evidence{num("timeoutShareOfErrors", share, UnitRatio)})
+			drop[ei] = true
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	kept := c.e.insights[:from]
+	for i := range ins {
+		if !drop[i] {
+			kept = append(kept, ins[i])
+		}
+	}
+	c.e.insights = kept
+}
+
+// fold merges other into into: the larger impact, other's figures
+// appended to the title and its evidence (prefixed), and with raise the
+// higher severity.
+func fold(into, other *Insight, raise bool, extra string, more []Evidence) {
+	if raise && other.Severity.rank() < into.Severity.rank() {
+		into.Severity = other.Severity
+	}
+	into.ImpactUSD = math.Max(into.ImpactUSD, other.ImpactUSD)
+	if extra != "" {
+		into.Title += "; " + extra
+	}
+	for _, ev := range other.Evidence {
+		ev.Name = other.Kind + "." + ev.Name
+		into.Evidence = append(into.Evidence, ev)
+	}
+	into.Evidence = append(into.Evidence, more...)
+}
+
+// timeoutShareOfErrors is the function's REPORT timeouts ÷ its Errors on
+// the day the error-rate finding e names; false when either is unknown
+// or there were no errors that day.
+func (c *fnCtx) timeoutShareOfErrors(e *Insight) (float64, bool) {
+	day := c.L
+	if e.Severity == Critical {
+		day = -1
+		name := evidenceText(e, "worstDay")
+		for i := 0; i <= c.L; i++ {
+			if c.dayName(i) == name {
+				day = i
+			}
+		}
+	}
+	if day < 0 || c.f.Logs == nil {
+		return 0, false
+	}
+	to, ok := val(c.f.Logs.Timeouts, day)
+	errs := count(c.f.Metrics[mErrors], day)
+	if !ok || errs <= 0 {
+		return 0, false
+	}
+	return to / errs, true
+}
+
+func evidenceValue(in *Insight, name string) (float64, bool) {
+	for _, ev := range in.Evidence {
+		if ev.Name == name && ev.Value != nil {
+			return *ev.Value, true
+		}
+	}
+	return 0, false
+}
+
+func evidenceText(in *Insight, name string) string {
+	for _, ev := range in.Evidence {
+		if ev.Name == name {
+			return ev.Text
+		}
+	}
+	return ""
+}
+
+// Order of the insights (report.insights, and so the digest and the
+// alerts): by severity (critical, warning, info); within a severity,
+// reliability before cost before lifecycle — a function failing or about
+// to fail its callers (timeouts, error-rate, throttles, near-timeout,
+// memory-near-limit, concurrency-near-limit, iterator-age,
+// recursive-loop, async-failures, cold-starts) ranks ahead of money
+// (cost-spike, memory-overprovisioned, arm64-candidate,
+// provisioned-concurrency-idle), which ranks ahead of a deprecated
+// runtime; then by impactUSD (largest first), then by key.
+
+// Classes of kinds, in the order they rank within a severity.
+const (
+	classReliability = iota
+	classCost
+	classLifecycle
+)
+
+// kindClass is the class of a kind.
+func kindClass(kind string) int {
+	switch kind {
+	case KindCostSpike, KindMemoryOverprovisioned, KindARM64Candidate, KindProvisionedIdle:
+		return classCost
+	case KindDeprecatedRuntime:
+		return classLifecycle
+	}
+	return classReliability
+}
+
+// sortInsights puts insights in the report's order (above).
+func sortInsights(ins []Insight) {
+	sort.SliceStable(ins, func(i, j int) bool {
+		a, b := &ins[i], &ins[j]
+		if ra, rb := a.Severity.rank(), b.Severity.rank(); ra != rb {
+			return ra < rb
+		}
+		if ca, cb := kindClass(a.Kind), kindClass(b.Kind); ca != cb {
+			return ca < cb
+		}
+		if a.ImpactUSD != b.ImpactUSD {
+			return a.ImpactUSD > b.ImpactUSD
+		}
+		return a.Key < b.Key
+	})
 }

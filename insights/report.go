@@ -270,19 +270,6 @@ func build(res *scanner.Result, cfg *Config, cd *costData, rt *RuntimeTable, now
 	return rep
 }
 
-func sortInsights(ins []Insight) {
-	sort.SliceStable(ins, func(i, j int) bool {
-		a, b := &ins[i], &ins[j]
-		if ra, rb := a.Severity.rank(), b.Severity.rank(); ra != rb {
-			return ra < rb
-		}
-		if a.ImpactUSD != b.ImpactUSD {
-			return a.ImpactUSD > b.ImpactUSD
-		}
-		return a.Key < b.Key
-	})
-}
-
 func countInsights(ins []Insight) Counts {
 	c := Counts{ByKind: map[string]int{}}
 	for i := range ins {
