@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -225,5 +226,24 @@ func ogEnv(name, value string) func(string) (string, bool) {
 			return value, true
 		}
 		return "", false
+	}
+}
+
+// The Slack digest says how many insights the cap left without an alert.
+func TestDigestSaysAlertsCapped(t *testing.T) {
+	r := &insights.Report{ReportDay: "2026-11-20", Insights: ogManyIns(25, "error-rate", insights.Critical)}
+	r.Counts.Critical = 25
+	p := AlertPlan(r, NewOpenAlerts(), ScanCoverage{}, OpsgenieConfig{})
+	msg := Digest(r, DigestOptions{AlertsCapped: len(p.Capped), AlertCap: p.Cap})
+	b, err := json.Marshal(msg.Blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Opsgenie: 5 insights opened no alert (cap of 20 new alerts a run); one summary alert lists them"; !strings.Contains(string(b), want) {
+		t.Errorf("the digest does not say %q", want)
+	}
+	b, _ = json.Marshal(Digest(r, DigestOptions{}).Blocks)
+	if strings.Contains(string(b), "opened no alert") {
+		t.Error("the digest speaks of a cap that was not reached")
 	}
 }

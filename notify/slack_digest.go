@@ -61,6 +61,10 @@ type DigestOptions struct {
 	// Top is how many of the costliest functions and of the biggest cost
 	// movers the message lists; 0 is DefaultDigestTop.
 	Top int
+	// AlertsCapped is how many insights opened no Opsgenie alert because
+	// the run's cap (AlertCap) was reached (OpsgeniePlan.Capped): the
+	// message says so under the insights' counts.
+	AlertsCapped, AlertCap int
 }
 
 // SlackMessage is one Slack message: Block Kit blocks and the plain
@@ -98,7 +102,7 @@ func Digest(r *insights.Report, opt DigestOptions) DigestMessage {
 
 	text := esc(fmt.Sprintf("Lambda digest for %s: %s · cost of the day %s · projected month %s",
 		v.day, v.countsLine(), rowText(v.summary[4]), rowText(v.summary[5])))
-	head := v.headBlocks()
+	head := v.headBlocks(opt)
 	tail := v.tailBlocks(opt.Top)
 	used := jsonSize(text) + blocksSize(head) + blocksSize(tail)
 	budget := SlackMessageBudget - used - noteRoom
@@ -342,7 +346,7 @@ func slackLink(raw, label string) string {
 
 // headBlocks are the header, the scope, the summary and the insights'
 // counts by severity and kind.
-func (v *digestView) headBlocks() []slack.Block {
+func (v *digestView) headBlocks(opt DigestOptions) []slack.Block {
 	title := truncate("Lambda digest · "+v.dayLong, SlackMaxHeaderChars)
 	hdr := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, title, false, false))
 	sc := contextBlock(fmt.Sprintf("*Scope* %s · report day %s (UTC) · generated %s",
@@ -373,6 +377,9 @@ func (v *digestView) headBlocks() []slack.Block {
 		for _, g := range v.groups {
 			fmt.Fprintf(&b, "\n%s *%s* — %s", severityEmoji(g.sev), severityLabel(g.sev, len(g.insights)), esc(g.byKind))
 		}
+	}
+	if l := alertCapLine(opt.AlertsCapped, opt.AlertCap); l != "" {
+		b.WriteString("\n:rotating_light: " + esc(l))
 	}
 	return append(blocks, section(truncate(b.String(), sectionTarget)))
 }
@@ -525,4 +532,15 @@ func blocksSize(bs []slack.Block) int {
 func jsonSize(s string) int {
 	j, _ := json.Marshal(s)
 	return len(j)
+}
+
+// alertCapLine says how many insights the Opsgenie cap left without an
+// alert: "Opsgenie: 5 insights opened no alert (cap of 20 new alerts a
+// run); one summary alert lists them"; "" for none.
+func alertCapLine(capped, limit int) string {
+	if capped <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("Opsgenie: %s opened no alert (cap of %s a run); one summary alert lists them",
+		plural(capped, "insight", "insights"), plural(limit, "new alert", "new alerts"))
 }
