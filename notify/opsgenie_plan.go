@@ -3,7 +3,6 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -489,7 +488,7 @@ func ogEvidence(e insights.Evidence) string {
 	case "", insights.UnitCount:
 		return v
 	case insights.UnitRatio:
-		return v + " (" + strconv.FormatFloat(math.Round(*e.Value*1e6)/1e4, 'f', -1, 64) + " %)"
+		return v + " (" + strconv.FormatFloat(truncTo(*e.Value*100, 4), 'f', -1, 64) + " %)" // truncated, as every figure shown
 	case insights.UnitUSD, insights.UnitUSDDay, insights.UnitUSDMon:
 		return v + " " + e.Unit
 	}

@@ -420,8 +420,8 @@ func (o *Opsgenie) Execute(ctx context.Context, store Store, run *OpsgenieRun) (
 	}
 	if refused != nil {
 		// Told once: the refusal, and how many requests were not sent.
-		errs = append([]error{fmt.Errorf("%w (check OPSGENIE_API_KEY and that its integration may create and close alerts); %d other requests not sent",
-			refused, len(run.Results)-1)}, errs...)
+		errs = append([]error{fmt.Errorf("%w (check OPSGENIE_API_KEY and that its integration may create and close alerts); %s not sent",
+			refused, plural(len(run.Results)-1, "other request", "other requests"))}, errs...)
 	}
 	run.Open = run.Plan.Apply(run.Results)
 	if loadErr != nil {
@@ -435,7 +435,7 @@ func (o *Opsgenie) Execute(ctx context.Context, store Store, run *OpsgenieRun) (
 		errs = append([]error{err}, errs...)
 	}
 	if run.Failed > 0 && refused == nil {
-		errs = append([]error{fmt.Errorf("%w: %d of %d requests failed", ErrOpsgenie, run.Failed, len(run.Results))}, errs...)
+		errs = append([]error{fmt.Errorf("%w: %s of %s failed", ErrOpsgenie, fmtCount(float64(run.Failed)), plural(len(run.Results), "request", "requests"))}, errs...)
 	}
 	return run, errors.Join(errs...)
 }
