@@ -43,8 +43,10 @@ type Report struct {
 	// previous 7 days' average, up or down.
 	TopFunctions []FunctionCost `json:"topFunctions"`
 	CostMovers   []CostMover    `json:"costMovers"`
-	// Insights are sorted by severity, then ImpactUSD (largest first),
-	// then key.
+	// Insights are sorted by severity, then reliability before cost
+	// before lifecycle, then ImpactUSD (largest first), then key
+	// (sortInsights; docs/report.md, "Order of the insights"); a
+	// function's overlapping findings are one (reconcile).
 	Insights []Insight `json:"insights"`
 	Counts   Counts    `json:"counts"`
 	// Missing lists, per reason, the rules that could not run and for
