@@ -132,6 +132,8 @@ func TestFormatting(t *testing.T) {
 		{"bytes truncated", fmtBytes(922947818), "922 MB"},
 		{"bytes just below a GB", fmtBytes(999.9e6), "999 MB"},
 		{"bytes GB", fmtBytes(20.79e9), "20.7 GB"},
+		{"mover just below ×2", moverLine(&insights.CostMover{ChangeUSD: 0.99, CostUSD: 1.99, BaselineUSD: fp64(1), Ratio: fp64(1.99)}), "+$0.99/day (×1.9) → $1.99"},
+		{"mover just below ×5", moverLine(&insights.CostMover{ChangeUSD: 3.99, CostUSD: 4.99, BaselineUSD: fp64(1), Ratio: fp64(4.99)}), "+$3.99/day (×4.9) → $4.99"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -199,3 +201,5 @@ func TestSummaryMood(t *testing.T) {
 }
 
 func ptrFig(f insights.Figure) *insights.Figure { return &f }
+
+func fp64(v float64) *float64 { return &v }
