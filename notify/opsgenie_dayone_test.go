@@ -158,6 +158,13 @@ func TestOpsgenieCapsNewAlerts(t *testing.T) {
 			t.Errorf("the summary does not list %s", c.Alias)
 		}
 	}
+	// A first run on a large fleet: the summary lists the 50 most urgent
+	// and counts the rest.
+	big := AlertPlan(&insights.Report{ReportDay: "2026-11-20", Insights: ogManyIns(300, "error-rate", insights.Critical)}, NewOpenAlerts(), ScanCoverage{}, OpsgenieConfig{})
+	sum := big.Requests[len(big.Requests)-1].Create
+	if len(big.Requests) != 21 || strings.Count(sum.Description, "\n- [critical P2]") != 50 || !strings.Contains(sum.Description, "- and 230 more: see the digest and report.csv") {
+		t.Errorf("summary of 280 capped: %d requests, description:\n%s", len(big.Requests), sum.Description)
+	}
 	// The next day: the 20 are repeats (not counted), the 5 open now; the
 	// summary closes.
 	r2 := *r

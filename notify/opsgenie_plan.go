@@ -571,7 +571,11 @@ func ogCapBody(r *insights.Report, capped []CappedInsight, limit int, cfg Opsgen
 	fmt.Fprintf(&b, "%s\n\nThis run opened %d new alerts, its cap (OPSGENIE_MAX_NEW_ALERTS, default %d); "+
 		"these insights wait for a later run (each run opens up to the cap more) or are in the digest and the CSV report:\n\n",
 		msg, limit, DefaultOpsgenieMaxNewAlerts)
-	for _, c := range capped {
+	for i, c := range capped {
+		if i == ogCapListed {
+			fmt.Fprintf(&b, "- and %s more: see the digest and report.csv\n", fmtCount(float64(len(capped)-i)))
+			break
+		}
 		fmt.Fprintf(&b, "- [%s %s] %s (alias %s)\n", c.Severity, c.Priority, c.Title, c.Alias)
 	}
 	b.WriteString("\nlambdaudit closes this alert when a run opens an alert for every insight that pages.\n")
@@ -588,6 +592,11 @@ func ogCapBody(r *insights.Report, capped []CappedInsight, limit int, cfg Opsgen
 		Priority: prio,
 	}
 }
+
+// ogCapListed is how many capped insights the summary alert lists one
+// by one (the most urgent), well within the description's 15,000
+// characters.
+const ogCapListed = 50
 
 // ogTruncTags deduplicates and truncates tags within the API's limits.
 func ogTruncTags(tags []string) []string {
