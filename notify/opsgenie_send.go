@@ -171,8 +171,9 @@ func ogAuthRefused(status int) bool {
 // Send sends the requests one after the other and returns a result for
 // each, in order. One request failing does not stop the others, except a
 // 401 or 403 (the key is refused: the rest would be too), which stops
-// the send and is logged once; ctx ending stops it too. Requests not sent
-// have Attempts 0.
+// the send: the rest fail with ErrOpsgenieKeyRefused, unsent, and nothing
+// more is logged (Run returns the refusal as one error). ctx ending stops
+// it too. Requests not sent have Attempts 0.
 func (o *Opsgenie) Send(ctx context.Context, reqs []AlertRequest) []AlertResult {
 	out := make([]AlertResult, len(reqs))
 	var refused error
@@ -188,10 +189,9 @@ func (o *Opsgenie) Send(ctx context.Context, reqs []AlertRequest) []AlertResult 
 		}
 		o.send(ctx, r, &out[i])
 		if ogAuthRefused(out[i].Status) && out[i].Err != nil {
+			// Not logged here: the refusal is the run's one error (Execute),
+			// which its caller reports once.
 			refused = out[i].Err
-			out[i].Err = fmt.Errorf("%w: %w", out[i].Err, ErrOpsgenieKeyRefused)
-			o.log.Error("opsgenie refused the API key; no further request sent", "status", out[i].Status,
-				"action", r.Action, "alias", r.Alias, "notSent", len(reqs)-i-1, "error", refused.Error())
 			continue
 		}
 		if out[i].Err != nil {
@@ -408,20 +408,20 @@ func (o *Opsgenie) Execute(ctx context.Context, store Store, run *OpsgenieRun) (
 		switch {
 		case res.Err == nil:
 			run.Accepted++
-		case errors.Is(res.Err, ErrOpsgenieKeyRefused):
+		case res.Attempts > 0 && ogAuthRefused(res.Status):
 			run.Failed++
-			if refused == nil && res.Attempts > 0 {
-				refused = res.Err
-			}
+			refused = res.Err
+		case errors.Is(res.Err, ErrOpsgenieKeyRefused):
+			run.Failed++ // not sent after the refusal
 		default:
 			run.Failed++
 			errs = append(errs, res.Err)
 		}
 	}
 	if refused != nil {
-		// Told once: the refusal, and how many requests were not sent.
-		errs = append([]error{fmt.Errorf("%w (check OPSGENIE_API_KEY and that its integration may create and close alerts); %s not sent",
-			refused, plural(len(run.Results)-1, "other request", "other requests"))}, errs...)
+		// Told once: the refusal, what to check, how many were not sent.
+		errs = append([]error{fmt.Errorf("%w: %w — check OPSGENIE_API_KEY and that its integration may create and close alerts; %s not sent (the answer: %v)",
+			ErrOpsgenie, ErrOpsgenieKeyRefused, plural(len(run.Results)-1, "other request", "other requests"), refused)}, errs...)
 	}
 	run.Open = run.Plan.Apply(run.Results)
 	if loadErr != nil {

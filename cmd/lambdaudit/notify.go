@@ -102,7 +102,7 @@ input or settings (checked before anything is written).`,
 			for _, s := range d.Sent {
 				fmt.Fprintf(cmd.ErrOrStderr(), "sent to %s\n", s)
 			}
-			if a := d.Alerts; a != nil && len(a.Plan.Capped) > 0 {
+			if a := d.Alerts; a != nil && len(a.Plan.Capped) > 0 && (a.DryRun || a.Accepted > 0) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "opsgenie: %s over the cap of %s opened no alert; one summary alert lists them\n",
 					insights.Plural(float64(len(a.Plan.Capped)), "insight", "insights"), insights.Plural(float64(a.Plan.Cap), "new alert", "new alerts"))
 			}
