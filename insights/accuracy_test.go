@@ -175,7 +175,7 @@ func TestAccuracyBoundaries(t *testing.T) {
 	}
 	// Cost spikes name what moved.
 	for name, driver := range map[string]string{"sp-warn-at": "driver: invocations ×2.0", "sp-duration": "driver: duration ×3.0",
-		"sp-memory": "driver: memory 1024 → 3008 MB"} {
+		"sp-memory": "driver: memory 1,024 → 3,008 MB"} {
 		found := false
 		for _, in := range rep.Insights {
 			if in.Key == fn+name+"/cost-spike" {

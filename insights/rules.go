@@ -177,7 +177,7 @@ func ruleMemoryNearLimit(c *fnCtx) {
 	if sev == "" {
 		return
 	}
-	title := fmt.Sprintf("memory near limit: %s MB of %.0f MB used (%s max)", FormatCount(used), mem, FormatShare(share))
+	title := fmt.Sprintf("memory near limit: %s MB of %s MB used (%s max)", FormatCount(used), FormatCount(mem), FormatShare(share))
 	if oom > 0 {
 		title += ", " + Plural(oom, "out-of-memory end", "out-of-memory ends")
 	}
@@ -241,12 +241,12 @@ func ruleMemoryOverprovisioned(c *fnCtx) {
 	if rec >= mem {
 		return
 	}
-	title := fmt.Sprintf("memory over-provisioned: %s MB max used of %d MB (%s) over %s; %.0f MB would do",
-		FormatCount(maxUsed), c.f.MemoryMB, FormatShare(share), Plural(float64(span), "day", "days"), rec)
+	title := fmt.Sprintf("memory over-provisioned: %s MB max used of %s MB (%s) over %s; %s MB would do",
+		FormatCount(maxUsed), FormatCount(float64(c.f.MemoryMB)), FormatShare(share), Plural(float64(span), "day", "days"), FormatCount(rec))
 	in := Insight{Kind: k, Severity: Info,
 		Evidence: []Evidence{num("maxMemoryUsedMB", maxUsed, UnitMB), num("memoryMB", mem, UnitMB), num("shareOfMemory", share, UnitRatio),
 			num("invocations", inv, UnitCount), num("days", float64(span), UnitDays), num("recommendedMB", rec, UnitMB)},
-		Action: fmt.Sprintf("Lower the memory to %.0f MB and watch the duration: CPU scales with memory, so a CPU-bound function may run longer.", rec)}
+		Action: fmt.Sprintf("Lower the memory to %s MB and watch the duration: CPU scales with memory, so a CPU-bound function may run longer.", FormatCount(rec))}
 	if avg, n := c.recentCost(from, func(b *Breakdown) float64 { return b.Duration + b.Init }); n > 0 {
 		saving := avg * daysPerMonth * (1 - rec/mem)
 		in.MonthlySavingUSD = ptr(saving)
@@ -562,8 +562,8 @@ func ruleProvisionedIdle(c *fnCtx) {
 	idle := pc - need
 	in := Insight{Kind: k, Severity: Info,
 		Evidence: []Evidence{num("allocated", pc, UnitCount), num("maxUtilization", util, UnitRatio), num("needed", need, UnitCount), num("idle", idle, UnitCount)},
-		Action:   fmt.Sprintf("Lower the provisioned concurrency to %.0f (or schedule it with Application Auto Scaling): at most %s of it was in use on the report day.", need, FormatShare(util))}
-	title := fmt.Sprintf("provisioned concurrency idle: %s max utilization of %.0f allocated; %.0f would do", FormatShare(util), pc, need)
+		Action:   fmt.Sprintf("Lower the provisioned concurrency to %s (or schedule it with Application Auto Scaling): at most %s of it was in use on the report day.", FormatCount(need), FormatShare(util))}
+	title := fmt.Sprintf("provisioned concurrency idle: %s max utilization of %s allocated; %s would do", FormatShare(util), FormatCount(pc), FormatCount(need))
 	if c.cost != nil && c.cost.price != nil {
 		saving := idle * float64(c.f.MemoryMB) / 1024 * 86400 * daysPerMonth * c.cost.price.pcEnabled
 		in.MonthlySavingUSD = ptr(saving)

@@ -158,7 +158,7 @@ func (c *fnCtx) spikeDriver(sp spike) (string, []Evidence) {
 	}
 	if hasMem {
 		ev = append(ev, num("memoryRatio", memRatio, UnitFactor))
-		fs = append(fs, factor{fmt.Sprintf("memory %.0f → %.0f MB", fromMB, toMB), memRatio})
+		fs = append(fs, factor{fmt.Sprintf("memory %s → %s MB", FormatCount(fromMB), FormatCount(toMB)), memRatio})
 	}
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].f > fs[j].f })
 	const moved = 1.1 // a factor that counts as a driver
