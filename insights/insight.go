@@ -109,8 +109,11 @@ func ptr(v float64) *float64 { return &v }
 // spike reads "×4.9" (never "×5.0"), 94.99 % reads "94.9 %" (never
 // "95 %"), 9,499 ms reads "9.499 s" and 119.99 minutes "1 h 59 min".
 
-// truncTo truncates v toward zero to dec decimals, tolerating
-// floating-point noise (0.3 × 100 = 29.999999999999996 is 30).
+// Truncate truncates v toward zero to dec decimals, tolerating
+// floating-point noise (0.3 × 100 = 29.999999999999996 is 30): the one
+// rounding rule of every figure shown (titles, digests, alerts).
+func Truncate(v float64, dec int) float64 { return truncTo(v, dec) }
+
 func truncTo(v float64, dec int) float64 {
 	if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 		return v

@@ -313,16 +313,9 @@ func (row summaryRow) deltaText() string {
 	return s
 }
 
-// truncTo truncates v toward zero to dec decimals, tolerating
-// floating-point noise, as the report's formatters do.
-func truncTo(v float64, dec int) float64 {
-	if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return v
-	}
-	p := math.Pow10(dec)
-	x := v * p
-	return math.Trunc(x+math.Copysign(1e-6, x)) / p
-}
+// truncTo is the report's rounding rule: toward zero, never up across
+// a threshold.
+var truncTo = insights.Truncate
 
 // fmtHealth renders 1 − errors ÷ invocations as a percentage with two
 // decimals, truncated (99.996 % never reads 100 %).
