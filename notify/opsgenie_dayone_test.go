@@ -238,7 +238,8 @@ func ogEnv(name, value string) func(string) (string, bool) {
 	}
 }
 
-// The Slack digest says how many insights the cap left without an alert.
+// The Slack and terminal digests say how many insights the cap left
+// without an alert.
 func TestDigestSaysAlertsCapped(t *testing.T) {
 	r := &insights.Report{ReportDay: "2026-11-20", Insights: ogManyIns(25, "error-rate", insights.Critical)}
 	r.Counts.Critical = 25
@@ -254,5 +255,12 @@ func TestDigestSaysAlertsCapped(t *testing.T) {
 	b, _ = json.Marshal(Digest(r, DigestOptions{}).Blocks)
 	if strings.Contains(string(b), "opened no alert") {
 		t.Error("the digest speaks of a cap that was not reached")
+	}
+	var text strings.Builder
+	if err := WriteTextWith(&text, r, TextOptions{AlertsCapped: len(p.Capped), AlertCap: p.Cap}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "Opsgenie: 5 insights opened no alert") {
+		t.Errorf("the terminal digest does not say the cap:\n%s", text.String())
 	}
 }

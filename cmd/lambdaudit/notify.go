@@ -89,7 +89,11 @@ input or settings (checked before anything is written).`,
 			}
 			o := cmd.OutOrStdout()
 			if text {
-				if err := notify.WriteText(o, rep, isTerminal(o)); err != nil {
+				topt := notify.TextOptions{Color: isTerminal(o)}
+				if a := d.Alerts; a != nil {
+					topt.AlertsCapped, topt.AlertCap = len(a.Plan.Capped), a.Plan.Cap
+				}
+				if err := notify.WriteTextWith(o, rep, topt); err != nil {
 					return err
 				}
 			}
@@ -102,7 +106,7 @@ input or settings (checked before anything is written).`,
 			for _, s := range d.Sent {
 				fmt.Fprintf(cmd.ErrOrStderr(), "sent to %s\n", s)
 			}
-			if a := d.Alerts; a != nil && len(a.Plan.Capped) > 0 && (a.DryRun || a.Accepted > 0) {
+			if a := d.Alerts; !text && a != nil && len(a.Plan.Capped) > 0 && (a.DryRun || a.Accepted > 0) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "opsgenie: %s over the cap of %s opened no alert; one summary alert lists them\n",
 					insights.Plural(float64(len(a.Plan.Capped)), "insight", "insights"), insights.Plural(float64(a.Plan.Cap), "new alert", "new alerts"))
 			}
