@@ -9,7 +9,8 @@
 // report model (Report, JSON schema "lambdaudit/report" version 1,
 // docs/report.md): coverage, the summary with changes against the
 // previous 7 days, top functions by cost, the biggest cost movers, the
-// insights by severity then impact, what could not be evaluated and why,
+// insights by severity, reliability before cost, then impact (one
+// finding per cause), what could not be evaluated and why,
 // and what the scan itself cost.
 //
 // Build is the entry point: it refuses a scan result of an unknown

@@ -1,7 +1,6 @@
 package insights
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -114,6 +113,7 @@ func (e *evaluator) run() {
 		}
 		c.epoch = c.epochStart()
 		gaps := modelGaps(f)
+		from := len(e.insights)
 	rules:
 		for _, r := range functionRules {
 			if s.ignored(r.kind) {
@@ -129,6 +129,7 @@ func (e *evaluator) run() {
 			}
 			r.eval(c)
 		}
+		c.reconcile(from)
 		for why, kinds := range c.miss {
 			k := missKey{why, kinds}
 			e.missing[k] = append(e.missing[k], f.ID)
@@ -419,11 +420,4 @@ func (e *evaluator) missingList() []Missing {
 		return strings.Join(a.Rules, ",") < strings.Join(b.Rules, ",")
 	})
 	return out
-}
-
-func plural(n float64, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%s %s", fmtCount(n), one)
-	}
-	return fmt.Sprintf("%s %s", fmtCount(n), many)
 }

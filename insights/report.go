@@ -43,8 +43,10 @@ type Report struct {
 	// previous 7 days' average, up or down.
 	TopFunctions []FunctionCost `json:"topFunctions"`
 	CostMovers   []CostMover    `json:"costMovers"`
-	// Insights are sorted by severity, then ImpactUSD (largest first),
-	// then key.
+	// Insights are sorted by severity, then reliability before cost
+	// before lifecycle, then ImpactUSD (largest first), then key
+	// (sortInsights; docs/report.md, "Order of the insights"); a
+	// function's overlapping findings are one (reconcile).
 	Insights []Insight `json:"insights"`
 	Counts   Counts    `json:"counts"`
 	// Missing lists, per reason, the rules that could not run and for
@@ -270,19 +272,6 @@ func build(res *scanner.Result, cfg *Config, cd *costData, rt *RuntimeTable, now
 		rep.Sources.PricesAsOf, rep.Sources.PricesSource, rep.Sources.CostProjection = cd.asOf, cd.source, cd.projection
 	}
 	return rep
-}
-
-func sortInsights(ins []Insight) {
-	sort.SliceStable(ins, func(i, j int) bool {
-		a, b := &ins[i], &ins[j]
-		if ra, rb := a.Severity.rank(), b.Severity.rank(); ra != rb {
-			return ra < rb
-		}
-		if a.ImpactUSD != b.ImpactUSD {
-			return a.ImpactUSD > b.ImpactUSD
-		}
-		return a.Key < b.Key
-	})
 }
 
 func countInsights(ins []Insight) Counts {

@@ -237,6 +237,7 @@ func (x *expectation) function(id string, ft *fleet.FunctionTruth) {
 	case inv1 > 0 && ge(float64(d1.Errors)/inv1, 0.01) && d1.Errors >= 10:
 		x.add(id, "error-rate", insights.Warning, nil)
 	}
+	x.oneCause(id, ft)
 	// memory-near-limit
 	if inv1 > 0 && d1.MemoryUsed != nil {
 		s := sevOf(d1.MemoryUsed.Max/mem, 0.90, 0.97)
@@ -342,6 +343,47 @@ func (x *expectation) function(id string, ft *fleet.FunctionTruth) {
 	if d1.RecursiveDropped >= 1 {
 		x.add(id, "recursive-loop", insights.Warning, nil)
 	}
+}
+
+// oneCause folds the function's expected findings as docs/report.md
+// says: near-timeout into timeouts whenever both fire (the timeouts
+// severity stands); error-rate into timeouts when the timeouts are at
+// least 90 % of the errors on the day error-rate names (its worst day —
+// the latest of equal ones — when critical, else the report day), at the
+// higher severity of the two.
+func (x *expectation) oneCause(id string, ft *fleet.FunctionTruth) {
+	to, ok := x.want[id+"/timeouts"]
+	if !ok {
+		return
+	}
+	higher := func(a, b insights.Severity) insights.Severity {
+		if a == insights.Critical || b == insights.Critical {
+			return insights.Critical
+		}
+		if a == insights.Warning || b == insights.Warning {
+			return insights.Warning
+		}
+		return a
+	}
+	delete(x.want, id+"/near-timeout")
+	if er, ok := x.want[id+"/error-rate"]; ok {
+		ago := 1
+		if er.sev == insights.Critical {
+			worst := -1.0
+			for a := 7; a >= 1; a-- {
+				if d := day(ft, a); d != nil && d.Invocations > 0 {
+					if sh := float64(d.Errors) / float64(d.Invocations); sh >= worst {
+						worst, ago = sh, a
+					}
+				}
+			}
+		}
+		if d := day(ft, ago); d != nil && d.Errors > 0 && ge(float64(d.Timeouts)/float64(d.Errors), 0.9) {
+			to.sev = higher(to.sev, er.sev)
+			delete(x.want, id+"/error-rate")
+		}
+	}
+	x.want[id+"/timeouts"] = to
 }
 
 // accuracy is one kind's figures.

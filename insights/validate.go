@@ -110,7 +110,7 @@ func unpricedBy(gs []gap) *gap {
 	return nil
 }
 
-func fmtInt(n int) string { return fmtCount(float64(n)) }
+func fmtInt(n int) string { return FormatCount(float64(n)) }
 
 // ScanError is a scan result insights refuses: another schema or an
 // unknown version (wrapping scanner.ErrSchema), or an impossible value,
