@@ -10,11 +10,22 @@
 //
 // # Prices
 //
-// Embedded is the table compiled in (prices/lambda.json, as of its AsOf
-// date; each entry's Source says where its rates come from and Unconfirmed
-// names the rates its sources did not give, which hold us-east-1's rate
-// until a refresh). Open prefers a file given by path, then the table
-// `lambdaudit cost refresh` wrote at DefaultPath, then the embedded one.
+// Embedded is the table compiled in (prices/lambda.json): an entry per
+// region where Lambda is offered (LambdaRegions: the partitions aws,
+// aws-us-gov and aws-cn) and architecture, with every component. Each
+// entry has its currency (USD; CNY for aws-cn), its date (AsOf), its
+// Source, and under Unconfirmed the rates its source did not give from
+// the AWS Price List; Source says what stands in for them (us-east-1's
+// rate, or a regional multiplier of it). Open prefers a file given by
+// path, then the table `lambdaudit cost refresh` wrote at DefaultPath,
+// then the embedded one. A refresh (Fetch, FromPriceList) reads the
+// regions from the products' regionCode (usage types carry region
+// prefixes such as USE2- or EUW2-; us-east-1's none) and keeps, through
+// Merge, the regions its Price List read did not return.
+//
+// Currencies are never mixed: the table's currency (USD) is the one Model
+// adds up, and a function in a region priced in another currency is not
+// priced (FunctionCost.Unpriced says so).
 //
 // # Rules
 //
@@ -44,7 +55,11 @@
 // month-to-date total before it, and each function gets the day's blended
 // rate; the month is projected as month to date plus the mean daily cost
 // of the last 7 days with data for every day the window does not cover.
-// A day without data is nil, never $0.
+// A day without data is nil, never $0. A function the model cannot price
+// (Lambda Managed Instances, billed on EC2 capacity; a region or
+// architecture without a USD price; a value outside Lambda's limits) has
+// FunctionCost.Unpriced with the reason and no figures; the rest of the
+// fleet is priced without it.
 //
 // Known limit: the scan result carries only a function's current memory
 // setting, so days before a configuration change (LastModified) are priced

@@ -1,6 +1,7 @@
 package cost
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"sort"
@@ -100,6 +101,11 @@ type FunctionCost struct {
 	Region       string `json:"region"`
 	Name         string `json:"name"`
 	Architecture string `json:"architecture"`
+	// Unpriced says why the model did not price the function (a Lambda
+	// Managed Instances function, a region or architecture without a USD
+	// price, a value outside Lambda's limits); its Days are then all nil.
+	// Empty for a priced function.
+	Unpriced string `json:"unpriced,omitempty"`
 	// Days has one Breakdown per window day, oldest first; nil where the
 	// scan has no data for the day (no data is not $0).
 	Days []*Breakdown `json:"days"`
@@ -124,9 +130,11 @@ type GroupCost struct {
 	Account string `json:"account"`
 	Region  string `json:"region,omitempty"`
 	// Functions counts the group's functions; Covered, per window day, how
-	// many of them have data that day.
+	// many of them have data that day; Unpriced how many the model did not
+	// price (FunctionCost.Unpriced).
 	Functions int   `json:"functions"`
 	Covered   []int `json:"covered"`
+	Unpriced  int   `json:"unpriced,omitempty"`
 	// Days are the per-day sums; nil where no function has data.
 	Days           []*Breakdown `json:"days"`
 	WindowDay      *Breakdown   `json:"windowDay"`
@@ -139,10 +147,14 @@ type GroupCost struct {
 const runRateDays = 7
 
 // Model prices every function of a scan result per window day, then sums
-// account-regions and accounts. It refuses, naming the function, series
-// and day, a result of another schema, impossible values (negative or
-// non-finite counts, memory 0) and a region or architecture the table has
-// no price for.
+// account-regions and accounts. It refuses a result of another schema or
+// window, and nothing else: a function it cannot price — a Lambda Managed
+// Instances function (billed on EC2 capacity, not GB-seconds), a region or
+// architecture the table has no price for, a region priced in another
+// currency than the table's (aws-cn's CNY is never added to USD), a value
+// outside Lambda's limits (negative or non-finite counts, memory outside
+// 128..10,240 MB) — gets FunctionCost.Unpriced with the reason and no
+// figures, and the rest of the fleet is priced.
 func Model(res *scanner.Result, t *Table, opt Options) (*Costs, error) {
 	switch {
 	case res == nil:
@@ -169,22 +181,28 @@ func Model(res *scanner.Result, t *Table, opt Options) (*Costs, error) {
 		m.starts[d] = w.DayStart(d)
 	}
 	fns := make([]fnState, len(res.Functions))
+	var priced []fnState
 	for i := range res.Functions {
 		f := &res.Functions[i]
-		if err := validateFunction(f, m.starts); err != nil {
-			return nil, fmt.Errorf("cost model: %w", err)
+		fns[i] = fnState{f: f}
+		if fns[i].unpriced = m.unpriced(f); fns[i].unpriced != "" {
+			continue
 		}
-		p, err := t.Prices(f.Region, f.Architecture)
-		if err != nil {
-			return nil, fmt.Errorf("cost model: function %s: %w", f.ID, err)
-		}
-		fns[i] = fnState{f: f, p: p, use: m.usage(f)}
+		fns[i].p, _ = t.Prices(f.Region, f.Architecture)
+		fns[i].use = m.usage(f)
+		priced = append(priced, fns[i])
 	}
-	m.apportion(fns)
+	m.apportion(priced)
 	out := &Costs{Window: w, Now: now, Month: m.starts[w.Days-1].Format("2006-01"), PricesAsOf: t.AsOf, PricesOrigin: t.origin(),
 		FreeTier: opt.FreeTier, Methods: Methods{Duration: DurationMethod, Apportioning: ApportionmentMethod, Projection: ProjectionMethod},
 		Functions: make([]FunctionCost, len(fns))}
 	for i := range fns {
+		if fns[i].unpriced != "" {
+			f := fns[i].f
+			out.Functions[i] = FunctionCost{ID: f.ID, Account: f.Account, Region: f.Region, Name: f.Name, Architecture: cmp.Or(f.Architecture, ArchX86),
+				Unpriced: fns[i].unpriced, Days: make([]*Breakdown, w.Days), Usage: make([]*Usage, w.Days)}
+			continue
+		}
 		out.Functions[i] = m.price(&fns[i])
 	}
 	out.Regions, out.Accounts = m.groups(out.Functions)
@@ -195,6 +213,33 @@ type fnState struct {
 	f   *scanner.Function
 	p   Prices
 	use []*Usage
+	// unpriced is why the function is not priced; empty when it is.
+	unpriced string
+}
+
+// ReasonManagedInstances is FunctionCost.Unpriced of a Lambda Managed
+// Instances function.
+const ReasonManagedInstances = "Lambda Managed Instances function: billed for its capacity provider's EC2 instances " +
+	"plus a management fee and requests, not GB-seconds; cost not modelled"
+
+// unpriced is why the model cannot price f, or "". The reason names the
+// region, architecture or value, never the function (the report groups
+// functions by reason).
+func (m *modeller) unpriced(f *scanner.Function) string {
+	if f.CapacityProviderARN != "" {
+		return ReasonManagedInstances
+	}
+	if err := validateFunction(f, m.starts); err != nil {
+		return "cost not modelled: " + err.Error()
+	}
+	p, err := m.t.Prices(f.Region, f.Architecture)
+	if err != nil {
+		return fmt.Sprintf("no price for %s %s in the price table (as of %s)", f.Region, cmp.Or(f.Architecture, ArchX86), m.t.AsOf)
+	}
+	if p.Currency != m.t.Currency {
+		return fmt.Sprintf("prices for %s are in %s, the report's costs in %s: lambdaudit does not convert currencies", f.Region, p.Currency, m.t.Currency)
+	}
+	return ""
 }
 
 type modeller struct {
@@ -217,12 +262,16 @@ func val(s metrics.Series, d int) (float64, bool) {
 	return *s[d], true
 }
 
-// validateFunction refuses impossible configuration and series values.
+// validateFunction refuses configuration and series values outside what
+// Lambda allows (on demand) or what can be counted; the error names the
+// value, not the function.
 func validateFunction(f *scanner.Function, starts []time.Time) error {
 	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: function %s: "+format, append([]any{ErrInput, f.ID}, a...)...)
+		return fmt.Errorf(format, a...)
 	}
 	switch {
+	case f.Architecture != "" && f.Architecture != ArchX86 && f.Architecture != ArchARM64:
+		return bad("architecture %q is not %s or %s", f.Architecture, ArchX86, ArchARM64)
 	case f.MemoryMB <= 0:
 		return bad("memory %d MB (a function has at least %d MB)", f.MemoryMB, MinMemoryMB)
 	case f.MemoryMB > MaxMemoryMB:
@@ -526,6 +575,9 @@ func (m *modeller) groups(fns []FunctionCost) (regions, accounts []GroupCost) {
 		f := &fns[i]
 		for _, g := range []*GroupCost{get(byRegion, &rk, f.Account+"/"+f.Region, f.Account, f.Region), get(byAccount, &ak, f.Account, f.Account, "")} {
 			g.Functions++
+			if f.Unpriced != "" {
+				g.Unpriced++
+			}
 			for d, b := range f.Days {
 				if b == nil {
 					continue

@@ -229,6 +229,8 @@ func TestModelSummaries(t *testing.T) {
 	near(t, "account month to date", c.Accounts[0].MonthToDate.Total, 1.0)
 }
 
+// TestModelRefusesImpossibleInput: only a result the model cannot read as
+// a whole is refused.
 func TestModelRefusesImpossibleInput(t *testing.T) {
 	ok := func() scanner.Function {
 		return billedFn("111111111111", "us-east-1", "f", "x86_64", 128, []float64{1, 2}, []float64{10, 20})
@@ -240,19 +242,9 @@ func TestModelRefusesImpossibleInput(t *testing.T) {
 		is     error
 		want   string
 	}{
-		{"negative invocations", func(r *scanner.Result) { r.Functions[0].Metrics[metrics.InvocationsSum] = series(1, -3) },
-			cost.Options{}, cost.ErrInput, "function 111111111111/us-east-1/f: Invocations:Sum on 2026-11-02 is -3"},
-		{"negative billed duration in the logs", func(r *scanner.Result) { r.Functions[0].Logs.BilledDurationMs = series(-1, 2) },
-			cost.Options{}, cost.ErrInput, "logs billedDurationMs on 2026-11-01 is -1"},
-		{"memory 0", func(r *scanner.Result) { r.Functions[0].MemoryMB = 0 }, cost.Options{}, cost.ErrInput, "memory 0 MB"},
-		{"series of the wrong length", func(r *scanner.Result) { r.Functions[0].Metrics[metrics.DurationSum] = series(1) },
-			cost.Options{}, cost.ErrInput, "Duration:Sum has 1 days, the window 2"},
-		{"region without a price", func(r *scanner.Result) { r.Functions[0].Region = "af-south-1" },
-			cost.Options{}, cost.ErrNoPrice, `region "af-south-1", architecture x86_64`},
-		{"architecture without a price", func(r *scanner.Result) { r.Functions[0].Architecture = "mips" },
-			cost.Options{}, cost.ErrNoPrice, `architecture "mips"`},
 		{"unknown schema version", func(r *scanner.Result) { r.Version = 99 }, cost.Options{}, scanner.ErrSchema, "version 99"},
 		{"now before the window end", func(*scanner.Result) {}, cost.Options{Now: windowEnd.Add(-time.Hour)}, cost.ErrInput, "before the window end"},
+		{"no window", func(r *scanner.Result) { r.Window.Days = 0 }, cost.Options{}, cost.ErrInput, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -261,6 +253,77 @@ func TestModelRefusesImpossibleInput(t *testing.T) {
 			_, err := cost.Model(res, cost.Embedded(), c.opt)
 			if !errors.Is(err, c.is) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %v, want %v naming %q", err, c.is, c.want)
+			}
+		})
+	}
+}
+
+// TestModelDegradesPerFunction: a function the model cannot price gets
+// the reason and no figures; the other function of the same account-region
+// is priced as if it were alone, and the group counts both.
+func TestModelDegradesPerFunction(t *testing.T) {
+	odd := func() scanner.Function {
+		return billedFn("111111111111", "us-east-1", "odd", "x86_64", 128, []float64{1, 2}, []float64{10, 20})
+	}
+	cases := []struct {
+		name   string
+		mutate func(*scanner.Function)
+		want   string
+	}{
+		{"negative invocations", func(f *scanner.Function) { f.Metrics[metrics.InvocationsSum] = series(1, -3) },
+			"cost not modelled: Invocations:Sum on 2026-11-02 is -3"},
+		{"negative billed duration in the logs", func(f *scanner.Function) { f.Logs.BilledDurationMs = series(-1, 2) },
+			"logs billedDurationMs on 2026-11-01 is -1"},
+		{"memory 0", func(f *scanner.Function) { f.MemoryMB = 0 }, "memory 0 MB"},
+		{"memory above Lambda's limit", func(f *scanner.Function) { f.MemoryMB = 32768 }, "memory 32768 MB is above Lambda's 10240 MB"},
+		{"series of the wrong length", func(f *scanner.Function) { f.Metrics[metrics.DurationSum] = series(1) },
+			"Duration:Sum has 1 days, the window 2"},
+		{"region without a price", func(f *scanner.Function) { f.Region = "xx-future-1" },
+			"no price for xx-future-1 x86_64 in the price table (as of " + cost.Embedded().AsOf + ")"},
+		{"unknown architecture", func(f *scanner.Function) { f.Architecture = "mips" }, `architecture "mips" is not x86_64 or arm64`},
+		{"region priced in CNY", func(f *scanner.Function) { f.Region = "cn-north-1" },
+			"prices for cn-north-1 are in CNY, the report's costs in USD: lambdaudit does not convert currencies"},
+		{"Managed Instances, memory and timeout beyond on-demand limits", func(f *scanner.Function) {
+			f.CapacityProviderARN = "arn:aws:lambda:us-east-1:111111111111:capacity-provider:cp"
+			f.MemoryMB, f.TimeoutS = 32768, 3600
+		}, cost.ReasonManagedInstances},
+	}
+	alone := func() *cost.Costs {
+		c, err := cost.Model(result(2, billedFn("111111111111", "us-east-1", "fine", "x86_64", 1024, []float64{10, 20}, []float64{1000, 2000})), cost.Embedded(), cost.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := odd()
+			c.mutate(&f)
+			res := result(2, billedFn("111111111111", "us-east-1", "fine", "x86_64", 1024, []float64{10, 20}, []float64{1000, 2000}), f)
+			got, err := cost.Model(res, cost.Embedded(), cost.Options{})
+			if err != nil {
+				t.Fatalf("the fleet failed for one function: %v", err)
+			}
+			bad := got.Functions[1]
+			if !strings.Contains(bad.Unpriced, c.want) || strings.Contains(bad.Unpriced, bad.ID) {
+				t.Errorf("unpriced = %q, want it to contain %q (and not the function id)", bad.Unpriced, c.want)
+			}
+			if len(bad.Days) != 2 || bad.Days[0] != nil || bad.Days[1] != nil || bad.WindowDay != nil || bad.MonthToDate != nil || bad.ProjectedMonth != nil {
+				t.Errorf("an unpriced function has figures: %+v", bad)
+			}
+			fine := got.Functions[0]
+			if fine.Unpriced != "" || fine.WindowDay == nil {
+				t.Fatalf("the priced function: %+v", fine)
+			}
+			near(t, "the priced function's day", fine.WindowDay.Total, alone.Functions[0].WindowDay.Total)
+			var g *cost.GroupCost
+			for i := range got.Regions {
+				if got.Regions[i].Region == f.Region {
+					g = &got.Regions[i]
+				}
+			}
+			if g == nil || g.Unpriced != 1 || g.Covered[1] != 0 && f.Region != "us-east-1" {
+				t.Errorf("group of %s: %+v", f.Region, g)
 			}
 		})
 	}

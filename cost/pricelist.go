@@ -21,6 +21,11 @@ const ServiceCode = "AWSLambda"
 // Fetch is meant for (pricing.us-east-1.amazonaws.com).
 const PricingRegion = "us-east-1"
 
+// PricingRegionChina is the region of the aws-cn Price List endpoint
+// (api.pricing.cn-northwest-1.amazonaws.com.cn), which lists the China
+// regions in CNY.
+const PricingRegionChina = "cn-northwest-1"
+
 // ProductsAPI is the one Price List call Fetch makes, with the SDK's
 // exact signature so pricing.NewGetProductsPaginator accepts a fake.
 type ProductsAPI interface {
@@ -128,9 +133,10 @@ func lambdaRate(usageType string) (rate, arch string, ok bool) {
 // FromPriceList builds a price table from AWS Price List products (the
 // JSON strings of GetProducts' PriceList), keeping the on-demand rates of
 // requests, duration tiers, ephemeral storage and provisioned concurrency
-// per regionCode and architecture. A region needs requests and duration
-// to get an entry; a rate missing beside them takes us-east-1's and is
-// listed as unconfirmed. The free tier (not a product of the list) is
+// per regionCode and architecture, in the currency the list gives (USD;
+// CNY in the China Price List). A region needs requests and duration to
+// get an entry; a rate missing beside them takes that of us-east-1 (or
+// another region of the same currency) and is listed as unconfirmed. The free tier (not a product of the list) is
 // AWS's documented 1M requests and 400,000 GB-s a month.
 func FromPriceList(items []string, now time.Time) (*Table, error) {
 	type key struct{ region, arch string }
@@ -151,7 +157,7 @@ func FromPriceList(items []string, now time.Time) (*Table, error) {
 		if !ok || region == "" {
 			continue
 		}
-		dims, err := it.dimensions()
+		dims, currency, err := it.dimensions()
 		if err != nil {
 			return nil, fmt.Errorf("price list item %d (%s, %s): %w", i, region, a["usagetype"], err)
 		}
@@ -161,8 +167,11 @@ func FromPriceList(items []string, now time.Time) (*Table, error) {
 		k := key{region, arch}
 		p := entries[k]
 		if p == nil {
-			p = &Prices{Region: region, Architecture: arch}
+			p = &Prices{Region: region, Architecture: arch, Currency: currency, AsOf: now.UTC().Format(time.DateOnly)}
 			entries[k], found[k] = p, map[string]bool{}
+		}
+		if p.Currency != currency {
+			return nil, fmt.Errorf("price list item %d (%s, %s): priced in %s, the region's other products in %s", i, region, a["usagetype"], currency, p.Currency)
 		}
 		found[k][rate] = true
 		// A flat rate is its last band's price: a $0 first band would be a
@@ -188,31 +197,56 @@ func FromPriceList(items []string, now time.Time) (*Table, error) {
 		Source: "AWS Price List Query API, pricing:GetProducts ServiceCode " + ServiceCode + ", fetched " + now.UTC().Format(time.RFC3339) +
 			publishedNote(published) + "; free tier: AWS's documented 1M requests and 400,000 GB-s a month per account",
 		FreeTier: FreeTier{Requests: 1_000_000, GBSeconds: 400_000}}
-	for k, p := range entries {
+	// A rate missing beside requests and duration takes that of a region
+	// of the same currency and architecture that has it: us-east-1 first.
+	var keys []key
+	for k := range entries {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if (keys[i].region == PricingRegion) != (keys[j].region == PricingRegion) {
+			return keys[i].region == PricingRegion
+		}
+		return keys[i].region < keys[j].region
+	})
+	standIn := func(k key, rate string) (*Prices, bool) {
+		for _, r := range keys {
+			if ref := entries[r]; r.arch == k.arch && r != k && ref.Currency == entries[k].Currency && found[r][rate] {
+				return ref, true
+			}
+		}
+		return nil, false
+	}
+	for _, k := range keys {
+		p := entries[k]
 		if !found[k]["perRequest"] || !found[k]["duration"] {
 			continue
 		}
-		var missing []string
+		var missing, from []string
 		for _, r := range []string{"ephemeralPerGBSecond", "provisionedPerGBSecond", "provisionedDurationPerGBSecond"} {
 			if found[k][r] {
 				continue
 			}
 			missing = append(missing, r)
-			if ref, ok := entries[key{"us-east-1", k.arch}]; ok && found[key{"us-east-1", k.arch}][r] {
-				switch r {
-				case "ephemeralPerGBSecond":
-					p.EphemeralPerGBSecond = ref.EphemeralPerGBSecond
-				case "provisionedPerGBSecond":
-					p.ProvisionedPerGBSecond = ref.ProvisionedPerGBSecond
-				case "provisionedDurationPerGBSecond":
-					p.ProvisionedDurationPerGBSecond = ref.ProvisionedDurationPerGBSecond
-				}
+			ref, ok := standIn(k, r)
+			if !ok {
+				from = append(from, r+" (none: 0)")
+				continue
+			}
+			from = append(from, r+" ("+ref.Region+")")
+			switch r {
+			case "ephemeralPerGBSecond":
+				p.EphemeralPerGBSecond = ref.EphemeralPerGBSecond
+			case "provisionedPerGBSecond":
+				p.ProvisionedPerGBSecond = ref.ProvisionedPerGBSecond
+			case "provisionedDurationPerGBSecond":
+				p.ProvisionedDurationPerGBSecond = ref.ProvisionedDurationPerGBSecond
 			}
 		}
 		p.Source = "AWS Price List, regionCode " + p.Region
 		if len(missing) > 0 {
 			p.Unconfirmed = missing
-			p.Source += ". Not in the price list, us-east-1's rate stands in: " + strings.Join(missing, ", ")
+			p.Source += ". Not in the price list, another region's rate stands in: " + strings.Join(from, ", ")
 		}
 		t.Entries = append(t.Entries, *p)
 	}
@@ -233,29 +267,39 @@ func publishedNote(p string) string {
 	return ", published " + p
 }
 
-// dimensions are the item's on-demand price dimensions in USD as tiers,
-// in ascending order of their ranges.
-func (it *priceItem) dimensions() ([]Tier, error) {
+// dimensions are the item's on-demand price dimensions as tiers, in
+// ascending order of their ranges, and their currency: USD, or CNY where
+// the item has no USD price (the China Price List).
+func (it *priceItem) dimensions() ([]Tier, string, error) {
 	type dim struct {
 		begin float64
 		tier  Tier
 	}
 	var ds []dim
+	currency := ""
 	for _, term := range it.Terms.OnDemand {
 		for _, d := range term.PriceDimensions {
-			usd, ok := d.PricePerUnit["USD"]
+			cur := CurrencyUSD
+			v, ok := d.PricePerUnit[cur]
 			if !ok {
-				continue
+				cur = CurrencyCNY
+				if v, ok = d.PricePerUnit[cur]; !ok {
+					continue
+				}
 			}
-			price, err := strconv.ParseFloat(usd, 64)
+			if currency != "" && cur != currency {
+				return nil, "", fmt.Errorf("price dimensions in both %s and %s", currency, cur)
+			}
+			currency = cur
+			price, err := strconv.ParseFloat(v, 64)
 			if err != nil || price < 0 {
-				return nil, fmt.Errorf("pricePerUnit USD %q is not a price", usd)
+				return nil, "", fmt.Errorf("pricePerUnit %s %q is not a price", cur, v)
 			}
 			begin, _ := strconv.ParseFloat(d.BeginRange, 64)
 			var end float64
 			if d.EndRange != "" && d.EndRange != "Inf" {
 				if end, err = strconv.ParseFloat(d.EndRange, 64); err != nil {
-					return nil, fmt.Errorf("endRange %q is not a number", d.EndRange)
+					return nil, "", fmt.Errorf("endRange %q is not a number", d.EndRange)
 				}
 			}
 			ds = append(ds, dim{begin, Tier{UpToGBSeconds: Rate(end), PerGBSecond: Rate(price)}})
@@ -266,5 +310,5 @@ func (it *priceItem) dimensions() ([]Tier, error) {
 	for i, d := range ds {
 		out[i] = d.tier
 	}
-	return out, nil
+	return out, currency, nil
 }

@@ -17,7 +17,47 @@ func item(region, usage, dims string) string {
 }
 
 func dim(code, begin, end, usd string) string {
-	return `"` + code + `":{"unit":"x","beginRange":"` + begin + `","endRange":"` + end + `","pricePerUnit":{"USD":"` + usd + `"}}`
+	return dimIn("USD", code, begin, end, usd)
+}
+
+func dimIn(currency, code, begin, end, price string) string {
+	return `"` + code + `":{"unit":"x","beginRange":"` + begin + `","endRange":"` + end + `","pricePerUnit":{"` + currency + `":"` + price + `"}}`
+}
+
+// TestFromPriceListChina: the China Price List prices in CNY; the entry
+// keeps the currency, and a missing rate takes that of a region of the
+// same currency, never a USD one.
+func TestFromPriceListChina(t *testing.T) {
+	now := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	items := []string{
+		item("cn-northwest-1", "CNW1-Request", dimIn("CNY", "a", "0", "Inf", "0.00000136")),
+		item("cn-northwest-1", "CNW1-Lambda-GB-Second", dimIn("CNY", "a", "0", "Inf", "0.000113477")),
+		item("cn-northwest-1", "CNW1-Lambda-Provisioned-Concurrency", dimIn("CNY", "a", "0", "Inf", "0.0000283")),
+		item("cn-north-1", "CNN1-Request", dimIn("CNY", "a", "0", "Inf", "0.00000136")),
+		item("cn-north-1", "CNN1-Lambda-GB-Second", dimIn("CNY", "a", "0", "Inf", "0.000113477")),
+		item("us-east-1", "Request", dim("a", "0", "Inf", "0.0000002")),
+		item("us-east-1", "Lambda-GB-Second", dim("a", "0", "Inf", "0.0000166667")),
+		item("us-east-1", "Lambda-Provisioned-Concurrency", dim("a", "0", "Inf", "0.0000041667")),
+	}
+	tb, err := cost.FromPriceList(items, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := tb.Prices("cn-north-1", "x86_64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Currency != "CNY" || p.PerRequest != 0.00000136 || p.ProvisionedPerGBSecond != 0.0000283 || p.AsOf != "2026-11-21" ||
+		!strings.Contains(p.Source, "provisionedPerGBSecond (cn-northwest-1)") {
+		t.Errorf("cn-north-1: %+v", p)
+	}
+	if u, _ := tb.Prices("us-east-1", "x86_64"); u.Currency != "USD" {
+		t.Errorf("us-east-1 currency %q", u.Currency)
+	}
+	mixed := append(items, item("cn-north-1", "CNN1-Lambda-Storage-GB-Second", dim("a", "0", "Inf", "0.00000005")))
+	if _, err := cost.FromPriceList(mixed, now); err == nil || !strings.Contains(err.Error(), "priced in USD, the region's other products in CNY") {
+		t.Errorf("a region priced in two currencies: err = %v", err)
+	}
 }
 
 func TestFromPriceList(t *testing.T) {
@@ -56,7 +96,7 @@ func TestFromPriceList(t *testing.T) {
 	if p.PerRequest != 0.0000002 || p.EphemeralPerGBSecond != 0.0000000309 || p.ProvisionedPerGBSecond != 0.0000041667 {
 		t.Errorf("eu-west-1 x86_64 %+v", p)
 	}
-	if strings.Join(p.Unconfirmed, ",") != "provisionedPerGBSecond,provisionedDurationPerGBSecond" || !strings.Contains(p.Source, "us-east-1's rate stands in") {
+	if strings.Join(p.Unconfirmed, ",") != "provisionedPerGBSecond,provisionedDurationPerGBSecond" || !strings.Contains(p.Source, "provisionedPerGBSecond (us-east-1)") {
 		t.Errorf("unconfirmed %v, source %q", p.Unconfirmed, p.Source)
 	}
 	a, _ := tb.Prices("eu-west-1", "arm64")
@@ -92,6 +132,9 @@ func TestTableValidate(t *testing.T) {
 		{"last tier bounded", func(tb *cost.Table) { tb.Entries[0].Duration = []cost.Tier{{UpToGBSeconds: 5, PerGBSecond: 1}} }, "the last tier"},
 		{"duplicate", func(tb *cost.Table) { tb.Entries = append(tb.Entries, tb.Entries[0]) }, "a second entry"},
 		{"architecture", func(tb *cost.Table) { tb.Entries[0].Architecture = "x86" }, `architecture "x86"`},
+		{"entry currency", func(tb *cost.Table) { tb.Entries[0].Currency = "EUR" }, `currency "EUR" is not USD or CNY`},
+		{"table currency", func(tb *cost.Table) { tb.Currency = "CNY" }, `the table's currency must be USD`},
+		{"entry date", func(tb *cost.Table) { tb.Entries[0].AsOf = "soon" }, `asOf: "soon"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -110,6 +153,29 @@ func TestTableValidate(t *testing.T) {
 			if err != nil || p.Source == "" {
 				t.Errorf("%s %s: %v, source %q", r, a, err, p.Source)
 			}
+		}
+	}
+}
+
+// TestFromPriceListPrefixes: the region comes from regionCode, whatever
+// the usage type's prefix: none or USE1- in us-east-1, the GovCloud and
+// China prefixes, a prefix of a region launched after this code.
+func TestFromPriceListPrefixes(t *testing.T) {
+	now := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct{ region, prefix string }{
+		{"us-east-1", ""}, {"us-east-1", "USE1-"}, {"us-gov-west-1", "UGW1-"}, {"us-gov-east-1", "UGE1-"},
+		{"eu-west-2", "EUW2-"}, {"mx-central-1", "MXC1-"}, {"xx-future-1", "XXF1-"},
+	} {
+		tb, err := cost.FromPriceList([]string{
+			item(c.region, c.prefix+"Request-ARM", dim("a", "0", "Inf", "0.0000002")),
+			item(c.region, c.prefix+"Lambda-GB-Second-ARM", dim("a", "0", "Inf", "0.0000133334")),
+		}, now)
+		if err != nil {
+			t.Errorf("%s%s: %v", c.prefix, c.region, err)
+			continue
+		}
+		if p, err := tb.Prices(c.region, "arm64"); err != nil || p.Duration[0].PerGBSecond != 0.0000133334 {
+			t.Errorf("%s with prefix %q: %v %+v", c.region, c.prefix, err, p)
 		}
 	}
 }

@@ -35,7 +35,7 @@ const (
 // table has no entry for.
 var ErrNoPrice = errors.New("no price")
 
-// Rate is a price in USD per unit. It encodes as a plain decimal JSON
+// Rate is a price per unit in its entry's currency. It encodes as a plain decimal JSON
 // number (0.0000166667, not 1.66667e-05) so that a table file reads like
 // AWS's price list.
 type Rate float64
@@ -57,10 +57,22 @@ type Tier struct {
 	PerGBSecond   Rate `json:"perGBSecond"`
 }
 
-// Prices are the Lambda rates of one region and architecture, in USD.
+// Currencies the price table knows: AWS bills the aws and aws-us-gov
+// partitions in US dollars and aws-cn in Chinese yuan. lambdaudit never
+// converts one into the other.
+const (
+	CurrencyUSD = "USD"
+	CurrencyCNY = "CNY"
+)
+
+// Prices are the Lambda rates of one region and architecture, in
+// Currency.
 type Prices struct {
 	Region       string `json:"region"`
 	Architecture string `json:"architecture"`
+	// Currency is the currency of every rate of the entry (USD, or CNY for
+	// the aws-cn regions); a table file without it means the table's.
+	Currency string `json:"currency,omitempty"`
 	// PerRequest is the price of one request ($0.20 per million is
 	// 0.0000002).
 	PerRequest Rate `json:"perRequest"`
@@ -74,11 +86,15 @@ type Prices struct {
 	// the duration of invocations it serves.
 	ProvisionedPerGBSecond         Rate `json:"provisionedPerGBSecond"`
 	ProvisionedDurationPerGBSecond Rate `json:"provisionedDurationPerGBSecond"`
+	// AsOf is the date of the entry's rates (YYYY-MM-DD); empty in a
+	// table file means the table's.
+	AsOf string `json:"asOf,omitempty"`
 	// Source says where these rates come from.
 	Source string `json:"source"`
-	// Unconfirmed names the rates the table's sources did not give for
-	// this region and architecture; they hold us-east-1's rate as a
-	// stand-in (the source says so) until a refresh replaces them.
+	// Unconfirmed names the rates the entry's source did not give from a
+	// primary source (the AWS Price List); what stands in for them — us-
+	// east-1's rate, or a regional multiplier of it — is said in Source,
+	// until a refresh replaces them.
 	Unconfirmed []string `json:"unconfirmed,omitempty"`
 }
 
@@ -90,9 +106,11 @@ type FreeTier struct {
 
 // Table is a dated set of prices per region and architecture.
 type Table struct {
-	Schema   string `json:"schema"`
-	Version  int    `json:"version"`
-	AsOf     string `json:"asOf"` // YYYY-MM-DD
+	Schema  string `json:"schema"`
+	Version int    `json:"version"`
+	AsOf    string `json:"asOf"` // YYYY-MM-DD
+	// Currency is the reporting currency (USD): the currency of an entry
+	// that does not name one, and the only one Model adds up.
 	Currency string `json:"currency"`
 	Source   string `json:"source"`
 	// FreeTier is the monthly allowance per account (both architectures,
@@ -186,8 +204,8 @@ func (t *Table) Validate() error {
 	if _, err := time.Parse(time.DateOnly, t.AsOf); err != nil {
 		return fmt.Errorf("asOf: %q is not a date (YYYY-MM-DD)", t.AsOf)
 	}
-	if t.Currency != "USD" {
-		return fmt.Errorf("currency: %q, only USD is supported", t.Currency)
+	if t.Currency != CurrencyUSD {
+		return fmt.Errorf("currency: %q, the table's currency must be %s", t.Currency, CurrencyUSD)
 	}
 	if t.FreeTier.Requests < 0 || t.FreeTier.GBSeconds < 0 || !finite(t.FreeTier.Requests) || !finite(t.FreeTier.GBSeconds) {
 		return fmt.Errorf("freeTier: requests %v and gbSeconds %v must be finite and not negative", t.FreeTier.Requests, t.FreeTier.GBSeconds)
@@ -198,6 +216,12 @@ func (t *Table) Validate() error {
 	t.index = make(map[string]int, len(t.Entries))
 	for i := range t.Entries {
 		p := &t.Entries[i]
+		if p.Currency == "" {
+			p.Currency = t.Currency
+		}
+		if p.AsOf == "" {
+			p.AsOf = t.AsOf
+		}
 		if err := p.validate(); err != nil {
 			return fmt.Errorf("prices[%d] (%s %s): %w", i, p.Region, p.Architecture, err)
 		}
@@ -218,6 +242,11 @@ func (p *Prices) validate() error {
 		return fmt.Errorf("architecture %q is not %s or %s", p.Architecture, ArchX86, ArchARM64)
 	case len(p.Duration) == 0:
 		return errors.New("duration has no tier")
+	case p.Currency != CurrencyUSD && p.Currency != CurrencyCNY:
+		return fmt.Errorf("currency %q is not %s or %s", p.Currency, CurrencyUSD, CurrencyCNY)
+	}
+	if _, err := time.Parse(time.DateOnly, p.AsOf); err != nil {
+		return fmt.Errorf("asOf: %q is not a date (YYYY-MM-DD)", p.AsOf)
 	}
 	rates := map[string]Rate{"perRequest": p.PerRequest, "ephemeralPerGBSecond": p.EphemeralPerGBSecond,
 		"provisionedPerGBSecond": p.ProvisionedPerGBSecond, "provisionedDurationPerGBSecond": p.ProvisionedDurationPerGBSecond}
@@ -312,4 +341,76 @@ func (t *Table) Write(w io.Writer) error {
 		return fmt.Errorf("write price table: %w", err)
 	}
 	return nil
+}
+
+// Merge adds to t the entries of base for the regions t has none of — the
+// regions a refresh's Price List did not return (aws-cn, served by a Price
+// List endpoint of its own, or the regions a --regions refresh left out) —
+// so that a refresh never loses a region. The kept regions are named in
+// t.Source with base's date and origin, and returned, sorted.
+func (t *Table) Merge(base *Table) []string {
+	if base == nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, p := range t.Entries {
+		have[p.Region] = true
+	}
+	var kept []string
+	for _, p := range base.Entries {
+		if have[p.Region] {
+			continue
+		}
+		if p.Currency == "" {
+			p.Currency = base.Currency
+		}
+		if p.AsOf == "" {
+			p.AsOf = base.AsOf
+		}
+		p.Unconfirmed = slices.Clone(p.Unconfirmed)
+		p.Duration = slices.Clone(p.Duration)
+		t.Entries = append(t.Entries, p)
+		if !slices.Contains(kept, p.Region) {
+			kept = append(kept, p.Region)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	sort.Strings(kept)
+	t.Source += fmt.Sprintf("; kept from the price table of %s (%s), not in this Price List read: %s", base.AsOf, base.origin(), strings.Join(kept, ", "))
+	t.Sort()
+	return kept
+}
+
+// ReplacePartition replaces t's entries of a partition (PartitionOf) by
+// other's entries of that partition — a read of the aws-cn Price List,
+// which AWS serves from an endpoint of its own — and notes it in Source.
+// It returns the regions taken from other.
+func (t *Table) ReplacePartition(partition string, other *Table) []string {
+	keep := t.Entries[:0:0]
+	for _, p := range t.Entries {
+		if PartitionOf(p.Region) != partition {
+			keep = append(keep, p)
+		}
+	}
+	var taken []string
+	for _, p := range other.Entries {
+		if PartitionOf(p.Region) != partition {
+			continue
+		}
+		p.Unconfirmed = slices.Clone(p.Unconfirmed)
+		p.Duration = slices.Clone(p.Duration)
+		keep = append(keep, p)
+		if !slices.Contains(taken, p.Region) {
+			taken = append(taken, p.Region)
+		}
+	}
+	t.Entries = keep
+	if len(taken) > 0 {
+		sort.Strings(taken)
+		t.Source += fmt.Sprintf("; %s (%s) from: %s", partition, strings.Join(taken, ", "), other.Source)
+	}
+	t.Sort()
+	return taken
 }

@@ -95,6 +95,11 @@ func TestAccuracyBoundaries(t *testing.T) {
 		{fn + "to-crit-at/timeouts", insights.Critical},
 		{fn + "to-crit-earlier/timeouts", insights.Critical},
 		{fn + "to-crit-outside/timeouts", ""},
+		// one cause, one finding: a timed-out function's near-timeout and
+		// (when its errors are its timeouts) error-rate fold into timeouts
+		{fn + "to-warn-at/near-timeout", ""},
+		{fn + "to-crit-at/near-timeout", ""},
+		{fn + "to-crit-at/error-rate", ""},
 		{fn + "mn-warn-below/memory-near-limit", ""},
 		{fn + "mn-warn-at/memory-near-limit", insights.Warning},
 		{fn + "mn-crit-below/memory-near-limit", insights.Warning},
@@ -170,7 +175,7 @@ func TestAccuracyBoundaries(t *testing.T) {
 	}
 	// Cost spikes name what moved.
 	for name, driver := range map[string]string{"sp-warn-at": "driver: invocations ×2.0", "sp-duration": "driver: duration ×3.0",
-		"sp-memory": "driver: memory 1024 → 3008 MB"} {
+		"sp-memory": "driver: memory 1,024 → 3,008 MB"} {
 		found := false
 		for _, in := range rep.Insights {
 			if in.Key == fn+name+"/cost-spike" {

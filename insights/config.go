@@ -1,10 +1,8 @@
 package insights
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path"
@@ -16,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/lambdaudit/lambdaudit/didyoumean"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
@@ -321,15 +320,24 @@ func LoadConfig(file string) (*Config, error) {
 	return c, nil
 }
 
-// ParseConfig decodes and validates a YAML config; unknown keys, unknown
-// rules or thresholds and values out of range are errors naming the
-// field. An empty document is the default config.
+// ParseConfig decodes and validates a YAML config; unknown keys (with
+// the nearest valid one), unknown rules or thresholds, values of the
+// wrong kind and values out of range are errors naming the field and
+// what it accepts. A single rule name is accepted where a list is
+// expected. An empty document is the default config.
 func ParseConfig(b []byte) (*Config, error) {
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, decodeError(b, err)
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, fmt.Errorf("insights config: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if err := checkTree(&root); err != nil {
+		return nil, err
+	}
+	if len(root.Content) > 0 {
+		if err := root.Decode(&c); err != nil {
+			return nil, decodeError(b, err)
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -346,13 +354,13 @@ func (c *Config) Validate() error {
 	}
 	for _, kind := range sortedKeys(c.Rules) {
 		if kindIndex(kind) < 0 {
-			return &ConfigError{"rules." + kind, fmt.Sprintf("unknown rule (known: %s)", strings.Join(Kinds, ", "))}
+			return &ConfigError{"rules." + kind, fmt.Sprintf("unknown rule%s (known: %s)", suggest(kind, Kinds), strings.Join(Kinds, ", "))}
 		}
 		for _, name := range sortedKeys(c.Rules[kind]) {
 			field := "rules." + kind + "." + name
 			i := paramIndex(kind, name)
 			if i < 0 {
-				return &ConfigError{field, fmt.Sprintf("unknown threshold of %s (known: %s)", kind, strings.Join(paramNames(kind), ", "))}
+				return &ConfigError{field, fmt.Sprintf("unknown threshold of %s%s (known: %s)", kind, suggest(name, paramNames(kind)), strings.Join(paramNames(kind), ", "))}
 			}
 			if err := params[i].check(c.Rules[kind][name]); err != nil {
 				return &ConfigError{field, err.Error()}
@@ -430,9 +438,39 @@ func decodeError(b []byte, err error) error {
 	}
 	line, _ := strconv.Atoi(m[1])
 	if field := fieldAtLine(root.Content[0], line, ""); field != "" {
-		return &ConfigError{Field: field, Msg: "line " + m[1] + ": " + m[2]}
+		return &ConfigError{Field: field, Msg: "line " + m[1] + ": " + plainYAMLError(m[2])}
 	}
-	return fmt.Errorf("insights config: %w", err)
+	return fmt.Errorf("insights config: line %s: %s", m[1], plainYAMLError(m[2]))
+}
+
+var (
+	unmarshalRe = regexp.MustCompile("cannot unmarshal !!\\w+ `([^`]*)` into (\\S+)")
+	notFoundRe  = regexp.MustCompile(`field (\S+) not found in type \S+`)
+)
+
+// plainYAMLError rewrites the yaml package's messages that name Go types
+// in the words of the config file.
+func plainYAMLError(msg string) string {
+	if m := unmarshalRe.FindStringSubmatch(msg); m != nil {
+		want := "a value of another kind"
+		switch {
+		case strings.HasPrefix(m[2], "float"):
+			want = "a number"
+		case strings.HasPrefix(m[2], "int"), strings.HasPrefix(m[2], "uint"):
+			want = "an integer"
+		case m[2] == "string":
+			want = "a string"
+		case strings.HasPrefix(m[2], "[]"):
+			want = "a list"
+		case strings.HasPrefix(m[2], "map["):
+			want = "a mapping"
+		}
+		return fmt.Sprintf("want %s, got '%s'", want, m[1])
+	}
+	if m := notFoundRe.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("unknown key '%s'", m[1])
+	}
+	return msg
 }
 
 // fieldAtLine is the dotted path of the innermost key on a line.
@@ -486,7 +524,7 @@ func parseKinds(kinds []string, field string) (uint32, error) {
 		}
 		i := kindIndex(k)
 		if i < 0 {
-			return 0, &ConfigError{fmt.Sprintf("%s[%d]", field, j), fmt.Sprintf("unknown rule %q (known: all, %s)", k, strings.Join(Kinds, ", "))}
+			return 0, &ConfigError{fmt.Sprintf("%s[%d]", field, j), fmt.Sprintf("unknown rule %q%s (known: all, %s)", k, suggest(k, Kinds), strings.Join(Kinds, ", "))}
 		}
 		m |= 1 << i
 	}
@@ -497,16 +535,24 @@ func parseKinds(kinds []string, field string) (uint32, error) {
 func parseParamKey(key string) (int, error) {
 	kind, name, ok := strings.Cut(key, ".")
 	if !ok {
-		return -1, fmt.Errorf("want <rule>.<threshold>, e.g. near-timeout.warn")
+		return -1, fmt.Errorf("want <rule>.<threshold>, e.g. near-timeout.warn%s", suggest(key, thresholdKeys()))
 	}
 	if kindIndex(kind) < 0 {
-		return -1, fmt.Errorf("unknown rule %q (known: %s)", kind, strings.Join(Kinds, ", "))
+		return -1, fmt.Errorf("unknown rule %q%s (known: %s)", kind, suggest(key, thresholdKeys()), strings.Join(Kinds, ", "))
 	}
 	i := paramIndex(kind, name)
 	if i < 0 {
-		return -1, fmt.Errorf("unknown threshold %q of %s (known: %s)", name, kind, strings.Join(paramNames(kind), ", "))
+		return -1, fmt.Errorf("unknown threshold %q of %s%s (known: %s)", name, kind, suggest(name, paramNames(kind)), strings.Join(paramNames(kind), ", "))
 	}
 	return i, nil
+}
+
+// suggest is "; did you mean 'x'?" for the choice nearest to word, or "".
+func suggest(word string, choices []string) string {
+	if s := didyoumean.Nearest(word, choices); s != "" {
+		return fmt.Sprintf("; did you mean '%s'?", s)
+	}
+	return ""
 }
 
 func sortedKeys[V any](m map[string]V) []string {

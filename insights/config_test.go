@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,14 +32,38 @@ overrides:
 report: {top: 20, movers: 5}
 `, ""},
 		{"every threshold at its default", defaultsYAML(), ""},
-		{"unknown top-level key", "rule: {}\n", "rule: line 1: field rule not found"},
+		{"unknown top-level key", "rule: {}\n", "rule: unknown key 'rule' at line 1; did you mean 'rules'? (known: rules, ignore, overrides, report)"},
+		{"only comments", "# nothing set\n", ""},
+		{"key set twice", "ignore: [throttles]\nignore: [cold-starts]\n", "ignore: set twice, at lines 1 and 2"},
+		{"threshold set twice", "rules:\n  near-timeout:\n    warn: 0.8\n    warn: 0.9\n", "rules.near-timeout.warn: set twice, at lines 3 and 4"},
+		{"misspelt threshold key in an override", "overrides:\n  - match: x\n    threshhold: {}\n", "overrides[0].threshhold: unknown key 'threshhold' at line 3; did you mean 'thresholds'?"},
+		{"misspelt rule", "rules:\n  near-timout: {warn: 0.9}\n", "rules.near-timout: unknown rule 'near-timout' at line 2; did you mean 'near-timeout'?"},
+		{"misspelt threshold", "rules: {cold-starts: {shar: 0.1}}\n", "rules.cold-starts.shar: unknown threshold 'shar' of cold-starts at line 1; did you mean 'share'?"},
+		{"misspelt override threshold", "overrides: [{match: \"*\", thresholds: {near-timeout.wran: 0.9}}]\n", "did you mean 'near-timeout.warn'?"},
+		{"misspelt report key", "report: {mover: 3}\n", "report.mover: unknown key 'mover' at line 1; did you mean 'movers'?"},
+		{"nothing near", "colour: blue\n", "colour: unknown key 'colour' at line 1 (known: rules, ignore, overrides, report)"},
+		{"misspelt ignored rule", "ignore: [cold-start]\n", `ignore[0]: unknown rule "cold-start"; did you mean 'cold-starts'?`},
+		{"one ignored rule as a scalar", "ignore: arm64-candidate\n", ""},
+		{"ignored rules as one comma-separated scalar", "ignore: arm64-candidate, cold-starts\n", ""},
+		{"override ignore as a scalar", "overrides: [{match: \"*\", ignore: throttles}]\n", ""},
+		{"scalar with a misspelt rule", "ignore: throttle\n", `ignore[0]: unknown rule "throttle"; did you mean 'throttles'?`},
+		{"ignore as a mapping", "ignore: {cold-starts: true}\n", "ignore: line 1: want a rule name or a list of them"},
+		{"rules as a list", "rules: [near-timeout]\n", "rules: line 1: want a mapping (key: value), got a list"},
+		{"threshold without a value", "rules:\n  near-timeout:\n    warn:\n", "rules.near-timeout.warn: line 3: want a number in (0, 1], got no value"},
+		{"integer threshold given a word", "rules: {timeouts: {days: week}}\n", "rules.timeouts.days: line 1: want an integer in [1, 63], got 'week'"},
+		{"report size given a fraction", "report: {top: 2.5}\n", "report.top: line 1: want an integer in [0, 1000]"},
+		{"override not a mapping", "overrides: [legacy-*]\n", "overrides[0]: line 1: want a mapping of match, account, region, ignore, thresholds, got 'legacy-*'"},
+		{"override match a list", "overrides: [{match: [a, b]}]\n", "overrides[0].match: line 1: want a glob"},
+		{"the whole file a list", "- rules\n", "(top level): line 1: want a mapping of rules, ignore, overrides, report, got a list"},
+		{"alias to a mapping", "base: &b {warn: 0.85}\n", "base: unknown key 'base'"},
+		{"anchored thresholds reused", "rules:\n  near-timeout: &t {warn: 0.85, critical: 0.95}\n  memory-near-limit: *t\n", ""},
 		{"unknown rule", "rules: {near-timeouts: {warn: 0.9}}\n", "rules.near-timeouts"},
 		{"unknown threshold", "rules: {near-timeout: {wran: 0.9}}\n", "rules.near-timeout.wran"},
 		{"share above 1", "rules: {near-timeout: {warn: 1.5}}\n", "rules.near-timeout.warn"},
 		{"share of 0", "rules: {throttles: {warn: 0}}\n", "rules.throttles.warn"},
 		{"negative dollars", "rules: {cost-spike: {warnUSD: -1}}\n", "rules.cost-spike.warnUSD"},
 		{"fractional days", "rules: {error-rate: {days: 2.5}}\n", "rules.error-rate.days"},
-		{"not a number", "rules:\n  near-timeout:\n    warn: high\n", "rules.near-timeout.warn: line 3"},
+		{"not a number", "rules:\n  near-timeout:\n    warn: high\n", "rules.near-timeout.warn: line 3: want a number in (0, 1], got 'high'"},
 		{"unknown key inside an override", "overrides:\n  - match: x\n    thresold: {}\n", "overrides[0].thresold"},
 		{"warn above critical", "rules: {near-timeout: {warn: 0.96}}\n", "rules.near-timeout.critical"},
 		{"critical below warn", "rules: {memory-near-limit: {critical: 0.85}}\n", "rules.memory-near-limit.critical"},
@@ -47,7 +72,7 @@ report: {top: 20, movers: 5}
 		{"override without match", "overrides: [{ignore: [throttles]}]\n", "overrides[0].match"},
 		{"override with a bad glob", "overrides: [{match: \"[a-\"}]\n", "overrides[0].match"},
 		{"override of an unknown threshold", "overrides: [{match: \"*\", thresholds: {near-timeout.max: 0.9}}]\n", "overrides[0].thresholds.near-timeout.max"},
-		{"override key without a dot", "overrides: [{match: \"*\", thresholds: {warn: 0.9}}]\n", "overrides[0].thresholds.warn"},
+		{"override key without a dot", "overrides: [{match: \"*\", thresholds: {warn: 0.9}}]\n", "overrides[0].thresholds.warn: unknown threshold 'warn' at line 1 (keys are <rule>.<threshold>, e.g. near-timeout.warn)"},
 		{"override out of range", "overrides: [{match: \"*\", thresholds: {iterator-age.warnMinutes: -5}}]\n", "overrides[0].thresholds.iterator-age.warnMinutes"},
 		{"override breaking the order", "overrides: [{match: \"*\", thresholds: {throttles.critical: 0.005}}]\n", "overrides[0].thresholds.throttles.critical"},
 		{"override unknown ignore", "overrides: [{match: \"*\", ignore: [everything]}]\n", "overrides[0].ignore[0]"},
@@ -72,6 +97,12 @@ report: {top: 20, movers: 5}
 			var ce *ConfigError
 			if err != nil && !errors.As(err, &ce) {
 				t.Errorf("error %v is not a *ConfigError", err)
+			}
+			// Never a Go type in what a user reads.
+			for _, goWord := range []string{"insights.Config", "insights.Override", "insights.Report", "float64", "[]string", "map[", "!!", "not found in type", "unmarshal"} {
+				if err != nil && strings.Contains(err.Error(), goWord) {
+					t.Errorf("error %q names a Go type (%s)", err, goWord)
+				}
 			}
 		})
 	}
@@ -256,5 +287,40 @@ func TestDocsListEveryThreshold(t *testing.T) {
 		if !strings.Contains(doc, "| "+kind+" |") {
 			t.Errorf("docs/report.md has no rule row for %s", kind)
 		}
+	}
+}
+
+// TestListOrScalar: where a list of rules is expected, one name or a
+// comma-separated line is taken as that list.
+func TestListOrScalar(t *testing.T) {
+	tests := []struct {
+		name       string
+		yaml       string
+		ignore     []string
+		overrideIg []string
+	}{
+		{"list", "ignore: [cold-starts, throttles]\n", []string{"cold-starts", "throttles"}, nil},
+		{"one name", "ignore: cold-starts\n", []string{"cold-starts"}, nil},
+		{"comma-separated", "ignore: cold-starts, throttles\n", []string{"cold-starts", "throttles"}, nil},
+		{"override, one name", "overrides: [{match: \"*\", ignore: timeouts}]\n", nil, []string{"timeouts"}},
+		{"block list", "ignore:\n  - all\n", []string{"all"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := ParseConfig([]byte(tt.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.Ignore, tt.ignore) {
+				t.Errorf("ignore = %q, want %q", c.Ignore, tt.ignore)
+			}
+			var got []string
+			if len(c.Overrides) > 0 {
+				got = c.Overrides[0].Ignore
+			}
+			if !slices.Equal(got, tt.overrideIg) {
+				t.Errorf("overrides[0].ignore = %q, want %q", got, tt.overrideIg)
+			}
+		})
 	}
 }

@@ -42,6 +42,9 @@ type fnCost struct {
 	projected   *float64
 	price       *unitPrices // nil: no price for the region and architecture
 	why         string      // why days are all nil, when they are
+	// managed: a Lambda Managed Instances function, billed on EC2
+	// capacity; a region's on-demand total is complete without it.
+	managed bool
 }
 
 type regionCost struct {
@@ -68,38 +71,43 @@ func (c *fnCost) day(i int) *Breakdown {
 	return c.days[i]
 }
 
-// modelCosts runs the cost model over the functions the price table
-// covers; a function of a region or architecture without prices gets no
-// cost figures (and says why) rather than failing the whole report.
+// modelCosts runs the cost model; a function it does not price (a region
+// or architecture without prices, Managed Instances, a value outside
+// Lambda's limits: cost.FunctionCost.Unpriced) gets no cost figures and
+// says why, rather than failing the whole report.
 func modelCosts(res *scanner.Result, t *cost.Table, opt cost.Options) (*costData, error) {
 	cd := &costData{fns: make(map[string]*fnCost, len(res.Functions)), regions: map[string]*regionCost{},
 		asOf: t.AsOf, source: t.Source}
-	priced := *res
-	priced.Functions = make([]scanner.Function, 0, len(res.Functions))
 	prices := map[string]*unitPrices{}
 	for i := range res.Functions {
 		f := &res.Functions[i]
+		if g := unpricedBy(modelGaps(f)); g != nil {
+			cd.fns[f.ID] = &fnCost{why: g.reason, managed: g.managed}
+			continue
+		}
 		k := f.Region + "/" + cmp.Or(f.Architecture, cost.ArchX86)
-		up, seen := prices[k]
-		if !seen {
+		if _, seen := prices[k]; !seen {
+			var up *unitPrices
 			if p, err := t.Prices(f.Region, f.Architecture); err == nil && len(p.Duration) > 0 {
 				up = &unitPrices{gbs: float64(p.Duration[0].PerGBSecond), pcEnabled: float64(p.ProvisionedPerGBSecond)}
 			}
 			prices[k] = up
 		}
-		if up == nil {
-			cd.fns[f.ID] = &fnCost{why: fmt.Sprintf("no price for %s %s in the price table (as of %s)", f.Region, cmp.Or(f.Architecture, cost.ArchX86), t.AsOf)}
-			continue
-		}
-		priced.Functions = append(priced.Functions, *f)
 	}
-	costs, err := cost.Model(&priced, t, opt)
+	costs, err := cost.Model(res, t, opt)
 	if err != nil {
 		return nil, fmt.Errorf("insights: %w", err)
 	}
 	cd.projection = costs.Methods.Projection
 	for i := range costs.Functions {
 		fc := &costs.Functions[i]
+		if _, gap := cd.fns[fc.ID]; gap {
+			continue // a model gap already said why (and whether it is Managed Instances)
+		}
+		if fc.Unpriced != "" {
+			cd.fns[fc.ID] = &fnCost{why: fc.Unpriced}
+			continue
+		}
 		c := &fnCost{days: make([]*Breakdown, len(fc.Days)), projected: fc.ProjectedMonth,
 			price: prices[fc.Region+"/"+fc.Architecture]}
 		for d, b := range fc.Days {

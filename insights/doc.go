@@ -9,12 +9,17 @@
 // report model (Report, JSON schema "lambdaudit/report" version 1,
 // docs/report.md): coverage, the summary with changes against the
 // previous 7 days, top functions by cost, the biggest cost movers, the
-// insights by severity then impact, what could not be evaluated and why,
+// insights by severity, reliability before cost, then impact (one
+// finding per cause), what could not be evaluated and why,
 // and what the scan itself cost.
 //
 // Build is the entry point: it refuses a scan result of an unknown
-// version or with impossible values, prices the functions with package
-// cost, runs the rules and assembles the report. Insights sends nothing.
+// version or with values no AWS answer holds (ValidateScan), prices the
+// functions with package cost, runs the rules and assembles the report.
+// A value AWS returns that the rules do not model (a Lambda Managed
+// Instances function, an unknown architecture or runtime) degrades only
+// that function: its affected rules are listed as not run, with the
+// reason. Insights sends nothing.
 //
 // # No data is not zero
 //

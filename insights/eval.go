@@ -1,7 +1,7 @@
 package insights
 
 import (
-	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -112,12 +112,24 @@ func (e *evaluator) run() {
 			c.cost = e.cost.fns[f.ID]
 		}
 		c.epoch = c.epochStart()
+		gaps := modelGaps(f)
+		from := len(e.insights)
+	rules:
 		for _, r := range functionRules {
 			if s.ignored(r.kind) {
 				continue
 			}
+			// A value AWS returns that the rule does not model: the rule
+			// is not run for this function, and the report says why.
+			for _, g := range gaps {
+				if slices.Contains(g.kinds, r.kind) {
+					c.skip(r.kind, g.reason)
+					continue rules
+				}
+			}
 			r.eval(c)
 		}
+		c.reconcile(from)
 		for why, kinds := range c.miss {
 			k := missKey{why, kinds}
 			e.missing[k] = append(e.missing[k], f.ID)
@@ -408,11 +420,4 @@ func (e *evaluator) missingList() []Missing {
 		return strings.Join(a.Rules, ",") < strings.Join(b.Rules, ",")
 	})
 	return out
-}
-
-func plural(n float64, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%s %s", fmtCount(n), one)
-	}
-	return fmt.Sprintf("%s %s", fmtCount(n), many)
 }

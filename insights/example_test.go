@@ -43,12 +43,12 @@ func ExampleBuild() {
 		fmt.Printf("%-8s %s: %s\n", in.Severity, about, in.Title)
 	}
 	// Output:
-	// 2026-11-20: 10 of 10 functions scanned, 5 critical, 7 warnings, 2 info
+	// 2026-11-20: 10 of 10 functions scanned, 3 critical, 7 warnings, 2 info
 	// invocations 268000 (+89 % on the week), cost $4.60, projected month $66.13
-	// critical ledger-sync: error rate: 12 % of the invocations failed on 2026-11-20 (240 of 2,000)
-	// critical ledger-sync: near timeout: 3 s of 3 s (max), p99 3 s
-	// critical ledger-sync: timeouts: 12 % of the invocations timed out on 2026-11-20 (240 of 2,000) at 3 s; lost compute $0.02/month
+	// critical ledger-sync: timeouts: 12 % of the invocations timed out on 2026-11-20 (240 of 2,000) at 3 s; lost compute $0.02/month; errors 12 % on 2026-11-20 (100 % of them timeouts)
 	// critical notify-email: throttles: 300 of 2,300 requests throttled (13 %) on the report day
 	// critical legacy-report: deprecated runtime: python3.8 reached end of support on 2024-10-14 (768 days ago)
-	// warning  us-east-1: cost spike in 111111111111/us-east-1: $4.58 on the report day, ×2.3 its usual $1.99/day (+$2.60/day); driver: pdf-render +$2.60/day (×3.1)
+	// warning  checkout-api: near timeout: 5.6 s of 6 s (max), p99 4.1 s
+	// warning  search-indexer: cold starts: 180 of 2,000 invocations (9 %), p95 init 2.3 s; INIT billed $0.10/month
+	// warning  ingest-stream: iterator age: 1 h 30 min behind the stream (max on the report day)
 }

@@ -43,8 +43,10 @@ type Report struct {
 	// previous 7 days' average, up or down.
 	TopFunctions []FunctionCost `json:"topFunctions"`
 	CostMovers   []CostMover    `json:"costMovers"`
-	// Insights are sorted by severity, then ImpactUSD (largest first),
-	// then key.
+	// Insights are sorted by severity, then reliability before cost
+	// before lifecycle, then ImpactUSD (largest first), then key
+	// (sortInsights; docs/report.md, "Order of the insights"); a
+	// function's overlapping findings are one (reconcile).
 	Insights []Insight `json:"insights"`
 	Counts   Counts    `json:"counts"`
 	// Missing lists, per reason, the rules that could not run and for
@@ -214,7 +216,9 @@ const baselineDays = 7
 // Build turns a scan result into a report: it refuses a result of an
 // unknown version or with impossible values (*ScanError) and an invalid
 // config (*ConfigError), prices the functions with package cost, runs
-// every rule of INSIGHTS.md and assembles the report.
+// every rule of INSIGHTS.md and assembles the report. A function with
+// values the rules do not model keeps its other rules; the ones it
+// cannot run are in Report.Missing with the reason.
 func Build(res *scanner.Result, opt Options) (*Report, error) {
 	if err := ValidateScan(res); err != nil {
 		return nil, err
@@ -277,19 +281,6 @@ func build(res *scanner.Result, cfg *Config, cd *costData, rt *RuntimeTable, now
 		rep.Sources.PricesAsOf, rep.Sources.PricesSource, rep.Sources.CostProjection = cd.asOf, cd.source, cd.projection
 	}
 	return rep
-}
-
-func sortInsights(ins []Insight) {
-	sort.SliceStable(ins, func(i, j int) bool {
-		a, b := &ins[i], &ins[j]
-		if ra, rb := a.Severity.rank(), b.Severity.rank(); ra != rb {
-			return ra < rb
-		}
-		if a.ImpactUSD != b.ImpactUSD {
-			return a.ImpactUSD > b.ImpactUSD
-		}
-		return a.Key < b.Key
-	})
 }
 
 func countInsights(ins []Insight) Counts {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,17 +111,28 @@ func itoa(i int) string {
 	return string(b)
 }
 
-// TestReportOrder: insights by severity, then impact, then key.
+// TestReportOrder: insights by severity, then reliability before cost
+// before lifecycle, then impact, then key (docs/report.md).
 func TestReportOrder(t *testing.T) {
 	rep, err := insights.Build(loadScan(t), insights.Options{Now: reportNow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rank := map[insights.Severity]int{insights.Critical: 0, insights.Warning: 1, insights.Info: 2}
+	class := func(kind string) int {
+		switch kind {
+		case "cost-spike", "memory-overprovisioned", "arm64-candidate", "provisioned-concurrency-idle":
+			return 1
+		case "deprecated-runtime":
+			return 2
+		}
+		return 0
+	}
 	for i := 1; i < len(rep.Insights); i++ {
 		a, b := rep.Insights[i-1], rep.Insights[i]
-		if rank[a.Severity] > rank[b.Severity] ||
-			(a.Severity == b.Severity && (a.ImpactUSD < b.ImpactUSD || (a.ImpactUSD == b.ImpactUSD && a.Key > b.Key))) {
+		ka := []float64{float64(rank[a.Severity]), float64(class(a.Kind)), -a.ImpactUSD}
+		kb := []float64{float64(rank[b.Severity]), float64(class(b.Kind)), -b.ImpactUSD}
+		if c := slices.Compare(ka, kb); c > 0 || (c == 0 && a.Key > b.Key) {
 			t.Errorf("%s (%s, $%v) before %s (%s, $%v)", a.Key, a.Severity, a.ImpactUSD, b.Key, b.Severity, b.ImpactUSD)
 		}
 	}

@@ -58,10 +58,10 @@ func ruleNearTimeout(c *fnCtx) {
 	if sev == "" {
 		return
 	}
-	title := fmt.Sprintf("near timeout: %s of %s s (max)", fmtMs(v), fmtSeconds(float64(c.f.TimeoutS)))
+	title := fmt.Sprintf("near timeout: %s of %s s (max)", FormatMs(v), FormatSeconds(float64(c.f.TimeoutS)))
 	ev := []Evidence{num("maxDurationMs", v, UnitMs)}
 	if p99, ok := val(c.f.Metrics[mDurationP99], c.L); ok {
-		title += ", p99 " + fmtMs(p99)
+		title += ", p99 " + FormatMs(p99)
 		ev = append(ev, num("p99DurationMs", p99, UnitMs))
 	}
 	ev = append(ev, num("timeoutS", float64(c.f.TimeoutS), UnitS), num("shareOfTimeout", share, UnitRatio))
@@ -103,9 +103,9 @@ func ruleTimeouts(c *fnCtx) {
 	var title string
 	if sev == Critical {
 		title = fmt.Sprintf("timeouts: %s of the invocations timed out on %s (%s of %s) at %s s",
-			fmtPct(worst), c.dayName(worstDay), fmtCount(count(l.Timeouts, worstDay)), fmtCount(count(l.Invocations, worstDay)), fmtSeconds(float64(c.f.TimeoutS)))
+			FormatShare(worst), c.dayName(worstDay), FormatCount(count(l.Timeouts, worstDay)), FormatCount(count(l.Invocations, worstDay)), FormatSeconds(float64(c.f.TimeoutS)))
 	} else {
-		title = fmt.Sprintf("timeouts: %s of %s invocations timed out at %s s on the report day", fmtCount(toL), fmtCount(invL), fmtSeconds(float64(c.f.TimeoutS)))
+		title = fmt.Sprintf("timeouts: %s of %s invocations timed out at %s s on the report day", FormatCount(toL), FormatCount(invL), FormatSeconds(float64(c.f.TimeoutS)))
 	}
 	ev := []Evidence{num("timeouts", toL, UnitCount), num("invocations", invL, UnitCount), num("timeoutS", float64(c.f.TimeoutS), UnitS)}
 	if worstDay >= 0 {
@@ -128,7 +128,7 @@ func ruleTimeouts(c *fnCtx) {
 			in.MonthlySavingUSD = ptr(lost)
 			in.SavingNote = "lost compute: timed-out invocations × timeout × memory at the on-demand GB-s price, daily average of the last days × 30.44"
 			in.Evidence = append(in.Evidence, num("lostComputeMonthlyUSD", lost, UnitUSDMon))
-			title += fmt.Sprintf("; lost compute %s/month", fmtUSD(lost))
+			title += fmt.Sprintf("; lost compute %s/month", FormatUSD(lost))
 		}
 	}
 	in.Title = title
@@ -177,9 +177,9 @@ func ruleMemoryNearLimit(c *fnCtx) {
 	if sev == "" {
 		return
 	}
-	title := fmt.Sprintf("memory near limit: %.0f MB of %.0f MB used (%s max)", used, mem, fmtPct(share))
+	title := fmt.Sprintf("memory near limit: %s MB of %s MB used (%s max)", FormatCount(used), FormatCount(mem), FormatShare(share))
 	if oom > 0 {
-		title += ", " + plural(oom, "out-of-memory end", "out-of-memory ends")
+		title += ", " + Plural(oom, "out-of-memory end", "out-of-memory ends")
 	}
 	c.add(Insight{Kind: k, Severity: sev, Title: title,
 		Evidence: []Evidence{num("maxMemoryUsedMB", used, UnitMB), num("memoryMB", mem, UnitMB), num("shareOfMemory", share, UnitRatio), num("outOfMemory", oom, UnitCount)},
@@ -241,18 +241,18 @@ func ruleMemoryOverprovisioned(c *fnCtx) {
 	if rec >= mem {
 		return
 	}
-	title := fmt.Sprintf("memory over-provisioned: %.0f MB max used of %d MB (%s) over %s; %.0f MB would do",
-		maxUsed, c.f.MemoryMB, fmtPct(share), plural(float64(span), "day", "days"), rec)
+	title := fmt.Sprintf("memory over-provisioned: %s MB max used of %s MB (%s) over %s; %s MB would do",
+		FormatCount(maxUsed), FormatCount(float64(c.f.MemoryMB)), FormatShare(share), Plural(float64(span), "day", "days"), FormatCount(rec))
 	in := Insight{Kind: k, Severity: Info,
 		Evidence: []Evidence{num("maxMemoryUsedMB", maxUsed, UnitMB), num("memoryMB", mem, UnitMB), num("shareOfMemory", share, UnitRatio),
 			num("invocations", inv, UnitCount), num("days", float64(span), UnitDays), num("recommendedMB", rec, UnitMB)},
-		Action: fmt.Sprintf("Lower the memory to %.0f MB and watch the duration: CPU scales with memory, so a CPU-bound function may run longer.", rec)}
+		Action: fmt.Sprintf("Lower the memory to %s MB and watch the duration: CPU scales with memory, so a CPU-bound function may run longer.", FormatCount(rec))}
 	if avg, n := c.recentCost(from, func(b *Breakdown) float64 { return b.Duration + b.Init }); n > 0 {
 		saving := avg * daysPerMonth * (1 - rec/mem)
 		in.MonthlySavingUSD = ptr(saving)
 		in.SavingNote = "assumes unchanged duration at the lower memory; duration and billed INIT at the current rate, daily average × 30.44"
 		in.Evidence = append(in.Evidence, num("durationCostMonthlyUSD", avg*daysPerMonth, UnitUSDMon))
-		title += fmt.Sprintf(" (saving ~%s/month)", fmtUSD(saving))
+		title += fmt.Sprintf(" (saving ~%s/month)", FormatUSD(saving))
 	} else {
 		in.SavingNote = "no saving: no cost figures for the function"
 	}
@@ -299,10 +299,10 @@ func ruleColdStarts(c *fnCtx) {
 	if !atLeast(share, c.s.get(pColdShare)) && !(hasP95 && atLeast(p95, c.s.get(pColdP95InitMs))) {
 		return
 	}
-	title := fmt.Sprintf("cold starts: %s of %s invocations (%s)", fmtCount(cold), fmtCount(inv), fmtPct(share))
+	title := fmt.Sprintf("cold starts: %s of %s invocations (%s)", FormatCount(cold), FormatCount(inv), FormatShare(share))
 	ev := []Evidence{num("coldStarts", cold, UnitCount), num("invocations", inv, UnitCount), num("share", share, UnitRatio)}
 	if hasP95 {
-		title += ", p95 init " + fmtMs(p95)
+		title += ", p95 init " + FormatMs(p95)
 		ev = append(ev, num("p95InitMs", p95, UnitMs))
 	}
 	in := Insight{Kind: k, Severity: Warning, Evidence: ev,
@@ -312,7 +312,7 @@ func ruleColdStarts(c *fnCtx) {
 		in.Evidence = append(in.Evidence, num("initCostMonthlyUSD", initMonthly, UnitUSDMon))
 		in.ImpactUSD = initMonthly
 		if initMonthly > 0 {
-			title += fmt.Sprintf("; INIT billed %s/month", fmtUSD(initMonthly))
+			title += fmt.Sprintf("; INIT billed %s/month", FormatUSD(initMonthly))
 		}
 	}
 	in.Title = title
@@ -360,10 +360,10 @@ func ruleErrorRate(c *fnCtx) {
 	}
 	ev = append(ev, num("worstDayShare", worst, UnitRatio), text("worstDay", c.dayName(worstDay)))
 	if sev == Critical {
-		title = fmt.Sprintf("error rate: %s of the invocations failed on %s (%s of %s)", fmtPct(worst), c.dayName(worstDay),
-			fmtCount(count(errS, worstDay)), fmtCount(count(invS, worstDay)))
+		title = fmt.Sprintf("error rate: %s of the invocations failed on %s (%s of %s)", FormatShare(worst), c.dayName(worstDay),
+			FormatCount(count(errS, worstDay)), FormatCount(count(invS, worstDay)))
 	} else {
-		title = fmt.Sprintf("error rate: %s of the invocations failed on the report day (%s of %s)", fmtPct(eL/iL), fmtCount(eL), fmtCount(iL))
+		title = fmt.Sprintf("error rate: %s of the invocations failed on the report day (%s of %s)", FormatShare(eL/iL), FormatCount(eL), FormatCount(iL))
 	}
 	c.add(Insight{Kind: k, Severity: sev, Title: title, Evidence: ev,
 		Action: "Look at the failing invocations' logs and traces; Errors counts timeouts and out-of-memory ends too."})
@@ -389,7 +389,7 @@ func ruleThrottles(c *fnCtx) {
 		return
 	}
 	c.add(Insight{Kind: k, Severity: sev,
-		Title:    fmt.Sprintf("throttles: %s of %s requests throttled (%s) on the report day", fmtCount(thr), fmtCount(inv+thr), fmtPct(share)),
+		Title:    fmt.Sprintf("throttles: %s of %s requests throttled (%s) on the report day", FormatCount(thr), FormatCount(inv+thr), FormatShare(share)),
 		Evidence: []Evidence{num("throttles", thr, UnitCount), num("invocations", inv, UnitCount), num("share", share, UnitRatio)},
 		Action:   "Raise the function's reserved concurrency (or the account's limit), or smooth the traffic (batching, an SQS queue with maximum concurrency)."})
 }
@@ -410,13 +410,13 @@ func ruleDeprecatedRuntime(c *fnCtx) {
 	switch {
 	case days <= 0:
 		sev = Critical
-		title = fmt.Sprintf("deprecated runtime: %s reached end of support on %s (%s ago)", rt.ID, rt.Deprecation, plural(float64(-days), "day", "days"))
+		title = fmt.Sprintf("deprecated runtime: %s reached end of support on %s (%s ago)", rt.ID, rt.Deprecation, Plural(float64(-days), "day", "days"))
 		if days == 0 {
 			title = fmt.Sprintf("deprecated runtime: %s reaches end of support today (%s)", rt.ID, rt.Deprecation)
 		}
 	case days <= int(c.s.get(pDeprecatedWarnDays)):
 		sev = Warning
-		title = fmt.Sprintf("deprecated runtime soon: %s reaches end of support on %s (in %s)", rt.ID, rt.Deprecation, plural(float64(days), "day", "days"))
+		title = fmt.Sprintf("deprecated runtime soon: %s reaches end of support on %s (in %s)", rt.ID, rt.Deprecation, Plural(float64(days), "day", "days"))
 	default:
 		return
 	}
@@ -452,7 +452,7 @@ func ruleARM64Candidate(c *fnCtx) {
 	}
 	saving := monthly * c.s.get(pARMSaving)
 	c.add(Insight{Kind: k, Severity: Info,
-		Title:            fmt.Sprintf("arm64 candidate: %s/month of x86_64 duration on %s; arm64 would save ~%s/month", fmtUSD(monthly), rt.ID, fmtUSD(saving)),
+		Title:            fmt.Sprintf("arm64 candidate: %s/month of x86_64 duration on %s; arm64 would save ~%s/month", FormatUSD(monthly), rt.ID, FormatUSD(saving)),
 		Evidence:         []Evidence{text("runtime", rt.ID), num("durationCostMonthlyUSD", monthly, UnitUSDMon), num("savingShare", c.s.get(pARMSaving), UnitRatio)},
 		Action:           "Switch the architecture to arm64 (Graviton): rebuild native dependencies for arm64 and compare the duration after the change.",
 		MonthlySavingUSD: ptr(saving),
@@ -481,21 +481,9 @@ func ruleIteratorAge(c *fnCtx) {
 		return
 	}
 	c.add(Insight{Kind: k, Severity: sev,
-		Title:    fmt.Sprintf("iterator age: %s behind the stream (max on the report day)", fmtMinutes(minutes)),
+		Title:    fmt.Sprintf("iterator age: %s behind the stream (max on the report day)", FormatMinutes(minutes)),
 		Evidence: []Evidence{num("maxIteratorAgeMinutes", minutes, UnitMinutes)},
 		Action:   "The consumer falls behind its stream: raise the batch size or parallelization factor, add shards, or make each batch faster; records expire at the stream's retention."})
-}
-
-func fmtMinutes(m float64) string {
-	m = math.Floor(m + 1e-9)
-	if m < 60 {
-		return fmt.Sprintf("%.0f min", m)
-	}
-	h := math.Floor(m / 60)
-	if r := m - h*60; r > 0 {
-		return fmt.Sprintf("%.0f h %.0f min", h, r)
-	}
-	return fmt.Sprintf("%.0f h", h)
 }
 
 func ruleAsyncFailures(c *fnCtx) {
@@ -522,7 +510,7 @@ func ruleAsyncFailures(c *fnCtx) {
 		total += v
 		ev = append(ev, num(m.name, v, UnitCount))
 		if v > 0 {
-			parts = append(parts, plural(v, m.one, m.many))
+			parts = append(parts, Plural(v, m.one, m.many))
 		}
 	}
 	if !present {
@@ -574,14 +562,14 @@ func ruleProvisionedIdle(c *fnCtx) {
 	idle := pc - need
 	in := Insight{Kind: k, Severity: Info,
 		Evidence: []Evidence{num("allocated", pc, UnitCount), num("maxUtilization", util, UnitRatio), num("needed", need, UnitCount), num("idle", idle, UnitCount)},
-		Action:   fmt.Sprintf("Lower the provisioned concurrency to %.0f (or schedule it with Application Auto Scaling): at most %s of it was in use on the report day.", need, fmtPct(util))}
-	title := fmt.Sprintf("provisioned concurrency idle: %s max utilization of %.0f allocated; %.0f would do", fmtPct(util), pc, need)
+		Action:   fmt.Sprintf("Lower the provisioned concurrency to %s (or schedule it with Application Auto Scaling): at most %s of it was in use on the report day.", FormatCount(need), FormatShare(util))}
+	title := fmt.Sprintf("provisioned concurrency idle: %s max utilization of %s allocated; %s would do", FormatShare(util), FormatCount(pc), FormatCount(need))
 	if c.cost != nil && c.cost.price != nil {
 		saving := idle * float64(c.f.MemoryMB) / 1024 * 86400 * daysPerMonth * c.cost.price.pcEnabled
 		in.MonthlySavingUSD = ptr(saving)
 		in.SavingNote = "idle units × memory × the provisioned-concurrency price while enabled, all month"
 		in.Evidence = append(in.Evidence, num("idleCostMonthlyUSD", saving, UnitUSDMon))
-		title += fmt.Sprintf(" (idle cost ~%s/month)", fmtUSD(saving))
+		title += fmt.Sprintf(" (idle cost ~%s/month)", FormatUSD(saving))
 	}
 	in.Title = title
 	c.add(in)
@@ -598,7 +586,7 @@ func ruleRecursiveLoop(c *fnCtx) {
 		return
 	}
 	c.add(Insight{Kind: k, Severity: Warning,
-		Title:    fmt.Sprintf("recursive loop: Lambda stopped %s on the report day", plural(v, "recursive invocation", "recursive invocations")),
+		Title:    fmt.Sprintf("recursive loop: Lambda stopped %s on the report day", Plural(v, "recursive invocation", "recursive invocations")),
 		Evidence: []Evidence{num("recursiveInvocationsDropped", v, UnitCount)},
 		Action:   "The function triggers itself through SQS, SNS or S3: break the loop (a different output queue or bucket prefix); Lambda drops the event after 16 rounds."})
 }

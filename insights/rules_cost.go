@@ -93,7 +93,7 @@ func ruleCostSpike(c *fnCtx) {
 	ev = append(ev, text("driver", driver))
 	ev = append(ev, dev...)
 	c.add(Insight{Kind: k, Severity: sev,
-		Title:     fmt.Sprintf("cost spike: %s on the report day, %s its usual %s/day (+%s/day); driver: %s", fmtUSD(sp.cur), fmtFactor(sp.ratio), fmtUSD(sp.median), fmtUSD(sp.above), driver),
+		Title:     fmt.Sprintf("cost spike: %s on the report day, %s its usual %s/day (+%s/day); driver: %s", FormatUSD(sp.cur), FormatFactor(sp.ratio), FormatUSD(sp.median), FormatUSD(sp.above), driver),
 		Evidence:  ev,
 		ImpactUSD: sp.above * daysPerMonth,
 		Action:    "Check what changed: a traffic surge or a retry storm (invocations), a slower dependency (duration), or a configuration change (memory); set a budget alarm on the function's cost."})
@@ -150,15 +150,15 @@ func (c *fnCtx) spikeDriver(sp spike) (string, []Evidence) {
 	var fs []factor
 	if hasInv {
 		ev = append(ev, num("invocationsRatio", invRatio, UnitFactor))
-		fs = append(fs, factor{"invocations " + fmtFactor(invRatio), invRatio})
+		fs = append(fs, factor{"invocations " + FormatFactor(invRatio), invRatio})
 	}
 	if hasDur {
 		ev = append(ev, num("durationRatio", durRatio, UnitFactor))
-		fs = append(fs, factor{"duration " + fmtFactor(durRatio), durRatio})
+		fs = append(fs, factor{"duration " + FormatFactor(durRatio), durRatio})
 	}
 	if hasMem {
 		ev = append(ev, num("memoryRatio", memRatio, UnitFactor))
-		fs = append(fs, factor{fmt.Sprintf("memory %.0f → %.0f MB", fromMB, toMB), memRatio})
+		fs = append(fs, factor{fmt.Sprintf("memory %s → %s MB", FormatCount(fromMB), FormatCount(toMB)), memRatio})
 	}
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].f > fs[j].f })
 	const moved = 1.1 // a factor that counts as a driver
@@ -202,7 +202,7 @@ func (c *fnCtx) componentDriver(sp spike) string {
 			best, bestUp = comp.name, up
 		}
 	}
-	return fmt.Sprintf("%s +%s/day", best, fmtUSD(bestUp))
+	return fmt.Sprintf("%s +%s/day", best, FormatUSD(bestUp))
 }
 
 // regionRules are concurrency-near-limit and the account-region's
@@ -280,7 +280,7 @@ func (e *evaluator) ruleConcurrency(t *scanner.Target, s *settings, skip func(ki
 	}
 	e.addRegion(t, Insight{Kind: k, Severity: sev,
 		Title: fmt.Sprintf("concurrency near the account limit in %s: %s of %s concurrent executions (%s) at the peak",
-			t.Region, fmtCount(v), fmtCount(limit), fmtPct(share)),
+			t.Region, FormatCount(v), FormatCount(limit), FormatShare(share)),
 		Evidence: []Evidence{num("maxConcurrentExecutions", v, UnitCount), num("concurrencyLimit", limit, UnitCount), num("share", share, UnitRatio)},
 		Action:   "Ask AWS for a higher concurrent executions quota in the region, or cap the noisy functions with reserved concurrency so the critical ones are not throttled."})
 }
@@ -297,12 +297,14 @@ func (e *evaluator) ruleRegionSpike(t *scanner.Target, fns []*scanner.Function, 
 	incomplete := 0
 	for _, f := range fns {
 		fc := e.cost.fns[f.ID]
-		if f.Status == scanner.StatusFailed || fc == nil || fc.why != "" || hasStage(f, scanner.StageMetrics) {
+		// A Managed Instances function is billed outside Lambda: the
+		// region's Lambda total is complete without it.
+		if f.Status == scanner.StatusFailed || fc == nil || (fc.why != "" && !fc.managed) || hasStage(f, scanner.StageMetrics) {
 			incomplete++
 		}
 	}
 	if incomplete > 0 {
-		skip(k, fmt.Sprintf("%s: no cost figures for %s", whyRegionIncomplete, plural(float64(incomplete), "function", "functions")))
+		skip(k, fmt.Sprintf("%s: no cost figures for %s", whyRegionIncomplete, Plural(float64(incomplete), "function", "functions")))
 		return
 	}
 	total := func(i int) (float64, bool) {
@@ -365,7 +367,7 @@ func (e *evaluator) ruleRegionSpike(t *scanner.Target, fns []*scanner.Function, 
 	})
 	driver := "no single function"
 	if len(rises) > 0 && rises[0].up > 0 {
-		driver = fmt.Sprintf("%s +%s/day (%s)", rises[0].name, fmtUSD(rises[0].up), fmtFactor(rises[0].ratio))
+		driver = fmt.Sprintf("%s +%s/day (%s)", rises[0].name, FormatUSD(rises[0].up), FormatFactor(rises[0].ratio))
 	}
 	ev := []Evidence{num("costUSD", sp.cur, UnitUSDDay), num("baselineMedianUSD", sp.median, UnitUSDDay), num("aboveUSD", sp.above, UnitUSDDay)}
 	if !math.IsInf(sp.ratio, 0) {
@@ -374,7 +376,7 @@ func (e *evaluator) ruleRegionSpike(t *scanner.Target, fns []*scanner.Function, 
 	ev = append(ev, text("driver", driver))
 	e.addRegion(t, Insight{Kind: k, Severity: sev,
 		Title: fmt.Sprintf("cost spike in %s/%s: %s on the report day, %s its usual %s/day (+%s/day); driver: %s",
-			t.Account, t.Region, fmtUSD(sp.cur), fmtFactor(sp.ratio), fmtUSD(sp.median), fmtUSD(sp.above), driver),
+			t.Account, t.Region, FormatUSD(sp.cur), FormatFactor(sp.ratio), FormatUSD(sp.median), FormatUSD(sp.above), driver),
 		Evidence:  ev,
 		ImpactUSD: sp.above * daysPerMonth,
 		Action:    "Look at the driving function first (its own cost-spike insight says what moved); set a budget alarm on the account."})

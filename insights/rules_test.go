@@ -317,15 +317,15 @@ func TestValidateScan(t *testing.T) {
 		{"valid", func(*scanner.Result) {}, ""},
 		{"unknown version", func(r *scanner.Result) { r.Version = 2 }, "version 2"},
 		{"another schema", func(r *scanner.Result) { r.Schema = "lambdaudit/report" }, `schema "lambdaudit/report"`},
-		{"memory 0", func(r *scanner.Result) { r.Functions[0].MemoryMB = 0 }, "functions[0] (111111111111/us-east-1/fn).memoryMB: must be 128 to 10,240 MB, got 0"},
+		{"memory 0", func(r *scanner.Result) { r.Functions[0].MemoryMB = 0 }, "functions[0] (111111111111/us-east-1/fn).memoryMB: must be at least 128 MB (Lambda's minimum), got 0"},
 		{"timeout 0", func(r *scanner.Result) { r.Functions[0].TimeoutS = 0 }, "timeoutS"},
 		{"negative count", func(r *scanner.Result) {
 			r.Functions[0].Metrics[metrics.InvocationsSum] = withLast(flat(10), fp(-3))
-		}, "metrics.Invocations:Sum[14]: impossible value -3"},
+		}, `metrics["Invocations:Sum"][14]: impossible value -3`},
 		{"negative log count", func(r *scanner.Result) { r.Functions[0].Logs.ColdStarts = withLast(flat(0), fp(-1)) }, "logs.coldStarts[14]"},
 		{"infinite value", func(r *scanner.Result) {
 			r.Functions[0].Metrics[metrics.DurationMaximum] = withLast(flat(1), fp(math.Inf(1)))
-		}, "Duration:Maximum[14]"},
+		}, `metrics["Duration:Maximum"][14]`},
 		{"short series", func(r *scanner.Result) { r.Functions[0].Metrics[metrics.ErrorsSum] = flat(0)[:3] }, "has 3 days, the window 15"},
 		{"negative limit", func(r *scanner.Result) { n := -1; r.Targets[0].ConcurrencyLimit = &n }, "targets[0] (111111111111/us-east-1).concurrencyLimit"},
 		{"negative provisioned concurrency", func(r *scanner.Result) { n := -2; r.Functions[0].ProvisionedConcurrency = &n }, "provisionedConcurrency"},

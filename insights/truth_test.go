@@ -17,17 +17,23 @@ import (
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
 )
 
-// Prices of AWS-FACTS.md (us-east-1; every test region has the same).
+// Prices of AWS-FACTS.md (us-east-1). Requests and duration are the same
+// in every test region; ephemeral storage and provisioned concurrency
+// differ in eu-west-1 (AWS's calculator data: $0.0000000340, $0.0000046460
+// and $0.0000108407 per GB-s for x86_64; arm64's provisioned rates are
+// x86_64's × 0.8, as in us-east-1).
 const (
-	priceRequest   = 0.20 / 1e6
-	priceEphemeral = 0.0000000309
-	monthDays      = 365.25 / 12
+	priceRequest = 0.20 / 1e6
+	monthDays    = 365.25 / 12
 )
 
 var (
-	priceGBs   = map[string]float64{"x86_64": 0.0000166667, "arm64": 0.0000133334}
-	pricePCOn  = map[string]float64{"x86_64": 0.0000041667, "arm64": 0.0000033334}
-	pricePCDur = map[string]float64{"x86_64": 0.0000097222, "arm64": 0.0000077778}
+	priceGBs       = map[string]float64{"x86_64": 0.0000166667, "arm64": 0.0000133334}
+	priceEphemeral = map[string]float64{"us-east-1": 0.0000000309, "eu-west-1": 0.0000000340}
+	pricePCOn      = map[string]map[string]float64{"us-east-1": {"x86_64": 0.0000041667, "arm64": 0.0000033334},
+		"eu-west-1": {"x86_64": 0.0000046460, "arm64": 0.0000037168}}
+	pricePCDur = map[string]map[string]float64{"us-east-1": {"x86_64": 0.0000097222, "arm64": 0.0000077778},
+		"eu-west-1": {"x86_64": 0.0000108407, "arm64": 0.0000086726}}
 )
 
 // want is one expected insight.
@@ -84,12 +90,12 @@ func costOf(ft *fleet.FunctionTruth, d *fleet.DayTruth) (total, compute float64)
 		share = float64(d.ProvisionedInvocations) / float64(d.Invocations)
 	}
 	compute = d.GBSeconds * (1 - share) * priceGBs[arch]
-	total = float64(d.Invocations)*priceRequest + compute + d.GBSeconds*share*pricePCDur[arch]
+	total = float64(d.Invocations)*priceRequest + compute + d.GBSeconds*share*pricePCDur[ft.Region][arch]
 	if e := ft.Config.EphemeralMB; e > 512 {
-		total += float64(d.BilledDurationSum) / 1000 * float64(e-512) / 1024 * priceEphemeral
+		total += float64(d.BilledDurationSum) / 1000 * float64(e-512) / 1024 * priceEphemeral[ft.Region]
 	}
 	if pc := ft.Config.ProvisionedConcurrency; pc > 0 && d.ProvisionedUtilizationMax != nil {
-		total += float64(pc) * float64(d.MemorySize) / 1024 * 86400 * pricePCOn[arch]
+		total += float64(pc) * float64(d.MemorySize) / 1024 * 86400 * pricePCOn[ft.Region][arch]
 	}
 	return total, compute
 }
@@ -231,6 +237,7 @@ func (x *expectation) function(id string, ft *fleet.FunctionTruth) {
 	case inv1 > 0 && ge(float64(d1.Errors)/inv1, 0.01) && d1.Errors >= 10:
 		x.add(id, "error-rate", insights.Warning, nil)
 	}
+	x.oneCause(id, ft)
 	// memory-near-limit
 	if inv1 > 0 && d1.MemoryUsed != nil {
 		s := sevOf(d1.MemoryUsed.Max/mem, 0.90, 0.97)
@@ -330,12 +337,53 @@ func (x *expectation) function(id string, ft *fleet.FunctionTruth) {
 	if pc := float64(cfg.ProvisionedConcurrency); pc > 0 && d1.ProvisionedUtilizationMax != nil && *d1.ProvisionedUtilizationMax < 0.6-1e-9 {
 		need := math.Ceil(pc**d1.ProvisionedUtilizationMax - 1e-9)
 		x.add(id, "provisioned-concurrency-idle", insights.Info,
-			map[string]float64{"saving": (pc - need) * mem / 1024 * 86400 * monthDays * pricePCOn[arch]})
+			map[string]float64{"saving": (pc - need) * mem / 1024 * 86400 * monthDays * pricePCOn[ft.Region][arch]})
 	}
 	// recursive-loop
 	if d1.RecursiveDropped >= 1 {
 		x.add(id, "recursive-loop", insights.Warning, nil)
 	}
+}
+
+// oneCause folds the function's expected findings as docs/report.md
+// says: near-timeout into timeouts whenever both fire (the timeouts
+// severity stands); error-rate into timeouts when the timeouts are at
+// least 90 % of the errors on the day error-rate names (its worst day —
+// the latest of equal ones — when critical, else the report day), at the
+// higher severity of the two.
+func (x *expectation) oneCause(id string, ft *fleet.FunctionTruth) {
+	to, ok := x.want[id+"/timeouts"]
+	if !ok {
+		return
+	}
+	higher := func(a, b insights.Severity) insights.Severity {
+		if a == insights.Critical || b == insights.Critical {
+			return insights.Critical
+		}
+		if a == insights.Warning || b == insights.Warning {
+			return insights.Warning
+		}
+		return a
+	}
+	delete(x.want, id+"/near-timeout")
+	if er, ok := x.want[id+"/error-rate"]; ok {
+		ago := 1
+		if er.sev == insights.Critical {
+			worst := -1.0
+			for a := 7; a >= 1; a-- {
+				if d := day(ft, a); d != nil && d.Invocations > 0 {
+					if sh := float64(d.Errors) / float64(d.Invocations); sh >= worst {
+						worst, ago = sh, a
+					}
+				}
+			}
+		}
+		if d := day(ft, ago); d != nil && d.Errors > 0 && ge(float64(d.Timeouts)/float64(d.Errors), 0.9) {
+			to.sev = higher(to.sev, er.sev)
+			delete(x.want, id+"/error-rate")
+		}
+	}
+	x.want[id+"/timeouts"] = to
 }
 
 // accuracy is one kind's figures.

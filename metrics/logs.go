@@ -17,8 +17,12 @@ const (
 const (
 	// MaxLogGroupsPerQuery is the most log groups one StartQuery takes.
 	MaxLogGroupsPerQuery = 50
-	// MaxQueryRows is the most rows a query returns (StartQuery Limit).
-	MaxQueryRows = 10000
+	// MaxQueryRows is the most rows a query returns: the StartQuery Limit
+	// the runner asks for, AWS's maximum (cloudwatchlogs v1.92 docs).
+	MaxQueryRows = 100000
+	// MaxRowsPerPage is the most rows one GetQueryResults page holds;
+	// the rest follow by nextToken.
+	MaxRowsPerPage = 10000
 	// LogsPricePerGB is what Logs Insights charges per GB scanned, in USD
 	// (us-east-1), GB = 2^30 bytes as the simulated account counts it.
 	LogsPricePerGB = 0.005
@@ -43,9 +47,32 @@ const (
 	ReasonLambdaInsights = "covered by LambdaInsights"
 	// ReasonNoLogGroup: StartQuery said the log group does not exist.
 	ReasonNoLogGroup = "no log group"
+	// ReasonLogGroupClass: the log group is in the Delivery log class
+	// (Lambda logs delivered on to S3 or Firehose), which Logs Insights
+	// cannot query. Like ReasonNoLogGroup it is coverage: there is
+	// nothing a retry or a permission could bring back.
+	ReasonLogGroupClass = "log group class DELIVERY cannot be queried"
+	// ReasonLogGroupDenied: StartQuery was denied on this log group alone
+	// (a resource-level IAM denial naming it); the batch's other groups
+	// were queried. Data that should have come back was lost.
+	ReasonLogGroupDenied = "AccessDeniedException logs:StartQuery on the log group"
 	// ReasonLogFormat: the function's log format is neither Text nor JSON.
 	ReasonLogFormat = "unsupported log format"
 )
+
+// LogsCoverageReason reports whether a reason a function got no log
+// stats is coverage — nothing was lost that the scan should have had: a
+// budget skip, no log data or no estimate, LambdaInsights instead, an
+// unsupported log format, a log group that does not exist or is in the
+// Delivery class — rather than a failure (an API error, a denial, a
+// query that ended badly), which is data lost.
+func LogsCoverageReason(reason string) bool {
+	switch reason {
+	case ReasonLogBudget, ReasonNoLogData, ReasonNoEstimate, ReasonLambdaInsights, ReasonNoLogGroup, ReasonLogGroupClass:
+		return true
+	}
+	return strings.HasPrefix(reason, ReasonLogFormat+" ")
+}
 
 // LogsBudgetBytes converts a Logs Insights budget in USD into bytes
 // scanned at LogsPricePerGB.

@@ -212,7 +212,7 @@ func TestPlanLogs(t *testing.T) {
 			{"120 groups: 50, 50, 20", many("f", 120), 15, []int{50, 50, 20}},
 			{"exactly 50: one query", many("f", 50), 15, []int{50}},
 			{"51: two", many("f", 51), 15, []int{50, 1}},
-			{"455 days: 21 groups keep 10,000 rows", many("f", 50), 455, []int{21, 21, 8}},
+			{"455 days: 50 groups, 22,750 rows within the 100,000 a query returns", many("f", 50), 455, []int{50}},
 			{"per format: JSON 10, Text 50 and 10", append(many("t", 60), many("j", 10, lgJSON)...), 15, []int{10, 50, 10}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

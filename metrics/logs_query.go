@@ -12,16 +12,16 @@ import (
 
 // LogsQueryText is the Logs Insights query over Text-format log groups.
 // It reads the fields Logs Insights discovers in REPORT lines
-// (@maxMemoryUsed is in bytes, MB × 1,000,000) and also matches the
-// "Task timed out after" line, because older runtimes' REPORT lines carry
-// no "Status: timeout": a day's timeouts are the larger of the two
-// counts (see LogStats.Timeouts). Only REPORT lines have @duration, so
-// count(@duration) counts invocations.
-const LogsQueryText = `filter @type = "REPORT" or @message like "Task timed out after"
+// (@maxMemoryUsed is in bytes, MB × 1,000,000). Timeouts are the REPORT
+// records with "Status: timeout": current runtimes no longer log a "Task
+// timed out after" line, and where older ones still do, their REPORT
+// carries the status too, so the line is neither needed nor counted.
+// Only REPORT lines have @duration, so count(@duration) counts
+// invocations.
+const LogsQueryText = `filter @type = "REPORT"
 | stats count(@duration) as invocations,
     count(@initDuration) as coldStarts,
     sum(strcontains(@message, "Status: timeout")) as timeoutReports,
-    sum(strcontains(@message, "Task timed out after")) as timeoutLines,
     sum(strcontains(@message, "Runtime.OutOfMemory")) as outOfMemory,
     max(@maxMemoryUsed / 1000 / 1000) as memoryMaxMB,
     pct(@maxMemoryUsed / 1000 / 1000, 99) as memoryP99MB,
@@ -72,8 +72,7 @@ type LogStats struct {
 	// ColdStarts counts REPORT records with an Init Duration.
 	ColdStarts Series `json:"coldStarts"`
 	// Timeouts counts timed-out invocations: REPORT records with status
-	// timeout, or for Text logs the "Task timed out after" lines when
-	// there are more of those (runtimes whose REPORT has no Status).
+	// timeout (Text "Status: timeout", JSON record.status "timeout").
 	Timeouts Series `json:"timeouts"`
 	// OutOfMemory counts REPORT records ending in Runtime.OutOfMemory.
 	OutOfMemory Series `json:"outOfMemory"`
@@ -114,8 +113,8 @@ type logsRowMapper struct {
 
 // logsRow holds one result row's values by column; absent columns stay nil.
 type logsRow struct {
-	invocations, coldStarts, timeoutReports, timeoutLines, outOfMemory *float64
-	memoryMax, memoryP99, memorySize, initP95, initTotal, billed       *float64
+	invocations, coldStarts, timeoutReports, outOfMemory         *float64
+	memoryMax, memoryP99, memorySize, initP95, initTotal, billed *float64
 }
 
 func (r *logsRow) slot(field string) **float64 {
@@ -126,8 +125,6 @@ func (r *logsRow) slot(field string) **float64 {
 		return &r.coldStarts
 	case "timeoutReports":
 		return &r.timeoutReports
-	case "timeoutLines":
-		return &r.timeoutLines
 	case "outOfMemory":
 		return &r.outOfMemory
 	case "memoryMaxMB":
@@ -195,9 +192,6 @@ func (m *logsRowMapper) add(fields []types.ResultField) error {
 		return nil
 	}
 	timeouts := logsZeroIfNil(r.timeoutReports)
-	if r.timeoutLines != nil && *r.timeoutLines > *timeouts {
-		timeouts = r.timeoutLines
-	}
 	initTotal := r.initTotal
 	if initTotal == nil && (r.coldStarts == nil || *r.coldStarts == 0) {
 		initTotal = new(float64)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/smithy-go"
 )
 
 // LogsAPI is the part of the CloudWatch Logs client the Logs Insights
@@ -87,8 +88,14 @@ type LogsResult struct {
 	// Stats per function ID, for every function of the batch whose log
 	// group was queried (all-nil series when it had no REPORT record).
 	Stats map[string]*LogStats `json:"stats"`
-	// Failed are the batch's functions with no stats (ReasonNoLogGroup).
+	// Failed are the batch's functions with no stats because their log
+	// group alone made StartQuery fail: ReasonNoLogGroup,
+	// ReasonLogGroupClass (both coverage: nothing to query) or
+	// ReasonLogGroupDenied (a loss).
 	Failed []LogsSkip `json:"failed,omitempty"`
+	// Pages counts the GetQueryResults pages read after the queries
+	// completed (one per query, more when results came by nextToken).
+	Pages int `json:"pages"`
 	// Queries counts the queries that completed; BytesScanned,
 	// RecordsScanned and RecordsMatched sum their statistics.
 	Queries        int     `json:"queries"`
@@ -114,11 +121,15 @@ func (e *QueryError) Error() string {
 
 // Run runs the batch's query with api (a client of the batch's
 // account-region): StartQuery over the window, GetQueryResults polled
-// with back-off, the rows mapped back to functions and days. A log group
-// that does not exist fails its functions with ReasonNoLogGroup and the
-// others are queried again. When ctx ends the running query is stopped
-// (StopQuery) and ctx's error returned. Any other failure is an error for
-// the whole batch, which the caller retries as a unit.
+// with back-off and its pages followed, the rows mapped back to functions
+// and days. A log group that makes StartQuery fail on its own — it does
+// not exist, it is in the Delivery log class, or StartQuery is denied on
+// it alone — fails only its functions (ReasonNoLogGroup,
+// ReasonLogGroupClass, ReasonLogGroupDenied) and the other groups are
+// queried again; when the error does not say which group, the groups are
+// split in halves until it does. When ctx ends the running query is
+// stopped (StopQuery) and ctx's error returned. Any other failure is an
+// error for the whole batch, which the caller retries as a unit.
 func (r *LogsRunner) Run(ctx context.Context, api LogsAPI, b LogsBatch) (*LogsResult, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
@@ -128,42 +139,55 @@ func (r *LogsRunner) Run(ctx context.Context, api LogsAPI, b LogsBatch) (*LogsRe
 		return nil, err
 	}
 	res := &LogsResult{Stats: map[string]*LogStats{}}
-	if err := r.runGroups(ctx, api, &b, query, b.Groups, res); err != nil {
+	denied := 0
+	if err := r.runGroups(ctx, api, &b, query, b.Groups, res, &denied); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// runGroups queries groups, dropping missing ones as StartQuery names
-// them; when it cannot tell which group is missing it splits the groups
-// in halves.
-func (r *LogsRunner) runGroups(ctx context.Context, api LogsAPI, b *LogsBatch, query string, groups []LogGroupRef, res *LogsResult) error {
+// maxDeniedGroups is how many log groups of a batch may be dropped one by
+// one for a resource-level AccessDenied before the denial is taken as
+// covering the whole batch (an account without logs:StartQuery is denied
+// on every group, naming one at a time).
+const maxDeniedGroups = 2
+
+// runGroups queries groups, dropping the ones StartQuery names as the
+// cause of its error; when it cannot tell which group it is, it splits
+// the groups in halves.
+func (r *LogsRunner) runGroups(ctx context.Context, api LogsAPI, b *LogsBatch, query string, groups []LogGroupRef, res *LogsResult, denied *int) error {
 	for len(groups) > 0 {
-		missing, err := r.runQuery(ctx, api, b, query, groups, res)
+		bad, err := r.runQuery(ctx, api, b, query, groups, res)
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, errLogsNoLogGroup) {
+		if bad == nil {
 			return err
 		}
 		i := -1
 		for k, g := range groups {
-			if g.Name == missing {
+			if g.Name == bad.group {
 				i = k
 			}
+		}
+		if bad.reason == ReasonLogGroupDenied {
+			if i < 0 || *denied >= maxDeniedGroups {
+				return err
+			}
+			*denied++
 		}
 		if i < 0 && len(groups) == 1 {
 			i = 0
 		}
 		if i >= 0 {
 			for _, id := range groups[i].Functions {
-				res.Failed = append(res.Failed, LogsSkip{ID: id, LogGroup: groups[i].Name, Reason: ReasonNoLogGroup, EstimatedBytes: groups[i].EstimatedBytes})
+				res.Failed = append(res.Failed, LogsSkip{ID: id, LogGroup: groups[i].Name, Reason: bad.reason, EstimatedBytes: groups[i].EstimatedBytes})
 			}
 			groups = append(groups[:i:i], groups[i+1:]...)
 			continue
 		}
 		half := len(groups) / 2
-		if err := r.runGroups(ctx, api, b, query, groups[:half:half], res); err != nil {
+		if err := r.runGroups(ctx, api, b, query, groups[:half:half], res, denied); err != nil {
 			return err
 		}
 		groups = groups[half:]
@@ -171,10 +195,52 @@ func (r *LogsRunner) runGroups(ctx context.Context, api LogsAPI, b *LogsBatch, q
 	return nil
 }
 
-var errLogsNoLogGroup = errors.New("log group does not exist")
+// logsGroupError is a StartQuery error one log group causes: the group
+// (empty when AWS did not name it) and the reason its functions get.
+type logsGroupError struct{ group, reason string }
 
-// logsMissingGroupRE reads the group name from AWS's ResourceNotFoundException.
-var logsMissingGroupRE = regexp.MustCompile(`Log group '([^']*)' does not exist`)
+var (
+	// logsNamedGroupRE reads the group name from AWS's
+	// ResourceNotFoundException ("Log group 'x' does not exist …") and
+	// from the Delivery-class InvalidParameterException.
+	logsNamedGroupRE = regexp.MustCompile(`[Ll]og group '([^']*)'`)
+	// logsDeniedGroupRE reads the log group of a resource-level denial
+	// ("… on resource: arn:aws:logs:r:a:log-group:NAME:* because …").
+	logsDeniedGroupRE = regexp.MustCompile(`:log-group:([^\s:*]+)`)
+	// logsClassRE recognises the Delivery-class refusal. AWS's exact text
+	// is unconfirmed: any mention of the DELIVERY class or of a log class
+	// Logs Insights does not support.
+	logsClassRE = regexp.MustCompile(`(?i)\bDELIVERY\b|log (group )?class`)
+)
+
+// logsGroupCause says whether a StartQuery error is caused by one log
+// group, and which.
+func logsGroupCause(err error) *logsGroupError {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return nil
+	}
+	msg := ae.ErrorMessage()
+	name := func(re *regexp.Regexp) string {
+		if m := re.FindStringSubmatch(msg); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+	switch ae.ErrorCode() {
+	case "ResourceNotFoundException":
+		return &logsGroupError{group: name(logsNamedGroupRE), reason: ReasonNoLogGroup}
+	case "InvalidParameterException":
+		if logsClassRE.MatchString(msg) {
+			return &logsGroupError{group: name(logsNamedGroupRE), reason: ReasonLogGroupClass}
+		}
+	case "AccessDeniedException":
+		if g := name(logsDeniedGroupRE); g != "" {
+			return &logsGroupError{group: g, reason: ReasonLogGroupDenied}
+		}
+	}
+	return nil
+}
 
 // acquire takes one of the account-region's query slots.
 func (r *LogsRunner) acquire(ctx context.Context, account, region string) (release func(), err error) {
@@ -206,13 +272,12 @@ func logsSleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// runQuery runs one query over groups and maps its rows into res. On a
-// missing log group it returns the name (when AWS gave it) and
-// errNoLogGroup.
-func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, query string, groups []LogGroupRef, res *LogsResult) (string, error) {
+// runQuery runs one query over groups and maps its rows into res. On an
+// error one log group causes it returns that cause too.
+func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, query string, groups []LogGroupRef, res *LogsResult) (*logsGroupError, error) {
 	release, err := r.acquire(ctx, b.Account, b.Region)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer release()
 	names := make([]string, len(groups))
@@ -236,33 +301,28 @@ func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, qu
 			id = aws.ToString(out.QueryId)
 			break
 		}
-		var nf *types.ResourceNotFoundException
-		if errors.As(err, &nf) {
-			name := ""
-			if m := logsMissingGroupRE.FindStringSubmatch(nf.ErrorMessage()); m != nil {
-				name = m[1]
-			}
-			return name, fmt.Errorf("logs insights %s: %w: %s", where, errLogsNoLogGroup, nf.ErrorMessage())
+		if bad := logsGroupCause(err); bad != nil {
+			return bad, fmt.Errorf("logs insights %s: start query: %w", where, err)
 		}
 		var le *types.LimitExceededException
 		if !errors.As(err, &le) || time.Now().Add(wait).After(deadline) {
-			return "", fmt.Errorf("logs insights %s: start query: %w", where, err)
+			return nil, fmt.Errorf("logs insights %s: start query: %w", where, err)
 		}
 		if err := logsSleep(ctx, wait); err != nil {
-			return "", fmt.Errorf("logs insights %s: waiting for the account's query limit: %w", where, err)
+			return nil, fmt.Errorf("logs insights %s: waiting for the account's query limit: %w", where, err)
 		}
 		wait = min(2*wait, r.set.MaxPoll)
 	}
-	out, err := r.poll(ctx, api, b, id, len(groups), where)
+	out, rows, err := r.poll(ctx, api, b, id, len(groups), where)
 	if err != nil {
 		if ctx.Err() != nil || !logsQueryEnded(err) {
 			r.stop(api, id)
 		}
-		return "", err
+		return nil, err
 	}
-	if len(out.Results) >= MaxQueryRows {
-		return "", &QueryError{Account: b.Account, Region: b.Region, QueryID: id, Groups: len(groups),
-			Status: fmt.Sprintf("with %d rows, the most a query returns: results may be cut", len(out.Results))}
+	if len(rows) >= MaxQueryRows {
+		return nil, &QueryError{Account: b.Account, Region: b.Region, QueryID: id, Groups: len(groups),
+			Status: fmt.Sprintf("with %d rows, the most a query returns: results may be cut", len(rows))}
 	}
 	m := logsRowMapper{account: b.Account, window: b.Window, stats: map[string]*LogStats{}}
 	for _, g := range groups {
@@ -270,9 +330,9 @@ func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, qu
 		st.SharedLogGroup = len(g.Functions) > 1
 		m.stats[g.Name] = st
 	}
-	for _, row := range out.Results {
+	for _, row := range rows {
 		if err := m.add(row); err != nil {
-			return "", fmt.Errorf("logs insights %s: query %s: %w", where, id, err)
+			return nil, fmt.Errorf("logs insights %s: query %s: %w", where, id, err)
 		}
 	}
 	for _, g := range groups {
@@ -281,13 +341,14 @@ func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, qu
 		}
 	}
 	res.Queries++
+	res.Pages += out.pages
 	res.UnexpectedRows += m.unexpected
-	if s := out.Statistics; s != nil {
+	if s := out.stats; s != nil {
 		res.BytesScanned += s.BytesScanned
 		res.RecordsScanned += s.RecordsScanned
 		res.RecordsMatched += s.RecordsMatched
 	}
-	return "", nil
+	return nil, nil
 }
 
 // logsQueryEnded says the query already ended on its own (nothing to stop).
@@ -296,27 +357,55 @@ func logsQueryEnded(err error) bool {
 	return errors.As(err, &qe)
 }
 
+// logsPolled is what polling a completed query read besides its rows.
+type logsPolled struct {
+	stats *types.QueryStatistics
+	pages int
+}
+
 // poll calls GetQueryResults until the query completes, waiting
-// InitialPoll, then twice as long each time up to MaxPoll.
-func (r *LogsRunner) poll(ctx context.Context, api LogsAPI, b *LogsBatch, id string, groups int, where string) (*cloudwatchlogs.GetQueryResultsOutput, error) {
+// InitialPoll, then twice as long each time up to MaxPoll, then follows
+// the result's pages (nextToken, at most MaxRowsPerPage rows each) and
+// returns every row.
+func (r *LogsRunner) poll(ctx context.Context, api LogsAPI, b *LogsBatch, id string, groups int, where string) (logsPolled, [][]types.ResultField, error) {
 	wait := r.set.InitialPoll
-	for {
+	var out *cloudwatchlogs.GetQueryResultsOutput
+	for out == nil {
 		if err := logsSleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("logs insights %s: query %s: %w", where, id, err)
+			return logsPolled{}, nil, fmt.Errorf("logs insights %s: query %s: %w", where, id, err)
 		}
 		wait = min(2*wait, r.set.MaxPoll)
-		out, err := api.GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: aws.String(id)})
+		o, err := api.GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: aws.String(id)})
 		if err != nil {
-			return nil, fmt.Errorf("logs insights %s: query %s: get results: %w", where, id, err)
+			return logsPolled{}, nil, fmt.Errorf("logs insights %s: query %s: get results: %w", where, id, err)
 		}
-		switch out.Status {
+		switch o.Status {
 		case types.QueryStatusComplete:
-			return out, nil
+			out = o
 		case types.QueryStatusScheduled, types.QueryStatusRunning:
-			continue
+		default:
+			return logsPolled{}, nil, &QueryError{Account: b.Account, Region: b.Region, QueryID: id, Groups: groups, Status: string(o.Status)}
 		}
-		return nil, &QueryError{Account: b.Account, Region: b.Region, QueryID: id, Groups: groups, Status: string(out.Status)}
 	}
+	polled := logsPolled{stats: out.Statistics, pages: 1}
+	rows := out.Results
+	seen := map[string]bool{}
+	for tok := aws.ToString(out.NextToken); tok != ""; tok = aws.ToString(out.NextToken) {
+		// A query returns at most MaxQueryRows rows: more than that, or a
+		// token seen before, is a loop, not results.
+		if seen[tok] || len(rows) > MaxQueryRows {
+			return logsPolled{}, nil, fmt.Errorf("logs insights %s: query %s: results page %d: nextToken repeats or rows exceed %d", where, id, polled.pages+1, MaxQueryRows)
+		}
+		seen[tok] = true
+		var err error
+		out, err = api.GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: aws.String(id), NextToken: aws.String(tok)})
+		if err != nil {
+			return logsPolled{}, nil, fmt.Errorf("logs insights %s: query %s: get results page %d: %w", where, id, polled.pages+1, err)
+		}
+		polled.pages++
+		rows = append(rows, out.Results...)
+	}
+	return polled, rows, nil
 }
 
 // stop stops a query whose caller gave up, with its own short context

@@ -135,7 +135,9 @@ var csvColumns = []csvCell[*csvRow]{
 // no totals row (WriteCSVSummary writes the account-regions' totals
 // apart). A text cell that would start with =, +, -, @, a tab or a
 // carriage return is prefixed with a single quote so that spreadsheets
-// show it as text instead of evaluating it.
+// show it as text instead of evaluating it; control characters (ESC
+// included) and bidirectional overrides are stripped from every text
+// cell, tabs and line breaks become spaces.
 //
 // costs (cost.Model of res) and r (insights.Build of res) may be nil: the
 // cost columns, respectively the savings and insights columns, are then
@@ -193,8 +195,11 @@ func WriteCSV(w io.Writer, res *scanner.Result, costs *cost.Costs, r *insights.R
 	return nil
 }
 
-// writeTable writes the header and the rows, neutralising text cells,
-// and flushes.
+// writeTable writes the header and the rows, and flushes. Text cells are
+// cleaned as the digest cleans AWS text (clean: control characters — C0
+// with ESC, DEL, C1 — and bidirectional overrides removed, tabs and line
+// breaks made spaces, invalid UTF-8 made U+FFFD), then neutralised
+// against formula injection.
 func writeTable[R any](cw *csv.Writer, cols []csvCell[R], rows func(yield func(R) bool)) error {
 	rec := make([]string, len(cols))
 	for i, c := range cols {
@@ -208,7 +213,7 @@ func writeTable[R any](cw *csv.Writer, cols []csvCell[R], rows func(yield func(R
 		for i, c := range cols {
 			v := c.cell(r)
 			if c.text {
-				v = neutralise(v)
+				v = neutralise(clean(v))
 			}
 			rec[i] = v
 		}

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -70,16 +69,25 @@ func (r *csvSummaryRow) dayCost() string {
 // leaves out, kept in a file of its own so that neither double-counts
 // when a spreadsheet sums a column. The account-regions add up to the
 // fleet; there is no grand-total row either.
+//
+// A figure the model does not have is an empty cell: an account-region
+// whose functions were not priced (a region without a price, Managed
+// Instances, …) has its row with functions_with_cost 0 and empty costs.
+// Without costs at all (nil) the file has the header and no row; it is
+// never withheld.
 func WriteCSVSummary(w io.Writer, costs *cost.Costs) error {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
 	if costs == nil {
-		return errors.New("csv summary: no costs")
+		if err := writeTable(cw, csvSummaryColumns, func(func(*csvSummaryRow) bool) {}); err != nil {
+			return fmt.Errorf("csv summary: %w", err)
+		}
+		return nil
 	}
 	if err := costs.Window.Validate(); err != nil {
 		return fmt.Errorf("csv summary: costs: %w", err)
 	}
 	day := reportDay(costs.Window)
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
 	err := writeTable(cw, csvSummaryColumns, func(yield func(*csvSummaryRow) bool) {
 		for i := range costs.Regions {
 			if !yield(&csvSummaryRow{day: day, g: &costs.Regions[i], L: costs.Window.Days - 1}) {

@@ -677,3 +677,57 @@ func TestCSVColumnsDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteCSVStripsControlCharacters checks that no text cell carries a
+// control character or a bidirectional override from AWS text (a tag
+// value with ESC could recolour the terminal of whoever cats the file,
+// U+202E reorder what a spreadsheet shows), and that stripping does not
+// undo the formula neutralisation.
+func TestWriteCSVStripsControlCharacters(t *testing.T) {
+	res, _, _ := csvFixture(t)
+	base := res.Functions[slices.IndexFunc(res.Functions, func(f scanner.Function) bool { return f.Name == "checkout-api" })]
+	cases := []struct {
+		name, fn, tagKey, tagValue string
+		wantName, wantTags         string
+	}{
+		{"ESC in a tag value", "esc-tag", "owner", "\x1b[31mred\x1b[0m", "esc-tag", "owner=[31mred[0m"},
+		{"C1 CSI and DEL", "c1\u009b2J-name\x7f", "team", "pay\u0085ments", "c12J-name", "team=payments"},
+		{"bidi override", "invoice\u202egpj.exe", "k\u2066ey", "v\u200fal", "invoicegpj.exe", "key=val"},
+		{"newline and tab", "two\nlines", "t\tab", "a\r\nb", "two lines", "t ab=a  b"},
+		{"ESC before a formula", "\x1b=cmd", "\x1b=k", "\x00@SUM(1)", "'=cmd", "'=k=@SUM(1)"},
+	}
+	out := *res
+	out.Functions = nil
+	for _, tc := range cases {
+		f := base
+		f.Name = tc.fn
+		f.ID = f.Account + "/" + f.Region + "/" + tc.fn
+		f.Tags = map[string]string{tc.tagKey: tc.tagValue}
+		out.Functions = append(out.Functions, f)
+	}
+	csvOut := writeCSV(t, &out, nil, nil)
+	header, rows, _ := csvRead(t, csvOut)
+	col := func(name string) int { return slices.Index(header, name) }
+	byName := map[string][]string{}
+	for _, r := range rows {
+		byName[r[col("function")]] = r
+		for i, v := range r {
+			for _, c := range v {
+				if unsafeRune(c) || c == '\t' || c == '\n' || c == '\r' {
+					t.Errorf("%s cell %q holds %U", header[i], v, c)
+				}
+			}
+		}
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, ok := byName[tc.wantName]
+			if !ok {
+				t.Fatalf("no row named %q", tc.wantName)
+			}
+			if got := r[col("tags")]; got != tc.wantTags {
+				t.Errorf("tags %q, want %q", got, tc.wantTags)
+			}
+		})
+	}
+}

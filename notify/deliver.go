@@ -141,7 +141,27 @@ func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.C
 		}
 	}
 
-	d.Message = Digest(r, DigestOptions{CSVURL: csvURL, Thread: c.Slack.Mode() == SlackBot})
+	// The alerts are planned before the digest is built, so that it can
+	// say which insights the Opsgenie cap left without an alert; they are
+	// sent after Slack.
+	og, err := NewOpsgenie(c.Opsgenie, c.HTTPClient, log, OpsgenieRetry{})
+	if err != nil {
+		return nil, fmt.Errorf("delivery: %w", err)
+	}
+	store := c.Store
+	if store == nil {
+		ds, err := NewDirStore(filepath.Join(c.Out, "state"))
+		if err != nil {
+			return nil, fmt.Errorf("delivery: %w", err)
+		}
+		store = ds
+	}
+	run, ogErr := og.Prepare(ctx, store, r, CoverageFromScan(res))
+	dopt := DigestOptions{CSVURL: csvURL, Thread: c.Slack.Mode() == SlackBot}
+	if run != nil {
+		dopt.AlertsCapped, dopt.AlertCap = len(run.Plan.Capped), run.Plan.Cap
+	}
+	d.Message = Digest(r, dopt)
 	payload, err := SlackPayload(d.Message, c.Slack)
 	if err != nil {
 		return nil, fmt.Errorf("delivery: slack.json: %w", err)
@@ -163,19 +183,9 @@ func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.C
 		}
 	}
 
-	og, err := NewOpsgenie(c.Opsgenie, c.HTTPClient, log, OpsgenieRetry{})
-	if err != nil {
-		return nil, fmt.Errorf("delivery: %w", err)
+	if run != nil {
+		run, ogErr = og.Execute(ctx, store, run)
 	}
-	store := c.Store
-	if store == nil {
-		ds, err := NewDirStore(filepath.Join(c.Out, "state"))
-		if err != nil {
-			return nil, fmt.Errorf("delivery: %w", err)
-		}
-		store = ds
-	}
-	run, ogErr := og.Run(ctx, store, r, CoverageFromScan(res))
 	d.Alerts = run
 	if run != nil {
 		if err := write("opsgenie.json", func(w io.Writer) error { return WriteOpsgenieRequests(w, c.Opsgenie.BaseURL, run.Plan) }); err != nil {

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -58,6 +60,28 @@ func DefaultOpsgeniePriorities() map[insights.Severity]string {
 	return map[insights.Severity]string{insights.Critical: "P2", insights.Warning: "P3"}
 }
 
+// DefaultOpsgenieKindPriorities map kinds to alert priorities, winning
+// over their severity's: a deprecated runtime is planned work, not an
+// incident (P4, critical or not), and the kinds that are only ever info
+// (memory-overprovisioned, arm64-candidate, provisioned-concurrency-idle)
+// P5 should a severity ever page them. Every other kind takes its
+// severity's priority.
+func DefaultOpsgenieKindPriorities() map[string]string {
+	return map[string]string{
+		insights.KindDeprecatedRuntime:     "P4",
+		insights.KindMemoryOverprovisioned: "P5",
+		insights.KindARM64Candidate:        "P5",
+		insights.KindProvisionedIdle:       "P5",
+	}
+}
+
+// DefaultOpsgenieMaxNewAlerts is how many alerts one run opens at most
+// (OpsgenieConfig.MaxNewAlerts): a first run on a large fleet would
+// otherwise open hundreds. The insights past it open no alert; one
+// summary alert (alias OpsgenieCapAlias) lists them, and the digest says
+// how many.
+const DefaultOpsgenieMaxNewAlerts = 20
+
 // OpsgenieConfig says where and how lambdaudit opens alerts. The zero
 // value of every field but APIKey is a working default.
 type OpsgenieConfig struct {
@@ -74,6 +98,17 @@ type OpsgenieConfig struct {
 	// Priorities map severities to P1–P5; nil is
 	// DefaultOpsgeniePriorities. A severity left out keeps its default.
 	Priorities map[insights.Severity]string
+	// KindPriorities map kinds to P1–P5 and win over Priorities; nil is
+	// DefaultOpsgenieKindPriorities. A kind left out keeps its default.
+	KindPriorities map[string]string
+	// MaxNewAlerts is how many alerts a run opens at most (aliases not
+	// already open; repeats of open ones do not count): 0 is
+	// DefaultOpsgenieMaxNewAlerts, negative is no cap.
+	MaxNewAlerts int
+	// Force sends a report older than the one the stored open-alert set
+	// was written for (OPSGENIE_FORCE, notify --force); without it Run
+	// refuses, as the older report would close alerts still open.
+	Force bool
 	// Responders are who the alerts are routed to; none leaves it to the
 	// integration's team and routing rules.
 	Responders []Responder
@@ -88,8 +123,8 @@ type OpsgenieConfig struct {
 // String describes the config with the key redacted, so that printing it
 // cannot leak the key.
 func (c OpsgenieConfig) String() string {
-	return fmt.Sprintf("Opsgenie{BaseURL: %s, APIKey: %s, MinSeverity: %s, Priorities: %v, Responders: %d, Tags: %v, DryRun: %t}",
-		c.baseURL(), ogRedacted(c.APIKey), c.minSeverity(), c.priorities(), len(c.Responders), c.Tags, c.DryRun)
+	return fmt.Sprintf("Opsgenie{BaseURL: %s, APIKey: %s, MinSeverity: %s, Priorities: %v, KindPriorities: %v, MaxNewAlerts: %d, Responders: %d, Tags: %v, DryRun: %t, Force: %t}",
+		c.baseURL(), ogRedacted(c.APIKey), c.minSeverity(), c.priorities(), c.kindPriorities(), c.maxNewAlerts(), len(c.Responders), c.Tags, c.DryRun, c.Force)
 }
 
 // LogValue is the config for log/slog, with the key redacted.
@@ -127,17 +162,44 @@ func (c OpsgenieConfig) priorities() map[insights.Severity]string {
 	return p
 }
 
-// pages says whether an insight of severity s opens an alert, and at
-// which priority (prios: c.priorities()).
-func (c OpsgenieConfig) pages(s insights.Severity, prios map[insights.Severity]string) (string, bool) {
+func (c OpsgenieConfig) kindPriorities() map[string]string {
+	p := DefaultOpsgenieKindPriorities()
+	for k, v := range c.KindPriorities {
+		p[k] = v
+	}
+	return p
+}
+
+// maxNewAlerts is the cap on alerts opened in a run; 0 is none.
+func (c OpsgenieConfig) maxNewAlerts() int {
+	switch {
+	case c.MaxNewAlerts == 0:
+		return DefaultOpsgenieMaxNewAlerts
+	case c.MaxNewAlerts < 0:
+		return 0
+	}
+	return c.MaxNewAlerts
+}
+
+// pages says whether an insight opens an alert, and at which priority:
+// its kind's (kinds: c.kindPriorities()) else its severity's (prios:
+// c.priorities()).
+func (c OpsgenieConfig) pages(in *insights.Insight, prios map[insights.Severity]string, kinds map[string]string) (string, bool) {
+	s := in.Severity
 	if s != insights.Critical && s != insights.Warning {
 		return "", false
 	}
 	if s == insights.Warning && c.minSeverity() == insights.Critical {
 		return "", false
 	}
+	if p, ok := kinds[in.Kind]; ok {
+		return p, true
+	}
 	return prios[s], true
 }
+
+// validPriority is P1 to P5.
+func validPriority(p string) bool { return len(p) == 2 && p[0] == 'P' && p[1] >= '1' && p[1] <= '5' }
 
 // ErrOpsgenieConfig is wrapped by every error of OpsgenieConfig.Validate
 // and OpsgenieConfigFromEnv.
@@ -168,8 +230,16 @@ func (c OpsgenieConfig) Validate() error {
 		if s != insights.Critical && s != insights.Warning {
 			return ogConfigErr("Priorities (OPSGENIE_PRIORITIES): severity %q: only critical and warning page", s)
 		}
-		if len(p) != 2 || p[0] != 'P' || p[1] < '1' || p[1] > '5' {
+		if !validPriority(p) {
 			return ogConfigErr("Priorities (OPSGENIE_PRIORITIES): %s=%q: must be P1 to P5", s, p)
+		}
+	}
+	for k, p := range c.KindPriorities {
+		if !slices.Contains(insights.Kinds, k) {
+			return ogConfigErr("KindPriorities (OPSGENIE_PRIORITIES): %q is neither a severity (critical, warning) nor a kind (%s)", k, strings.Join(insights.Kinds, ", "))
+		}
+		if !validPriority(p) {
+			return ogConfigErr("KindPriorities (OPSGENIE_PRIORITIES): %s=%q: must be P1 to P5", k, p)
 		}
 	}
 	if len(c.Responders) > ogMaxResponders {
@@ -246,7 +316,12 @@ func ogCheckBaseURL(s string) error {
 //	OPSGENIE_REGION        us (default), eu or jsm (Jira Service Management)
 //	OPSGENIE_URL           another base URL; wins over OPSGENIE_REGION
 //	OPSGENIE_MIN_SEVERITY  warning (default) or critical
-//	OPSGENIE_PRIORITIES    e.g. "critical=P1,warning=P4"
+//	OPSGENIE_PRIORITIES    severity or kind = P1..P5, kinds winning, e.g.
+//	                       "critical=P1,warning=P4,timeouts=P1,deprecated-runtime=P5"
+//	                       (defaults: critical P2, warning P3, deprecated-runtime P4,
+//	                       the info-only kinds P5)
+//	OPSGENIE_MAX_NEW_ALERTS  alerts a run opens at most (default 20; "none": no cap)
+//	OPSGENIE_FORCE         true: send a report older than the stored open-alert set's
 //	OPSGENIE_RESPONDERS    e.g. "team:payments,user:ana@example.com,schedule:Primary,escalation:Ops"
 //	OPSGENIE_TEAM          a team name, shorthand for OPSGENIE_RESPONDERS=team:<name>
 //	OPSGENIE_TAGS          extra tags, comma-separated
@@ -281,12 +356,39 @@ func ogConfigFromLookup(lookup func(string) (string, bool)) (OpsgenieConfig, err
 	for _, kv := range ogList(get("OPSGENIE_PRIORITIES")) {
 		s, p, ok := strings.Cut(kv, "=")
 		if !ok {
-			return c, ogConfigErr("OPSGENIE_PRIORITIES %q: want severity=P1..P5 pairs, e.g. critical=P1,warning=P4", kv)
+			return c, ogConfigErr("OPSGENIE_PRIORITIES %q: want severity=P1..P5 or kind=P1..P5 pairs, e.g. critical=P1,warning=P4,deprecated-runtime=P5", kv)
 		}
-		if c.Priorities == nil {
-			c.Priorities = map[insights.Severity]string{}
+		key, prio := strings.ToLower(strings.TrimSpace(s)), strings.ToUpper(strings.TrimSpace(p))
+		switch sev := insights.Severity(key); {
+		case sev == insights.Critical || sev == insights.Warning || sev == insights.Info:
+			if c.Priorities == nil {
+				c.Priorities = map[insights.Severity]string{}
+			}
+			c.Priorities[sev] = prio
+		default: // a kind; Validate names the valid ones
+			if c.KindPriorities == nil {
+				c.KindPriorities = map[string]string{}
+			}
+			c.KindPriorities[key] = prio
 		}
-		c.Priorities[insights.Severity(strings.ToLower(strings.TrimSpace(s)))] = strings.ToUpper(strings.TrimSpace(p))
+	}
+	switch m := strings.ToLower(get("OPSGENIE_MAX_NEW_ALERTS")); m {
+	case "":
+	case "none", "unlimited":
+		c.MaxNewAlerts = -1
+	default:
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 1 {
+			return c, ogConfigErr("OPSGENIE_MAX_NEW_ALERTS %q: must be a whole number of alerts ≥ 1, or none (no cap); default %d", m, DefaultOpsgenieMaxNewAlerts)
+		}
+		c.MaxNewAlerts = n
+	}
+	switch f := strings.ToLower(get("OPSGENIE_FORCE")); f {
+	case "", "0", "false", "no":
+	case "1", "true", "yes":
+		c.Force = true
+	default:
+		return c, ogConfigErr("OPSGENIE_FORCE %q: must be true or false", f)
 	}
 	for _, r := range ogList(get("OPSGENIE_RESPONDERS")) {
 		typ, name, ok := strings.Cut(r, ":")

@@ -3,7 +3,6 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -186,9 +185,31 @@ type OpsgeniePlan struct {
 	// aliases already open (sent again; Opsgenie counts them on the open
 	// alert), Closing the closes, Below the insights under MinSeverity.
 	New, Repeated, Closing, Below int
+	// Capped are the insights that would have opened an alert past the
+	// run's cap (OpsgenieConfig.MaxNewAlerts), in the report's order: they
+	// open none; one summary alert (alias OpsgenieCapAlias) lists them.
+	Capped []CappedInsight
+	// Cap is the cap applied (0: none).
+	Cap int
 
 	prior OpenAlerts
 }
+
+// CappedInsight is an insight that opened no alert because the run's
+// cap was reached.
+type CappedInsight struct {
+	Alias    string            `json:"alias"`
+	Severity insights.Severity `json:"severity"`
+	Priority string            `json:"priority"`
+	Title    string            `json:"title"`
+}
+
+// OpsgenieCapAlias is the alias of the summary alert a run opens when
+// its cap leaves insights without an alert; a run under the cap closes it.
+const OpsgenieCapAlias = "lambdaudit/alert-cap"
+
+// ogCapKind is the summary alert's kind in the open-alert set.
+const ogCapKind = "alert-cap"
 
 // KeptAlert is an open alert left open, and why.
 type KeptAlert struct {
@@ -213,11 +234,12 @@ func AlertPlan(r *insights.Report, open OpenAlerts, cov ScanCoverage, cfg Opsgen
 	p := OpsgeniePlan{prior: open, Open: NewOpenAlerts()}
 	p.Open.ReportDay = r.ReportDay
 	present := make(map[string]*insights.Insight, len(r.Insights))
-	prios := cfg.priorities()
+	prios, kinds := cfg.priorities(), cfg.kindPriorities()
+	p.Cap = cfg.maxNewAlerts()
 	for i := range r.Insights {
 		in := &r.Insights[i]
 		present[in.Key] = in
-		prio, ok := cfg.pages(in.Severity, prios)
+		prio, ok := cfg.pages(in, prios, kinds)
 		if !ok {
 			p.Below++
 			continue
@@ -229,11 +251,24 @@ func AlertPlan(r *insights.Report, open OpenAlerts, cov ScanCoverage, cfg Opsgen
 			entry.OpenedOn, entry.Priority = was.OpenedOn, was.Priority
 			p.Repeated++
 		} else {
+			if p.Cap > 0 && p.New >= p.Cap {
+				p.Capped = append(p.Capped, CappedInsight{Alias: in.Key, Severity: in.Severity, Priority: prio, Title: ogMessage(in)})
+				continue
+			}
 			p.New++
 		}
 		p.Open.Alerts[in.Key] = entry
 		p.Requests = append(p.Requests, AlertRequest{Action: AlertCreate, Alias: in.Key,
 			Create: ogCreateBody(r, in, prio, cov, cfg)})
+	}
+	if len(p.Capped) > 0 {
+		body := ogCapBody(r, p.Capped, p.Cap, cfg)
+		entry := OpenAlert{Kind: ogCapKind, Severity: insights.Warning, Priority: body.Priority, OpenedOn: r.ReportDay, LastSeenOn: r.ReportDay}
+		if was, ok := open.Alerts[OpsgenieCapAlias]; ok {
+			entry.OpenedOn, entry.Priority = was.OpenedOn, was.Priority
+		}
+		p.Open.Alerts[OpsgenieCapAlias] = entry
+		p.Requests = append(p.Requests, AlertRequest{Action: AlertCreate, Alias: OpsgenieCapAlias, Create: body})
 	}
 	missing := ogMissing(r)
 	failedTargets := map[string]string{}
@@ -254,7 +289,9 @@ func AlertPlan(r *insights.Report, open OpenAlerts, cov ScanCoverage, cfg Opsgen
 		}
 		was := open.Alerts[alias]
 		var note string
-		if in := present[alias]; in != nil {
+		if alias == OpsgenieCapAlias {
+			note = fmt.Sprintf("lambdaudit: every insight of report day %s that pages has its own alert (cap %d a run); closing.", r.ReportDay, p.Cap)
+		} else if in := present[alias]; in != nil {
 			note = fmt.Sprintf("lambdaudit: %s is now %s on %s, below the paging threshold (%s); closing.",
 				ogSubject(was), in.Severity, r.ReportDay, cfg.minSeverity())
 		} else if why := ogUncovered(was, cov, failedTargets, missing); why != "" {
@@ -442,14 +479,14 @@ func ogDescription(r *insights.Report, in *insights.Insight, arn string) string 
 		fmt.Fprintf(&b, "\nAction: %s\n", in.Action)
 	}
 	if s := in.MonthlySavingUSD; s != nil {
-		fmt.Fprintf(&b, "\nEstimated saving: $%.2f/month", *s)
+		fmt.Fprintf(&b, "\nEstimated saving: %s/month", fmtUSD(*s))
 		if in.SavingNote != "" {
 			fmt.Fprintf(&b, " (%s)", in.SavingNote)
 		}
 		b.WriteString("\n")
 	}
 	if in.ImpactUSD > 0 {
-		fmt.Fprintf(&b, "Monthly impact: $%.2f\n", in.ImpactUSD)
+		fmt.Fprintf(&b, "Monthly impact: %s\n", fmtUSD(in.ImpactUSD))
 	}
 	fmt.Fprintf(&b, "\nOpened by lambdaudit with alias %s. It is sent again after each scan while the insight lasts, "+
 		"and closed when a scan that covers the %s no longer finds it.\n", in.Key, map[bool]string{true: "function", false: "account-region"}[in.Function != ""])
@@ -466,7 +503,7 @@ func ogEvidence(e insights.Evidence) string {
 	case "", insights.UnitCount:
 		return v
 	case insights.UnitRatio:
-		return v + " (" + strconv.FormatFloat(math.Round(*e.Value*1e6)/1e4, 'f', -1, 64) + " %)"
+		return v + " (" + strconv.FormatFloat(truncTo(*e.Value*100, 4), 'f', -1, 64) + " %)" // truncated, as every figure shown
 	case insights.UnitUSD, insights.UnitUSDDay, insights.UnitUSDMon:
 		return v + " " + e.Unit
 	}
@@ -478,17 +515,7 @@ const ogOwnTags = 5
 
 func ogTags(in *insights.Insight, extra []string) []string {
 	tags := []string{OpsgenieSource, in.Kind, string(in.Severity), "account:" + in.Account, "region:" + in.Region}
-	seen := map[string]bool{}
-	out := make([]string, 0, len(tags)+len(extra))
-	for _, t := range append(tags, extra...) {
-		t = ogTruncate(t, ogMaxTag)
-		if t == "" || seen[t] || len(out) == ogMaxTags {
-			continue
-		}
-		seen[t] = true
-		out = append(out, t)
-	}
-	return out
+	return ogTruncTags(append(tags, extra...))
 }
 
 // ogDetails are the alert's custom properties, within the API's 8,000
@@ -531,4 +558,72 @@ func ogTruncate(s string, n int) string {
 	}
 	rs := []rune(s)
 	return string(rs[:n-1]) + "…"
+}
+
+// ogCapBody is the summary alert of the insights the cap left without an
+// alert: how many, by severity, at the most urgent of their priorities,
+// each listed in the description (most urgent first, as the report
+// orders them).
+func ogCapBody(r *insights.Report, capped []CappedInsight, limit int, cfg OpsgenieConfig) *CreateAlertBody {
+	prio := "P5"
+	bySev := map[insights.Severity]int{}
+	for _, c := range capped {
+		if c.Priority < prio {
+			prio = c.Priority
+		}
+		bySev[c.Severity]++
+	}
+	var parts []string
+	for _, sev := range []insights.Severity{insights.Critical, insights.Warning} {
+		if n := bySev[sev]; n > 0 {
+			parts = append(parts, severityLabel(sev, n))
+		}
+	}
+	counts := strings.Join(parts, ", ")
+	msg := fmt.Sprintf("lambdaudit: %s of %s opened no alert (cap of %d new alerts a run): %s",
+		plural(len(capped), "insight", "insights"), r.ReportDay, limit, counts)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\nThis run opened %d new alerts, its cap (OPSGENIE_MAX_NEW_ALERTS, default %d); "+
+		"these insights wait for a later run (each run opens up to the cap more) or are in the digest and the CSV report:\n\n",
+		msg, limit, DefaultOpsgenieMaxNewAlerts)
+	for i, c := range capped {
+		if i == ogCapListed {
+			fmt.Fprintf(&b, "- and %s more: see the digest and report.csv\n", fmtCount(float64(len(capped)-i)))
+			break
+		}
+		fmt.Fprintf(&b, "- [%s %s] %s (alias %s)\n", c.Severity, c.Priority, c.Title, c.Alias)
+	}
+	b.WriteString("\nlambdaudit closes this alert when a run opens an alert for every insight that pages.\n")
+	return &CreateAlertBody{
+		Message:     ogTruncate(msg, ogMaxMessage),
+		Alias:       OpsgenieCapAlias,
+		Description: ogTruncate(b.String(), ogMaxDescription),
+		Responders:  cfg.Responders,
+		Tags:        ogTruncTags(append([]string{OpsgenieSource, ogCapKind}, cfg.Tags...)),
+		Details: map[string]string{"kind": ogCapKind, "reportDay": r.ReportDay, "capped": strconv.Itoa(len(capped)),
+			"cap": strconv.Itoa(limit), "critical": strconv.Itoa(bySev[insights.Critical]), "warning": strconv.Itoa(bySev[insights.Warning])},
+		Entity:   OpsgenieSource,
+		Source:   OpsgenieSource,
+		Priority: prio,
+	}
+}
+
+// ogCapListed is how many capped insights the summary alert lists one
+// by one (the most urgent), well within the description's 15,000
+// characters.
+const ogCapListed = 50
+
+// ogTruncTags deduplicates and truncates tags within the API's limits.
+func ogTruncTags(tags []string) []string {
+	seen := map[string]bool{}
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		t = ogTruncate(t, ogMaxTag)
+		if t == "" || seen[t] || len(out) == ogMaxTags {
+			continue
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	return out
 }

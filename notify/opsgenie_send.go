@@ -151,18 +151,49 @@ func (r AlertResult) MarshalJSON() ([]byte, error) {
 // that failed after their retries.
 var ErrOpsgenie = errors.New("opsgenie")
 
+// ErrOpsgenieKeyRefused is wrapped (with ErrOpsgenie) when Opsgenie
+// answered 401 or 403: the key is wrong or its integration may not do
+// this, so every other request would be refused the same way and none is
+// sent.
+var ErrOpsgenieKeyRefused = errors.New("API key refused")
+
+// ErrOpsgenieOlderReport is wrapped (with ErrOpsgenie) when Run is given
+// a report older than the one the stored open-alert set was written for:
+// sending it would close alerts of problems still open. OPSGENIE_FORCE
+// (OpsgenieConfig.Force) sends it anyway.
+var ErrOpsgenieOlderReport = errors.New("report older than the stored open-alert set")
+
+// ogAuthRefused says whether a status means the key is refused.
+func ogAuthRefused(status int) bool {
+	return status == http.StatusUnauthorized || status == http.StatusForbidden
+}
+
 // Send sends the requests one after the other and returns a result for
-// each, in order. One request failing does not stop the others; ctx ending
-// does (the rest are not sent: Attempts 0).
+// each, in order. One request failing does not stop the others, except a
+// 401 or 403 (the key is refused: the rest would be too), which stops
+// the send: the rest fail with ErrOpsgenieKeyRefused, unsent, and nothing
+// more is logged (Run returns the refusal as one error). ctx ending stops
+// it too. Requests not sent have Attempts 0.
 func (o *Opsgenie) Send(ctx context.Context, reqs []AlertRequest) []AlertResult {
 	out := make([]AlertResult, len(reqs))
+	var refused error
 	for i, r := range reqs {
 		out[i] = AlertResult{Action: r.Action, Alias: r.Alias}
+		if refused != nil {
+			out[i].Err = fmt.Errorf("%w: %s %s: not sent: %w", ErrOpsgenie, r.Action, r.Alias, ErrOpsgenieKeyRefused)
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			out[i].Err = fmt.Errorf("%w: %s %s: not sent: %w", ErrOpsgenie, r.Action, r.Alias, err)
 			continue
 		}
 		o.send(ctx, r, &out[i])
+		if ogAuthRefused(out[i].Status) && out[i].Err != nil {
+			// Not logged here: the refusal is the run's one error (Execute),
+			// which its caller reports once.
+			refused = out[i].Err
+			continue
+		}
 		if out[i].Err != nil {
 			o.log.Error("opsgenie request failed", "action", r.Action, "alias", r.Alias,
 				"status", out[i].Status, "attempts", out[i].Attempts, "error", out[i].Err.Error())
@@ -305,6 +336,9 @@ func ogRetryAfter(v string, now time.Time) (time.Duration, bool) {
 // OpsgenieRun is what Run did.
 type OpsgenieRun struct {
 	Plan OpsgeniePlan
+	// loadErr is why the stored open-alert set could not be read (Prepare):
+	// the set is then not overwritten.
+	loadErr error
 	// Results are the requests' outcomes (nil in a dry run).
 	Results []AlertResult
 	// Open is the open-alert set stored for the next run.
@@ -318,34 +352,76 @@ type OpsgenieRun struct {
 // (OpenAlertsKey), plans the report's requests, sends them (a dry run
 // sends nothing and stores nothing), and stores the open set that results.
 // It returns the run with an error when the set could not be read or
-// written or a request failed; the other requests are sent regardless. A
-// set that cannot be decoded is not overwritten: the creates are sent, no
-// close, and the error says to remove it. Runs sharing a store must not
-// overlap: the last to finish writes the set.
+// written or a request failed; the other requests are sent regardless,
+// but for a refused key (401/403), which stops the send and is told once.
+// A set that cannot be decoded is not overwritten: the creates are sent,
+// no close, and the error says to remove it. A report older than the
+// stored set's report day is refused (ErrOpsgenieOlderReport) unless
+// OpsgenieConfig.Force: nothing is sent or stored. Runs sharing a store
+// must not overlap: the last to finish writes the set.
 func (o *Opsgenie) Run(ctx context.Context, store Store, r *insights.Report, cov ScanCoverage) (*OpsgenieRun, error) {
+	run, err := o.Prepare(ctx, store, r, cov)
+	if run == nil {
+		return nil, err
+	}
+	return o.Execute(ctx, store, run)
+}
+
+// Prepare is Run's first half: it loads the open-alert set and plans the
+// requests, sending nothing, so that the digest can say what the alerts
+// will be (the cap's excess) before Execute sends them. It returns a nil
+// run for a report older than the stored set's (unless Force).
+func (o *Opsgenie) Prepare(ctx context.Context, store Store, r *insights.Report, cov ScanCoverage) (*OpsgenieRun, error) {
 	open, loadErr := LoadOpenAlerts(ctx, store, OpenAlertsKey)
 	if loadErr != nil {
 		open = NewOpenAlerts()
 	}
-	run := &OpsgenieRun{Plan: AlertPlan(r, open, cov, o.cfg), DryRun: o.cfg.DryRun}
+	if open.ReportDay != "" && r.ReportDay < open.ReportDay {
+		if !o.cfg.Force {
+			return nil, fmt.Errorf("%w: %w: report day %s is older than %s, the day the stored open alerts (%s) were written for; "+
+				"sending it would close alerts still open. Notify the latest report, or set OPSGENIE_FORCE=true (notify --force) to send it anyway",
+				ErrOpsgenie, ErrOpsgenieOlderReport, r.ReportDay, open.ReportDay, OpenAlertsKey)
+		}
+		o.log.Warn("opsgenie: sending a report older than the stored open alerts (forced)", "reportDay", r.ReportDay, "storedDay", open.ReportDay)
+	}
+	run := &OpsgenieRun{Plan: AlertPlan(r, open, cov, o.cfg), DryRun: o.cfg.DryRun, loadErr: loadErr}
 	o.log.Info("opsgenie plan", "new", run.Plan.New, "repeated", run.Plan.Repeated, "closing", run.Plan.Closing,
-		"kept", len(run.Plan.Kept), "below", run.Plan.Below, "dryRun", o.cfg.DryRun)
+		"kept", len(run.Plan.Kept), "below", run.Plan.Below, "capped", len(run.Plan.Capped), "dryRun", o.cfg.DryRun)
 	for _, k := range run.Plan.Kept {
 		o.log.Info("opsgenie alert kept open: its scan failed", "alias", k.Alias, "reason", k.Reason)
 	}
+	return run, loadErr
+}
+
+// Execute is Run's second half: it sends a prepared run's requests (none
+// in a dry run) and stores the open set that results.
+func (o *Opsgenie) Execute(ctx context.Context, store Store, run *OpsgenieRun) (*OpsgenieRun, error) {
+	loadErr := run.loadErr
 	if o.cfg.DryRun {
 		run.Open = run.Plan.Open
 		return run, loadErr
 	}
 	run.Results = o.Send(ctx, run.Plan.Requests)
 	var errs []error
+	var refused error
 	for _, res := range run.Results {
-		if res.Err != nil {
+		switch {
+		case res.Err == nil:
+			run.Accepted++
+		case res.Attempts > 0 && ogAuthRefused(res.Status):
+			run.Failed++
+			refused = res.Err
+		case errors.Is(res.Err, ErrOpsgenieKeyRefused):
+			run.Failed++ // not sent after the refusal
+		default:
 			run.Failed++
 			errs = append(errs, res.Err)
-		} else {
-			run.Accepted++
 		}
+	}
+	if refused != nil {
+		// Told once: the refusal, what to check, how many were not sent.
+		errs = append([]error{fmt.Errorf("%w: %w — check OPSGENIE_API_KEY and that its integration may create and close alerts; %s not sent (the answer: %v)",
+			ErrOpsgenie, ErrOpsgenieKeyRefused, plural(len(run.Results)-1, "other request", "other requests"), refused)}, errs...)
 	}
 	run.Open = run.Plan.Apply(run.Results)
 	if loadErr != nil {
@@ -358,8 +434,8 @@ func (o *Opsgenie) Run(ctx context.Context, store Store, r *insights.Report, cov
 	if err := SaveOpenAlerts(sctx, store, OpenAlertsKey, run.Open); err != nil {
 		errs = append([]error{err}, errs...)
 	}
-	if run.Failed > 0 {
-		errs = append([]error{fmt.Errorf("%w: %d of %d requests failed", ErrOpsgenie, run.Failed, len(run.Results))}, errs...)
+	if run.Failed > 0 && refused == nil {
+		errs = append([]error{fmt.Errorf("%w: %s of %s failed", ErrOpsgenie, fmtCount(float64(run.Failed)), plural(len(run.Results), "request", "requests"))}, errs...)
 	}
 	return run, errors.Join(errs...)
 }

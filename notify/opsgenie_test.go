@@ -95,7 +95,7 @@ func TestOpsgenieConfigFromEnv(t *testing.T) {
 				Responders: []Responder{{Type: "team", Name: "payments"}, {Type: "user", Username: "ana@example.com"},
 					{Type: "schedule", Name: "Primary"}, {Type: "team", Name: "platform"}},
 				Tags: []string{"prod", "lambda"}, DryRun: true}, ""},
-		{"bad priorities", map[string]string{"OPSGENIE_PRIORITIES": "P1"}, OpsgenieConfig{}, "OPSGENIE_PRIORITIES \"P1\": want severity=P1..P5 pairs"},
+		{"bad priorities", map[string]string{"OPSGENIE_PRIORITIES": "P1"}, OpsgenieConfig{}, "OPSGENIE_PRIORITIES \"P1\": want severity=P1..P5 or kind=P1..P5 pairs"},
 		{"bad responder", map[string]string{"OPSGENIE_RESPONDERS": "payments"}, OpsgenieConfig{}, "OPSGENIE_RESPONDERS \"payments\": want type:name"},
 		{"bad dry run", map[string]string{"OPSGENIE_DRY_RUN": "maybe"}, OpsgenieConfig{}, "OPSGENIE_DRY_RUN \"maybe\""},
 	}

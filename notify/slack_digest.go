@@ -61,6 +61,10 @@ type DigestOptions struct {
 	// Top is how many of the costliest functions and of the biggest cost
 	// movers the message lists; 0 is DefaultDigestTop.
 	Top int
+	// AlertsCapped is how many insights opened no Opsgenie alert because
+	// the run's cap (AlertCap) was reached (OpsgeniePlan.Capped): the
+	// message says so under the insights' counts.
+	AlertsCapped, AlertCap int
 }
 
 // SlackMessage is one Slack message: Block Kit blocks and the plain
@@ -104,7 +108,7 @@ func Digest(r *insights.Report, opt DigestOptions) DigestMessage {
 		text = esc(fmt.Sprintf("Lambda digest for %s — INCOMPLETE, not covered: %s. Covered functions: %s · cost of the day %s · projected month %s",
 			v.day, nc, v.countsLine(), rowText(v.summary[4]), rowText(v.summary[5])))
 	}
-	head := v.headBlocks()
+	head := v.headBlocks(opt)
 	tail := v.tailBlocks(opt.Top)
 	used := jsonSize(text) + blocksSize(head) + blocksSize(tail)
 	budget := SlackMessageBudget - used - noteRoom
@@ -348,14 +352,14 @@ func slackLink(raw, label string) string {
 
 // headBlocks are the header, the scope, the summary and the insights'
 // counts by severity and kind.
-func (v *digestView) headBlocks() []slack.Block {
+func (v *digestView) headBlocks(opt DigestOptions) []slack.Block {
 	title := truncate("Lambda digest · "+v.dayLong, SlackMaxHeaderChars)
 	hdr := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, title, false, false))
 	sc := contextBlock(fmt.Sprintf("*Scope* %s · report day %s (UTC) · generated %s",
 		esc(v.scopeLine()), esc(v.day), v.r.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC")))
 	var fields []*slack.TextBlockObject
 	for _, row := range v.summary {
-		s := fmt.Sprintf("*%s*\n%s", row.label, esc(rowText(row)))
+		s := fmt.Sprintf("*%s*\n%s", row.label, rowMrkdwn(row))
 		if row.baseline != "" {
 			s += "\n7-day avg " + esc(row.baseline)
 		}
@@ -384,18 +388,45 @@ func (v *digestView) headBlocks() []slack.Block {
 			fmt.Fprintf(&b, "\n%s *%s* — %s", severityEmoji(g.sev), severityLabel(g.sev, len(g.insights)), esc(g.byKind))
 		}
 	}
+	if l := alertCapLine(opt.AlertsCapped, opt.AlertCap); l != "" {
+		b.WriteString("\n:rotating_light: " + esc(l))
+	}
 	return append(blocks, section(truncate(b.String(), sectionTarget)))
 }
 
-// rowText is a summary row's value with its change: "$48.42 ▲ +151 %".
+// rowText is a summary row's value with its change, for the
+// notification text: "$48.42 ▲ +151 % worse".
 func rowText(row summaryRow) string {
-	if row.delta == "" {
-		return row.value
+	if d := row.deltaText(); d != "" {
+		return row.value + " " + d
 	}
-	if row.dir == 0 {
-		return row.value + " " + row.delta
+	return row.value
+}
+
+// rowMrkdwn is a summary row's value with its change in the message,
+// the arrow coloured by whether the change is good news: a change for
+// the worse has a red triangle (:small_red_triangle: up,
+// :small_red_triangle_down: down), one for the better the plain arrow
+// and a check mark, so cost up and health up no longer look alike.
+func rowMrkdwn(row summaryRow) string {
+	if row.delta == "" || row.dir == 0 {
+		return esc(rowText(row))
 	}
-	return row.value + " " + arrow(row.dir) + " " + row.delta
+	a := arrow(row.dir)
+	switch {
+	case row.mood < 0 && row.dir > 0:
+		a = ":small_red_triangle:"
+	case row.mood < 0:
+		a = ":small_red_triangle_down:"
+	}
+	s := esc(row.value) + " " + a + " " + esc(row.delta)
+	switch row.mood {
+	case 1:
+		s += " :white_check_mark: _better_"
+	case -1:
+		s += " _worse_"
+	}
+	return s
 }
 
 // tailBlocks are the costliest functions, the biggest movers, the
@@ -514,4 +545,15 @@ func blocksSize(bs []slack.Block) int {
 func jsonSize(s string) int {
 	j, _ := json.Marshal(s)
 	return len(j)
+}
+
+// alertCapLine says how many insights the Opsgenie cap left without an
+// alert: "Opsgenie: 5 insights opened no alert (cap of 20 new alerts a
+// run); one summary alert lists them"; "" for none.
+func alertCapLine(capped, limit int) string {
+	if capped <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("Opsgenie: %s opened no alert (cap of %s a run); one summary alert lists them",
+		plural(capped, "insight", "insights"), plural(limit, "new alert", "new alerts"))
 }

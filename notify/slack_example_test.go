@@ -75,11 +75,11 @@ func ExampleDigest() {
 		}
 	}
 	// Output:
-	// text: Lambda digest for 2026-11-20: 1 critical · 1 warning · 0 info · cost of the day $21.40 ▲ +13 % · projected month $641.20 ▲ +9.4 %
+	// text: Lambda digest for 2026-11-20: 1 critical · 1 warning · 0 info · cost of the day $21.40 ▲ +13 % worse · projected month $641.20 ▲ +9.4 % worse
 	// header: Lambda digest · Fri 20 Nov 2026
 	// context: *Scope* account 111111111111 · 2 regions (eu-west-1, us-east-1) · 120 functions · report day 2026-11-20 (UTC) · generated 2026-11-21 06:30 UTC
 	// fields: *Invocations*
-	// 1,200,000 ▲ +9.1 %
+	// 1,200,000 ▲ +9.0 %
 	// 7-day avg 1,100,000
 	// ---
 	// section: *2 insights*
@@ -95,9 +95,9 @@ func ExampleDigest() {
 	// section: *Top cost — the report day*
 	// 1. `checkout-api` us-east-1 · $6.12 (avg $5.95/day) · month ~$184.30
 	// section: *Biggest movers* — against the previous 7 days' average
-	// • `pdf-render` eu-west-1 · +$2.59/day (×3.1) → $3.83
+	// • `pdf-render` eu-west-1 · +$2.59/day (×3.0) → $3.83
 	// context: *Coverage* 120 of 120 functions scanned in 2 of 2 account-regions; 112 invoked on the report day, 8 idle
-	// context: *Scan* $0.0042 of CloudWatch and Logs usage at list prices · 31 API calls (0 throttled, 0 failed) · 840 metrics · 3 Logs Insights queries, 2.0 GB scanned · took 12s
+	// context: *Scan* $0.0042 of CloudWatch and Logs usage at list prices · 31 API calls (0 throttled, 0 failed) · 840 metrics · 3 Logs Insights queries, 1.9 GB scanned · took 12s
 }
 
 // Sending the digest where SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and

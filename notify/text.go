@@ -40,11 +40,32 @@ const (
 // text. Text from AWS is cleaned of control characters and escape
 // sequences, so a function name cannot drive the terminal.
 func WriteText(w io.Writer, r *insights.Report, color bool) error {
+	return WriteTextWith(w, r, TextOptions{Color: color})
+}
+
+// TextOptions shape the terminal digest.
+type TextOptions struct {
+	// Color uses ANSI colours (for a TTY).
+	Color bool
+	// AlertsCapped is how many insights opened no Opsgenie alert because
+	// the run's cap (AlertCap) was reached: the digest says so under the
+	// insights' counts.
+	AlertsCapped, AlertCap int
+}
+
+// WriteTextWith is WriteText with options.
+func WriteTextWith(w io.Writer, r *insights.Report, opt TextOptions) error {
 	v := newView(r)
-	t := &textWriter{color: color}
+	t := &textWriter{color: opt.Color}
 	t.headline(v)
 	t.summary(v)
 	t.insights(v)
+	if l := alertCapLine(opt.AlertsCapped, opt.AlertCap); l != "" {
+		t.b.WriteByte('\n')
+		for _, part := range wrap(l, textWidth-2) {
+			t.line("  ", t.paint(ansiYellow, part))
+		}
+	}
 	t.costs(v)
 	t.coverage(v)
 	if _, err := io.WriteString(w, t.b.String()); err != nil {
@@ -97,14 +118,8 @@ func (t *textWriter) headline(v *digestView) {
 func (t *textWriter) summary(v *digestView) {
 	t.heading("SUMMARY", v.summaryScope())
 	for _, row := range v.summary {
-		delta := ""
-		if row.delta != "" {
-			delta = row.delta
-			if row.dir != 0 {
-				delta = arrow(row.dir) + " " + delta
-			}
-		}
-		pad := strings.Repeat(" ", max(0, 14-utf8.RuneCountInString(delta)))
+		delta := row.deltaText()
+		pad := strings.Repeat(" ", max(0, 20-utf8.RuneCountInString(delta)))
 		switch row.mood {
 		case 1:
 			delta = t.paint(ansiGreen, delta)

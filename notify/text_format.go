@@ -102,7 +102,7 @@ func newView(r *insights.Report) *digestView {
 			})
 			parts := make([]string, len(g.kinds))
 			for i, k := range g.kinds {
-				parts[i] = fmt.Sprintf("%s %d", k.kind, k.n)
+				parts[i] = fmt.Sprintf("%s %s", k.kind, fmtCount(float64(k.n)))
 			}
 			g.byKind = strings.Join(parts, " · ")
 			v.groups = append(v.groups, g)
@@ -249,10 +249,8 @@ func healthRow(f *insights.Figure) summaryRow {
 	}
 	if f.Change != nil {
 		pt := *f.Change * 100
-		row.delta = fmt.Sprintf("%+.2f pt", pt)
-		if math.Abs(pt) < 0.005 {
-			row.delta = "±0 pt"
-		} else {
+		row.delta = fmtHealthChange(pt)
+		if truncTo(pt, 2) != 0 {
 			row.dir = sign(pt)
 		}
 		row.mood = row.dir
@@ -289,42 +287,73 @@ func arrow(dir int) string {
 	return "="
 }
 
-// fmtHealth renders 1 − errors ÷ invocations as a percentage with two
-// decimals, truncated (99.996 % never reads 100 %).
-func fmtHealth(v float64) string {
-	return fmt.Sprintf("%.2f %%", math.Floor(v*10000+1e-6)/100)
+// moodWord says whether a change is good news: "better", "worse" or ""
+// (neither, as for invocations). The arrow gives the direction, the word
+// (and the colour, where the medium has one) whether it is good: cost up
+// is worse, errors down better, health up better.
+func moodWord(mood int) string {
+	switch mood {
+	case 1:
+		return "better"
+	case -1:
+		return "worse"
+	}
+	return ""
 }
 
-// fmtRatioChange renders a change ratio as "+89 %", "-4.5 %", "+0.3 %".
-func fmtRatioChange(r float64) string {
-	p := r * 100
-	switch a := math.Abs(p); {
-	case a >= 10:
-		return fmt.Sprintf("%+.0f %%", p)
-	case a < 0.05:
-		return "±0 %"
+// deltaText is a summary row's change: "▲ +151 % worse", "▼ -12 %
+// better", "▲ +166 %" (no mood), "±0 %" or "".
+func (row summaryRow) deltaText() string {
+	if row.delta == "" || row.dir == 0 {
+		return row.delta
 	}
-	return fmt.Sprintf("%+.1f %%", p)
-}
-
-// fmtUSD renders dollars as "$14.20", "$0.0042" or "$1,234".
-func fmtUSD(v float64) string {
-	neg := v < 0
-	a := math.Abs(v)
-	var s string
-	switch {
-	case a >= 1000:
-		s = "$" + groupThousands(fmt.Sprintf("%.0f", a))
-	case a > 0 && a < 0.01:
-		s = fmt.Sprintf("$%.4f", a)
-	default:
-		s = fmt.Sprintf("$%.2f", a)
-	}
-	if neg && s != "$0.00" {
-		return "-" + s
+	s := arrow(row.dir) + " " + row.delta
+	if w := moodWord(row.mood); w != "" {
+		s += " " + w
 	}
 	return s
 }
+
+// truncTo is the report's rounding rule: toward zero, never up across
+// a threshold.
+var truncTo = insights.Truncate
+
+// fmtHealth renders 1 − errors ÷ invocations as a percentage with two
+// decimals, truncated (99.996 % never reads 100 %).
+func fmtHealth(v float64) string {
+	return fmt.Sprintf("%.2f %%", truncTo(v*100, 2))
+}
+
+// fmtHealthChange renders a change of health in percentage points with
+// two decimals, truncated toward zero: "+0.04 pt", "-1.99 pt", "±0 pt".
+func fmtHealthChange(pt float64) string {
+	t := truncTo(pt, 2)
+	if t == 0 {
+		return "±0 pt"
+	}
+	return fmt.Sprintf("%+.2f pt", t)
+}
+
+// fmtRatioChange renders a change ratio as "+89 %", "-4.5 %", "+0.3 %",
+// truncated toward zero (+99.9 % never reads +100 %).
+func fmtRatioChange(r float64) string {
+	p := r * 100
+	switch a := math.Abs(p); {
+	case truncTo(a, 0) >= 10:
+		return fmt.Sprintf("%+.0f %%", truncTo(p, 0))
+	case truncTo(a, 1) == 0:
+		return "±0 %"
+	}
+	return fmt.Sprintf("%+.1f %%", truncTo(p, 1))
+}
+
+// fmtUSD, fmtCount and fmtRatio are the report's formatters: figures
+// are truncated, never rounded up across a threshold.
+var (
+	fmtUSD   = insights.FormatUSD
+	fmtCount = insights.FormatCount
+	fmtRatio = insights.FormatFactor
+)
 
 // fmtSignedUSD renders a change in dollars as "+$2.60" or "-$0.40".
 func fmtSignedUSD(v float64) string {
@@ -334,50 +363,22 @@ func fmtSignedUSD(v float64) string {
 	return "+" + fmtUSD(v)
 }
 
-// fmtCount renders a count with thousands separators.
-func fmtCount(v float64) string {
-	s := groupThousands(fmt.Sprintf("%.0f", math.Abs(v)))
-	if v <= -0.5 {
-		return "-" + s
-	}
-	return s
-}
-
-func groupThousands(digits string) string {
-	var b strings.Builder
-	for i, c := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-// fmtBytes renders a byte count as "880 MB" or "1.2 GB", in the units
-// AWS bills Logs Insights bytes in: a GB is 2^30 bytes
+// fmtBytes renders a byte count as "880 MB" or "1.2 GB", truncated, in
+// the units AWS bills Logs Insights bytes in: a GB is 2^30 bytes
 // (scanner.LogsBytesPerGB), an MB 2^20, a kB 2^10.
 func fmtBytes(b float64) string {
 	switch {
 	case b >= scanner.LogsBytesPerGB:
-		return fmt.Sprintf("%.1f GB", b/scanner.LogsBytesPerGB)
+		return fmt.Sprintf("%.1f GB", truncTo(b/scanner.LogsBytesPerGB, 1))
 	case b >= 1<<20:
-		return fmt.Sprintf("%.0f MB", b/(1<<20))
+		return fmt.Sprintf("%.0f MB", truncTo(b/(1<<20), 0))
 	case b >= 1<<10:
-		return fmt.Sprintf("%.0f kB", b/(1<<10))
+		return fmt.Sprintf("%.0f kB", truncTo(b/(1<<10), 0))
 	}
-	return fmt.Sprintf("%.0f B", b)
+	return fmt.Sprintf("%.0f B", truncTo(b, 0))
 }
 
-// fmtRatio renders a cost ratio as "×3.1".
-func fmtRatio(r float64) string { return fmt.Sprintf("×%.1f", r) }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmtCount(float64(n)) + " " + many
-}
+func plural(n int, one, many string) string { return insights.Plural(float64(n), one, many) }
 
 // severityLabel is "critical", "warnings" or "info" with its count.
 func severityLabel(sev insights.Severity, n int) string {
@@ -406,7 +407,7 @@ func listLimited(items []string, n int) string {
 	if len(items) <= n {
 		return strings.Join(items, ", ")
 	}
-	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+	return fmt.Sprintf("%s and %s more", strings.Join(items[:n], ", "), fmtCount(float64(len(items)-n)))
 }
 
 // clean makes text from AWS safe to print anywhere: control characters
@@ -545,9 +546,9 @@ func (v *digestView) coverageLine() string {
 	c := v.r.Coverage
 	s := fmt.Sprintf("%s of %s scanned", fmtCount(float64(c.Scanned)), plural(c.Listed, "function", "functions"))
 	if c.Partial > 0 || c.Failed > 0 {
-		s += fmt.Sprintf(" (%d partial, %d failed)", c.Partial, c.Failed)
+		s += fmt.Sprintf(" (%s partial, %s failed)", fmtCount(float64(c.Partial)), fmtCount(float64(c.Failed)))
 	}
-	s += fmt.Sprintf(" in %d of %s", c.Targets-c.TargetsFailed, plural(c.Targets, "account-region", "account-regions"))
+	s += fmt.Sprintf(" in %s of %s", fmtCount(float64(c.Targets-c.TargetsFailed)), plural(c.Targets, "account-region", "account-regions"))
 	s += fmt.Sprintf("; %s invoked on the report day, %s idle", fmtCount(float64(c.Invoked)), fmtCount(float64(c.Idle)))
 	return s
 }
@@ -571,7 +572,7 @@ func (v *digestView) notCheckedLine() string {
 	}
 	reasons := make([]string, len(order))
 	for i, r := range order {
-		reasons[i] = fmt.Sprintf("%s (%d)", r, counts[r])
+		reasons[i] = fmt.Sprintf("%s (%s)", r, fmtCount(float64(counts[r])))
 	}
 	return fmt.Sprintf("%s could not run for lack of data: %s", plural(c.RulesNotRun, "check", "checks"), listLimited(reasons, 3))
 }
@@ -607,7 +608,7 @@ func (v *digestView) failureLines(n int) []string {
 		out = append(out, fmt.Sprintf("%s: %s", plural(x.n, "failure", "failures"), truncate(clean(x.r), maxErrorRunes)))
 	}
 	if len(out) > n {
-		out = append(out[:n], fmt.Sprintf("and %d more (see report.json)", len(out)-n))
+		out = append(out[:n], fmt.Sprintf("and %s more (see report.json)", fmtCount(float64(len(out)-n))))
 	}
 	return out
 }
@@ -615,14 +616,14 @@ func (v *digestView) failureLines(n int) []string {
 // scanLine is what the scan cost and did.
 func (v *digestView) scanLine() string {
 	s := v.r.Scan
-	line := fmt.Sprintf("%s of CloudWatch and Logs usage at list prices · %s (%d throttled, %d failed) · %s",
-		fmtUSD(s.CostUSD), plural(s.Calls, "API call", "API calls"), s.Throttled, s.CallErrors,
+	line := fmt.Sprintf("%s of CloudWatch and Logs usage at list prices · %s (%s throttled, %s failed) · %s",
+		fmtUSD(s.CostUSD), plural(s.Calls, "API call", "API calls"), fmtCount(float64(s.Throttled)), fmtCount(float64(s.CallErrors)),
 		plural(s.MetricsRequested, "metric", "metrics"))
 	if s.LogsQueries > 0 {
 		line += fmt.Sprintf(" · %s, %s scanned", plural(s.LogsQueries, "Logs Insights query", "Logs Insights queries"), fmtBytes(s.LogsBytesScanned))
 	}
 	if d := s.FinishedAt.Sub(s.StartedAt); d > 0 {
-		line += fmt.Sprintf(" · took %s", d.Round(time.Second))
+		line += fmt.Sprintf(" · took %s", d.Truncate(time.Second))
 	}
 	return line
 }
@@ -632,7 +633,7 @@ func (v *digestView) configLines(n int) []string {
 	var out []string
 	for i, p := range v.r.ConfigProblems {
 		if i == n {
-			out = append(out, fmt.Sprintf("and %d more (see report.json)", len(v.r.ConfigProblems)-n))
+			out = append(out, fmt.Sprintf("and %s more (see report.json)", fmtCount(float64(len(v.r.ConfigProblems)-n))))
 			break
 		}
 		out = append(out, fmt.Sprintf("%s: tag %s=%q ignored: %s", truncate(clean(p.Function), maxNameRunes),

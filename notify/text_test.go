@@ -106,20 +106,34 @@ func TestWrap(t *testing.T) {
 	}
 }
 
+// TestFormatting pins the digest's figures, at and just below the
+// thresholds: nothing is rounded up across one (docs/report.md).
 func TestFormatting(t *testing.T) {
 	cases := []struct{ name, got, want string }{
-		{"usd", fmtUSD(48.415691), "$48.42"},
-		{"usd thousands", fmtUSD(1729.21), "$1,729"},
+		{"usd truncated", fmtUSD(48.415691), "$48.41"},
+		{"usd just below ten", fmtUSD(9.999), "$9.99"},
+		{"usd thousands truncated", fmtUSD(1729.91), "$1,729"},
 		{"usd small", fmtUSD(0.0042), "$0.0042"},
 		{"usd negative", fmtUSD(-2.6), "-$2.60"},
 		{"signed usd", fmtSignedUSD(2.6), "+$2.60"},
 		{"count", fmtCount(5292820), "5,292,820"},
+		{"factor just below ×5", fmtRatio(4.99), "×4.9"},
+		{"factor just below ×2", fmtRatio(1.99), "×1.9"},
+		{"factor at ×2", fmtRatio(2), "×2.0"},
 		{"health truncated", fmtHealth(0.999969), "99.99 %"},
-		{"change big", fmtRatioChange(1.655945), "+166 %"},
+		{"health just below 100 %", fmtHealth(0.99999), "99.99 %"},
+		{"health change truncated", fmtHealthChange(0.0299), "+0.02 pt"},
+		{"health change tiny", fmtHealthChange(-0.004), "±0 pt"},
+		{"change big truncated", fmtRatioChange(1.655945), "+165 %"},
+		{"change just below +100 %", fmtRatioChange(0.9999), "+99 %"},
+		{"change just below +10 %", fmtRatioChange(0.09999), "+9.9 %"},
 		{"change small", fmtRatioChange(-0.045), "-4.5 %"},
 		{"change nil", fmtRatioChange(0.0001), "±0 %"},
-		{"bytes", fmtBytes(922947818), "880 MB"},
-		{"bytes GB (2^30)", fmtBytes(20.7e9), "19.3 GB"},
+		{"bytes truncated (MB of 2^20)", fmtBytes(922947818), "880 MB"},
+		{"bytes just below a GB of 2^30", fmtBytes(1<<30 - 1<<19), "1023 MB"},
+		{"bytes GB of 2^30, truncated", fmtBytes(20.79e9), "19.3 GB"},
+		{"mover just below ×2", moverLine(&insights.CostMover{ChangeUSD: 0.99, CostUSD: 1.99, BaselineUSD: fp64(1), Ratio: fp64(1.99)}), "+$0.99/day (×1.9) → $1.99"},
+		{"mover just below ×5", moverLine(&insights.CostMover{ChangeUSD: 3.99, CostUSD: 4.99, BaselineUSD: fp64(1), Ratio: fp64(4.99)}), "+$3.99/day (×4.9) → $4.99"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -129,3 +143,63 @@ func TestFormatting(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryMood checks that the summary's arrows say the direction and
+// the word (and colour) whether the change is good news: cost up is
+// worse, errors down better, health up better, invocations neither.
+func TestSummaryMood(t *testing.T) {
+	f := func(v, base float64) insights.Figure {
+		ch, r := v-base, (v-base)/base
+		return insights.Figure{Value: &v, Baseline: &base, Change: &ch, ChangeRatio: &r}
+	}
+	cases := []struct {
+		name      string
+		row       summaryRow
+		wantText  string
+		wantSlack string
+		wantColor string
+	}{
+		{"cost up is worse", figureRow("Cost of the day", ptrFig(f(20, 10)), fmtUSD, -1),
+			"$20.00 ▲ +100 % worse", "$20.00 :small_red_triangle: +100 % _worse_", ansiRed},
+		{"cost down is better", figureRow("Cost of the day", ptrFig(f(5, 10)), fmtUSD, -1),
+			"$5.00 ▼ -50 % better", "$5.00 ▼ -50 % :white_check_mark: _better_", ansiGreen},
+		{"errors down is better", figureRow("Errors", ptrFig(f(50, 100)), fmtCount, -1),
+			"50 ▼ -50 % better", "50 ▼ -50 % :white_check_mark: _better_", ansiGreen},
+		{"errors up is worse", figureRow("Errors", ptrFig(f(300, 100)), fmtCount, -1),
+			"300 ▲ +200 % worse", "300 :small_red_triangle: +200 % _worse_", ansiRed},
+		{"health up is better", healthRow(ptrFig(f(0.999, 0.99))),
+			"99.90 % ▲ +0.90 pt better", "99.90 % ▲ +0.90 pt :white_check_mark: _better_", ansiGreen},
+		{"health down is worse", healthRow(ptrFig(f(0.98, 0.99))),
+			"98.00 % ▼ -1.00 pt worse", "98.00 % :small_red_triangle_down: -1.00 pt _worse_", ansiRed},
+		{"invocations up is neither", figureRow("Invocations", ptrFig(f(200, 100)), fmtCount, 0),
+			"200 ▲ +100 %", "200 ▲ +100 %", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := rowText(tc.row); got != tc.wantText {
+				t.Errorf("text %q, want %q", got, tc.wantText)
+			}
+			if got := rowMrkdwn(tc.row); got != tc.wantSlack {
+				t.Errorf("Slack %q, want %q", got, tc.wantSlack)
+			}
+			// The terminal paints the change (arrow included) by mood.
+			r := &insights.Report{}
+			r.Summary.Health = insights.Figure{}
+			tw := &textWriter{color: true}
+			v := &digestView{r: r, summary: []summaryRow{tc.row}}
+			tw.summary(v)
+			out := tw.b.String()
+			delta := tc.row.deltaText()
+			switch {
+			case tc.wantColor == "" && strings.Contains(out, ansiRed+delta) || strings.Contains(out, ansiGreen+delta) && tc.wantColor == "":
+				t.Errorf("a change without mood is coloured: %q", out)
+			case tc.wantColor != "" && !strings.Contains(out, tc.wantColor+delta+ansiReset):
+				t.Errorf("terminal %q: want %q painted %q", out, delta, tc.wantColor)
+			}
+		})
+	}
+}
+
+func ptrFig(f insights.Figure) *insights.Figure { return &f }
+
+func fp64(v float64) *float64 { return &v }

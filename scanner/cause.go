@@ -154,6 +154,9 @@ var (
 	reAPICode   = regexp.MustCompile(`api error ([A-Za-z0-9_.]+):`)
 	reStatus    = regexp.MustCompile(`StatusCode: (\d{3})`)
 	reGMDStatus = regexp.MustCompile(`GetMetricData status (\w+|\(none\))`)
+	// reCodeAPI: a reason already normalised, "AccessDeniedException
+	// logs:StartQuery …" (metrics.ReasonLogGroupDenied).
+	reCodeAPI = regexp.MustCompile(`^([A-Za-z0-9_.]+) ([a-z0-9-]+:[A-Za-z0-9]+)\b`)
 )
 
 // normaliseText is normalise for a failure known only by its text.

@@ -328,3 +328,31 @@ func TestMeterAgreesWithSim(t *testing.T) {
 		t.Errorf("metrics.LogsBudgetBytes($0.005) = %v bytes, want one GB of %v", got, want)
 	}
 }
+
+// TestLogGroupDeniedIsAFailure: StartQuery denied on one log group loses
+// that function's logs — a failure with its own cause — while the other
+// functions are scanned whole.
+func TestLogGroupDeniedIsAFailure(t *testing.T) {
+	env := simtest.Start(t, goldenSpec, sim.WithQueryTime(sim.QueryTime{Base: time.Millisecond}),
+		sim.WithFaults(sim.Fault{Service: "logs", Function: "api", AccessDenied: true}))
+	s, _ := newScanner(t, env, scanner.Targets{}, scanner.Settings{Logs: true})
+	res, err := s.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Functions {
+		switch f.Name {
+		case "api":
+			if len(f.Failures) != 1 || f.Failures[0].Code != "AccessDeniedException" || f.Failures[0].API != "logs:StartQuery" || f.Status != scanner.StatusPartial {
+				t.Errorf("api: %s %+v", f.Status, f.Failures)
+			}
+		default:
+			if f.Status != scanner.StatusScanned {
+				t.Errorf("%s: %s %+v", f.Name, f.Status, f.Failures)
+			}
+		}
+	}
+	if !res.Failed() || res.Coverage.Reasons["AccessDeniedException logs:StartQuery in 111111111111/us-east-1"] != 1 {
+		t.Errorf("failed %v, reasons %v", res.Failed(), res.Coverage.Reasons)
+	}
+}

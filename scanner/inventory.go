@@ -88,6 +88,9 @@ type FunctionConfig struct {
 	LambdaInsightsLayer bool     `json:"lambdaInsightsLayer"`
 	// CodeSize is the deployment package's size in bytes.
 	CodeSize int64 `json:"codeSize"`
+	// CapacityProviderARN is CapacityProviderConfig's Lambda Managed
+	// Instances capacity provider; empty for an on-demand function.
+	CapacityProviderARN string `json:"capacityProviderArn,omitempty"`
 }
 
 // ID is the function's stable key in a scan: "account/region/name".
@@ -101,7 +104,7 @@ func (f *FunctionConfig) Function() Function {
 		Runtime: f.Runtime, Architecture: f.Architecture, PackageType: f.PackageType,
 		MemoryMB: f.MemoryMB, TimeoutS: f.TimeoutS, EphemeralMB: f.EphemeralMB,
 		LastModified: f.LastModified, LogGroup: f.LogGroup, LogFormat: f.LogFormat,
-		LambdaInsights: f.LambdaInsightsLayer,
+		LambdaInsights: f.LambdaInsightsLayer, CapacityProviderARN: f.CapacityProviderARN,
 	}
 }
 
@@ -142,6 +145,9 @@ func functionConfig(p Pair, c *lambdatypes.FunctionConfiguration) FunctionConfig
 	}
 	if f.LogGroup == "" {
 		f.LogGroup = "/aws/lambda/" + f.Name
+	}
+	if cp := c.CapacityProviderConfig; cp != nil && cp.LambdaManagedInstancesCapacityProviderConfig != nil {
+		f.CapacityProviderARN = aws.ToString(cp.LambdaManagedInstancesCapacityProviderConfig.CapacityProviderArn)
 	}
 	for _, l := range c.Layers {
 		arn := aws.ToString(l.Arn)

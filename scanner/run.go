@@ -499,7 +499,19 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 		for id, st := range r.Stats {
 			out.stats[id] = st
 		}
-		skips = append(skips, r.Failed...)
+		for _, f := range r.Failed {
+			if metrics.LogsCoverageReason(f.Reason) {
+				skips = append(skips, f) // no log group, Delivery class: coverage
+				continue
+			}
+			fl := failureText(StageLogs, f.Reason)
+			if m := reCodeAPI.FindStringSubmatch(f.Reason); m != nil {
+				fl.Code, fl.API = m[1], m[2]
+				fl.Reason = Cause{Code: fl.Code, API: fl.API}.Reason()
+			}
+			fl.Detail = f.Reason + ": " + f.LogGroup
+			out.failed[f.ID] = fl
+		}
 		out.usage.ScannedBytes += r.BytesScanned
 		out.usage.Queries += r.Queries
 		s.progress.units.Add(1)

@@ -44,6 +44,28 @@
 // product/terms JSON, built from package cost's embedded price table, with
 // attribute filters and NextToken pages of at most 100.
 //
+// # Logs Insights
+//
+// StartQuery takes at most 50 log groups and a limit of 1 to 100,000 rows
+// (default 10,000; above 100,000 InvalidParameterException names the
+// limit); GetQueryResults returns a completed query's rows in pages of at
+// most 10,000 (maxItems 1–10,000) with a nextToken bound to the query. A
+// log group in the DELIVERY class (fleet spec logGroupClass) fails
+// StartQuery with InvalidParameterException naming the group — the
+// simulator's guess, AWS's exact answer is unconfirmed — and
+// DescribeLogGroups shows each group's logGroupClass and filters by it.
+//
+// # Faults
+//
+// A Fault matches by service, API, account and region, and optionally by
+// function or log group: such a fault applies only to the calls naming
+// that function (the Lambda per-function APIs, StartQuery over its log
+// group), and AccessDenied then names the resource's ARN as a
+// resource-level IAM denial does. ParseFault (lambdaudit sim --fault)
+// refuses a value that is not of its key's kind, naming the key, the
+// value and the valid choices, and suggests the nearest key for an
+// unknown one.
+//
 // # Scale and speed
 //
 // Nothing is materialised per datapoint: a function's day is derived on

@@ -1,8 +1,14 @@
 package sim
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -17,6 +23,16 @@ type Fault struct {
 	API     string `json:"api,omitempty"`
 	Account string `json:"account,omitempty"`
 	Region  string `json:"region,omitempty"`
+	// Function matches only the calls that name this function (by name):
+	// the Lambda per-function APIs (GetFunction, ListTags,
+	// ListProvisionedConcurrencyConfigs, …) and Logs StartQuery over its
+	// log group. LogGroup matches StartQuery over this log group. A fault
+	// with either never matches ListFunctions, GetMetricData or other
+	// calls that name no single function. A StartQuery over several log
+	// groups matches when one of them does, and AccessDenied then names
+	// that group's ARN, as IAM does for a resource-level denial.
+	Function string `json:"function,omitempty"`
+	LogGroup string `json:"logGroup,omitempty"`
 	// ThrottlePct throttles this share (0–100) of the calls on top of the quotas.
 	ThrottlePct float64 `json:"throttlePct,omitempty"`
 	// ErrorPct fails this share of the calls with HTTP 500 or 503.
@@ -33,73 +49,216 @@ type Fault struct {
 	QueryTimeout bool    `json:"queryTimeout,omitempty"`
 }
 
-func (f *Fault) matches(svc, api, account, region string) bool {
-	return (f.Service == "" || f.Service == svc) && (f.API == "" || f.API == api) &&
-		(f.Account == "" || f.Account == account) && (f.Region == "" || f.Region == region)
+// faultTarget is one function (and its log group) a call names.
+type faultTarget struct{ function, logGroup string }
+
+// matches reports whether the fault applies to the call, and the target
+// it matched when it matches by function or log group.
+func (f *Fault) matches(svc, api, account, region string, targets []faultTarget) (faultTarget, bool) {
+	if !((f.Service == "" || f.Service == svc) && (f.API == "" || f.API == api) &&
+		(f.Account == "" || f.Account == account) && (f.Region == "" || f.Region == region)) {
+		return faultTarget{}, false
+	}
+	if f.Function == "" && f.LogGroup == "" {
+		return faultTarget{}, true
+	}
+	for _, t := range targets {
+		if (f.Function == "" || f.Function == t.function) && (f.LogGroup == "" || f.LogGroup == t.logGroup) {
+			return t, true
+		}
+	}
+	return faultTarget{}, false
 }
 
-// Validate checks the ranges.
+// faultServices are the services a fault may name.
+var faultServices = []string{svcLambda, svcCloudWatch, svcLogs, svcSTS, svcTagging, svcEC2, svcOrganizations, svcPricing}
+
+var faultAccountRe = regexp.MustCompile(`^[0-9]{12}$`)
+
+// Validate checks the ranges and that the fault does something.
 func (f *Fault) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    float64
 	}{{"throttlePct", f.ThrottlePct}, {"errorPct", f.ErrorPct}, {"queryFailPct", f.QueryFailPct}} {
-		if p.v < 0 || p.v > 100 {
-			return fmt.Errorf("fault %s: must be between 0 and 100, got %v", p.name, p.v)
+		if !(p.v >= 0 && p.v <= 100) {
+			return fmt.Errorf("fault %s: must be a number between 0 and 100, got %v", p.name, p.v)
 		}
 	}
-	if f.LatencyMultiplier < 0 {
-		return fmt.Errorf("fault latencyMultiplier: must not be negative, got %v", f.LatencyMultiplier)
+	if !(f.LatencyMultiplier >= 0) || math.IsInf(f.LatencyMultiplier, 0) {
+		return fmt.Errorf("fault latencyMultiplier: must be a number of 0 or more (0 = unchanged), got %v", f.LatencyMultiplier)
 	}
-	switch f.Service {
-	case "", svcLambda, svcCloudWatch, svcLogs, svcSTS, svcTagging, svcEC2, svcOrganizations, svcPricing:
-	default:
-		return fmt.Errorf("fault service: unknown service %q (lambda, monitoring, logs, sts, tagging, ec2, organizations, pricing)", f.Service)
+	if f.Service != "" && !slices.Contains(faultServices, f.Service) {
+		return fmt.Errorf("fault service: unknown service %q (valid: %s)", f.Service, strings.Join(faultServices, ", "))
+	}
+	if f.Account != "" && !faultAccountRe.MatchString(f.Account) {
+		return fmt.Errorf("fault account: must be a 12-digit account ID, got %q", f.Account)
+	}
+	if f.ThrottlePct == 0 && f.ErrorPct == 0 && f.LatencyMultiplier == 0 && !f.AccessDenied && !f.DisableRegion && f.QueryFailPct == 0 && !f.QueryTimeout {
+		return errors.New("fault: does nothing; give one of throttlePct, errorPct, latencyMultiplier, accessDenied, disableRegion, queryFailPct, queryTimeout")
 	}
 	return nil
 }
 
+// faultKeys are ParseFault's keys, in the order --help lists them.
+var faultKeys = []string{"service", "api", "account", "region", "function", "logGroup",
+	"throttlePct", "errorPct", "latencyMultiplier", "accessDenied", "disableRegion", "queryFailPct", "queryTimeout"}
+
 // ParseFault reads a fault from "key=value,..." text, e.g.
-// "service=monitoring,api=GetMetricData,throttlePct=20".
+// "service=monitoring,api=GetMetricData,throttlePct=20". Percentages are
+// numbers from 0 to 100, latencyMultiplier a number of 0 or more, and
+// accessDenied, disableRegion and queryTimeout true or false; any other
+// value, an unknown key (the nearest valid one is suggested) or a key
+// given twice is an error naming the key, the value and the valid choices.
 func ParseFault(s string) (Fault, error) {
 	var f Fault
+	seen := map[string]bool{}
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		if !ok {
-			return f, fmt.Errorf("fault %q: %q is not key=value", s, kv)
+			return f, fmt.Errorf("fault %q: %q is not key=value (keys: %s)", s, kv, strings.Join(faultKeys, ", "))
+		}
+		if seen[k] {
+			return f, fmt.Errorf("fault %q: %s given twice", s, k)
+		}
+		seen[k] = true
+		num := func(dst *float64, valid string) error {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("fault %q: %s must be %s, got %q", s, k, valid, v)
+			}
+			*dst = x
+			return nil
+		}
+		flag := func(dst *bool) error {
+			switch v {
+			case "true":
+				*dst = true
+			case "false":
+				*dst = false
+			default:
+				return fmt.Errorf("fault %q: %s must be true or false, got %q", s, k, v)
+			}
+			return nil
+		}
+		name := func(dst *string) error {
+			if v == "" {
+				return fmt.Errorf("fault %q: %s needs a value (leave the key out to match every %s)", s, k, k)
+			}
+			*dst = v
+			return nil
 		}
 		var err error
 		switch k {
 		case "service":
-			f.Service = v
+			err = name(&f.Service)
 		case "api":
-			f.API = v
+			err = name(&f.API)
 		case "account":
-			f.Account = v
+			err = name(&f.Account)
 		case "region":
-			f.Region = v
+			err = name(&f.Region)
+		case "function":
+			err = name(&f.Function)
+		case "logGroup":
+			err = name(&f.LogGroup)
 		case "throttlePct":
-			_, err = fmt.Sscan(v, &f.ThrottlePct)
+			err = num(&f.ThrottlePct, "a number between 0 and 100")
 		case "errorPct":
-			_, err = fmt.Sscan(v, &f.ErrorPct)
-		case "latencyMultiplier":
-			_, err = fmt.Sscan(v, &f.LatencyMultiplier)
-		case "accessDenied":
-			_, err = fmt.Sscan(v, &f.AccessDenied)
-		case "disableRegion":
-			_, err = fmt.Sscan(v, &f.DisableRegion)
+			err = num(&f.ErrorPct, "a number between 0 and 100")
 		case "queryFailPct":
-			_, err = fmt.Sscan(v, &f.QueryFailPct)
+			err = num(&f.QueryFailPct, "a number between 0 and 100")
+		case "latencyMultiplier":
+			err = num(&f.LatencyMultiplier, "a number of 0 or more")
+		case "accessDenied":
+			err = flag(&f.AccessDenied)
+		case "disableRegion":
+			err = flag(&f.DisableRegion)
 		case "queryTimeout":
-			_, err = fmt.Sscan(v, &f.QueryTimeout)
+			err = flag(&f.QueryTimeout)
 		default:
-			return f, fmt.Errorf("fault %q: unknown key %q", s, k)
+			return f, fmt.Errorf("fault %q: unknown key %q%s (keys: %s)", s, k, suggestKey(k, faultKeys), strings.Join(faultKeys, ", "))
 		}
 		if err != nil {
-			return f, fmt.Errorf("fault %q: %s: %w", s, k, err)
+			return f, err
 		}
 	}
-	return f, f.Validate()
+	if err := f.Validate(); err != nil {
+		return f, fmt.Errorf("%q: %w", s, err)
+	}
+	return f, nil
+}
+
+// ParseFaultsJSON reads a JSON array of faults (the /_sim/faults body,
+// keys as ParseFault's) with ParseFault's checks: an unknown key is
+// named with the nearest valid one, a value of the wrong kind with the
+// key, the value and the valid choices — never a Go type name.
+func ParseFaultsJSON(b []byte) ([]Fault, error) {
+	var raw []map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("faults: want a JSON array of objects such as [{\"service\": \"logs\", \"throttlePct\": 20}]: %w", err)
+	}
+	out := make([]Fault, 0, len(raw))
+	for i, m := range raw {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			v := string(m[k])
+			if u, err := strconv.Unquote(v); err == nil {
+				v = u
+			}
+			if strings.Contains(v, ",") {
+				return nil, fmt.Errorf("faults[%d]: %s: a value cannot contain a comma, got %q", i, k, v)
+			}
+			parts = append(parts, k+"="+v)
+		}
+		f, err := ParseFault(strings.Join(parts, ","))
+		if err != nil {
+			return nil, fmt.Errorf("faults[%d]: %w", i, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// suggestKey is ", did you mean X?" for the valid key nearest to k (by
+// case-insensitive edit distance, at most a third of its length), or "".
+func suggestKey(k string, valid []string) string {
+	best, bestD := "", len(k)/3+1
+	for _, v := range valid {
+		if d := editDistance(strings.ToLower(k), strings.ToLower(v)); d < bestD {
+			best, bestD = v, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(", did you mean %s?", best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // faults decides, reproducibly for a seed, which calls fail.
@@ -124,16 +283,25 @@ type verdict struct {
 	throttle, fail503, fail500, denied, disabled bool
 	latency                                      float64
 	queryFail, queryTimeout                      bool
+	// deniedOn is the function or log group a resource-level denial
+	// names (empty: the call as a whole is denied).
+	deniedOn faultTarget
 }
 
-func (f *faults) judge(svc, api, account, region string) verdict {
+// judge decides a call naming targets (the functions and log groups it
+// touches; none for calls that name no single function).
+func (f *faults) judge(svc, api, account, region string, targets []faultTarget) verdict {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	v := verdict{latency: 1}
 	for i := range f.list {
 		x := &f.list[i]
-		if !x.matches(svc, api, account, region) {
+		t, ok := x.matches(svc, api, account, region, targets)
+		if !ok {
 			continue
+		}
+		if x.AccessDenied && !v.denied {
+			v.deniedOn = t
 		}
 		if x.ThrottlePct > 0 && f.rng.Float64()*100 < x.ThrottlePct {
 			v.throttle = true

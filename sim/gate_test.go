@@ -119,6 +119,7 @@ func TestDebugEndpoints(t *testing.T) {
 		{"out of range", `[{"throttlePct":120}]`, 400},
 		{"unknown field", `[{"throttle":1}]`, 400},
 		{"unknown service", `[{"service":"s3"}]`, 400},
+		{"not true or false", `[{"accessDenied":"yes"}]`, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPut, env.URL+"/_sim/faults", strings.NewReader(tc.body))

@@ -119,6 +119,17 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	c.api = rt.api
+	if rt.fn != "" {
+		name := rt.fn
+		if m := namespacedFunctionName.FindStringSubmatch(rt.fn); m != nil {
+			name = m[3]
+		}
+		t := faultTarget{function: name}
+		if fn := c.fleetRegion.Function(name); fn != nil {
+			t.logGroup = fn.LogGroup
+		}
+		c.targets = []faultTarget{t}
+	}
 	if e := s.admit(r.Context(), c); e != nil {
 		s.fail(w, c, e)
 		return
@@ -333,31 +344,38 @@ type (
 	lambdaRuntimeVersion struct {
 		RuntimeVersionArn string `json:"RuntimeVersionArn"`
 	}
+	lambdaManagedInstances struct {
+		CapacityProviderArn string `json:"CapacityProviderArn"`
+	}
+	lambdaCapacityProvider struct {
+		LambdaManagedInstancesCapacityProviderConfig lambdaManagedInstances `json:"LambdaManagedInstancesCapacityProviderConfig"`
+	}
 	lambdaConfig struct {
-		Architectures        []string              `json:"Architectures"`
-		CodeSha256           string                `json:"CodeSha256"`
-		CodeSize             int64                 `json:"CodeSize"`
-		DeadLetterConfig     *lambdaDLQ            `json:"DeadLetterConfig,omitempty"`
-		Description          string                `json:"Description"`
-		EphemeralStorage     lambdaSize            `json:"EphemeralStorage"`
-		FunctionArn          string                `json:"FunctionArn"`
-		FunctionName         string                `json:"FunctionName"`
-		Handler              string                `json:"Handler,omitempty"`
-		LastModified         string                `json:"LastModified"`
-		LastUpdateStatus     string                `json:"LastUpdateStatus,omitempty"`
-		Layers               []lambdaLayer         `json:"Layers,omitempty"`
-		LoggingConfig        lambdaLogging         `json:"LoggingConfig"`
-		MemorySize           int                   `json:"MemorySize"`
-		PackageType          string                `json:"PackageType"`
-		RevisionId           string                `json:"RevisionId"`
-		Role                 string                `json:"Role"`
-		Runtime              string                `json:"Runtime,omitempty"`
-		RuntimeVersionConfig *lambdaRuntimeVersion `json:"RuntimeVersionConfig,omitempty"`
-		SnapStart            lambdaSnapStart       `json:"SnapStart"`
-		State                string                `json:"State,omitempty"`
-		Timeout              int                   `json:"Timeout"`
-		TracingConfig        lambdaTracing         `json:"TracingConfig"`
-		Version              string                `json:"Version"`
+		Architectures          []string                `json:"Architectures"`
+		CapacityProviderConfig *lambdaCapacityProvider `json:"CapacityProviderConfig,omitempty"`
+		CodeSha256             string                  `json:"CodeSha256"`
+		CodeSize               int64                   `json:"CodeSize"`
+		DeadLetterConfig       *lambdaDLQ              `json:"DeadLetterConfig,omitempty"`
+		Description            string                  `json:"Description"`
+		EphemeralStorage       lambdaSize              `json:"EphemeralStorage"`
+		FunctionArn            string                  `json:"FunctionArn"`
+		FunctionName           string                  `json:"FunctionName"`
+		Handler                string                  `json:"Handler,omitempty"`
+		LastModified           string                  `json:"LastModified"`
+		LastUpdateStatus       string                  `json:"LastUpdateStatus,omitempty"`
+		Layers                 []lambdaLayer           `json:"Layers,omitempty"`
+		LoggingConfig          lambdaLogging           `json:"LoggingConfig"`
+		MemorySize             int                     `json:"MemorySize"`
+		PackageType            string                  `json:"PackageType"`
+		RevisionId             string                  `json:"RevisionId"`
+		Role                   string                  `json:"Role"`
+		Runtime                string                  `json:"Runtime,omitempty"`
+		RuntimeVersionConfig   *lambdaRuntimeVersion   `json:"RuntimeVersionConfig,omitempty"`
+		SnapStart              lambdaSnapStart         `json:"SnapStart"`
+		State                  string                  `json:"State,omitempty"`
+		Timeout                int                     `json:"Timeout"`
+		TracingConfig          lambdaTracing           `json:"TracingConfig"`
+		Version                string                  `json:"Version"`
 	}
 )
 
@@ -390,6 +408,9 @@ func config(fn *fleet.Function, version, suffix string, detail bool) lambdaConfi
 	}
 	if fn.PackageType == fleet.PkgImage {
 		cfg.Runtime, cfg.Handler = "", ""
+	}
+	if arn := fn.CapacityProviderARN(); arn != "" {
+		cfg.CapacityProviderConfig = &lambdaCapacityProvider{lambdaManagedInstances{arn}}
 	}
 	if fn.LogFormat == fleet.FormatJSN {
 		cfg.LoggingConfig.ApplicationLogLevel, cfg.LoggingConfig.SystemLogLevel = "INFO", "INFO"

@@ -22,19 +22,6 @@ const (
 	pricingRateCode     = "6YS6EN2CT7"
 )
 
-// pricingRegions are the location names and usage-type prefixes of the
-// Price List for the regions the embedded price table has (us-east-1 has
-// no prefix).
-var pricingRegions = map[string]struct{ location, prefix string }{
-	"us-east-1":      {"US East (N. Virginia)", ""},
-	"us-east-2":      {"US East (Ohio)", "USE2-"},
-	"us-west-2":      {"US West (Oregon)", "USW2-"},
-	"eu-west-1":      {"EU (Ireland)", "EU-"},
-	"eu-central-1":   {"EU (Frankfurt)", "EUC1-"},
-	"ap-southeast-1": {"Asia Pacific (Singapore)", "APS1-"},
-	"ap-northeast-1": {"Asia Pacific (Tokyo)", "APN1-"},
-}
-
 // pricingProduct is one Price List item before it is rendered as the
 // JSON string GetProducts returns.
 type pricingProduct struct {
@@ -49,14 +36,19 @@ var priceList = sync.OnceValue(func() []pricingProduct { return buildPriceList(c
 // buildPriceList renders a price table in the Price List's product/terms
 // format: per region and architecture the products Request, Lambda-GB-
 // Second (one price dimension per tier), Lambda-Storage-GB-Second,
-// Lambda-Provisioned-Concurrency and Lambda-Provisioned-GB-Second, plus
-// the Lambda@Edge products of us-east-1 that a reader must skip.
+// Lambda-Provisioned-Concurrency and Lambda-Provisioned-GB-Second, in the
+// entry's currency (CNY for aws-cn), with the location and usage-type
+// prefix of cost.LambdaRegions, plus the Lambda@Edge products of us-east-1
+// that a reader must skip. It serves every region of the table, the
+// partitions aws, aws-us-gov and aws-cn together (AWS serves aws-cn from
+// a Price List endpoint of its own); a region of the table outside the
+// catalogue gets its code as location and no prefix.
 func buildPriceList(t *cost.Table) []pricingProduct {
 	var out []pricingProduct
 	for _, p := range t.Entries {
-		reg, ok := pricingRegions[p.Region]
+		reg, ok := cost.LookupRegion(p.Region)
 		if !ok {
-			continue
+			reg = cost.Region{Code: p.Region, Location: p.Region}
 		}
 		arm := ""
 		if p.Architecture == cost.ArchARM64 {
@@ -73,19 +65,19 @@ func buildPriceList(t *cost.Table) []pricingProduct {
 			{"Lambda-Provisioned-Concurrency", "AWS-Lambda-Provisioned-Concurrency", "Provisioned concurrency enabled, weighted by memory assigned in GB", "Lambda-GB-Second", "Provisioned Concurrency", one(p.ProvisionedPerGBSecond)},
 			{"Lambda-Provisioned-GB-Second", "AWS-Lambda-Duration-Provisioned", "Invocation duration on provisioned concurrency weighted by memory assigned in GB", "Lambda-GB-Second", "Provisioned Duration", one(p.ProvisionedDurationPerGBSecond)},
 		} {
-			out = append(out, pricingItem(p.Region, reg.location, reg.prefix+pr.usage+arm, pr.group+arm, pr.groupDesc, pr.unit, pr.desc, pr.tiers))
+			out = append(out, pricingItem(p.Region, reg.Location, reg.UsagePrefix+pr.usage+arm, pr.group+arm, pr.groupDesc, pr.unit, pr.desc, p.Currency, pr.tiers))
 		}
 	}
-	edge := pricingRegions["us-east-1"]
+	edge, _ := cost.LookupRegion("us-east-1")
 	out = append(out,
-		pricingItem("us-east-1", edge.location, "Lambda-Edge-Request", "AWS-Lambda-Edge-Requests", "Lambda@Edge requests", "Requests", "Lambda@Edge Requests", []cost.Tier{{PerGBSecond: 0.0000006}}),
-		pricingItem("us-east-1", edge.location, "Lambda-Edge-GB-Second", "AWS-Lambda-Edge-Duration", "Lambda@Edge duration", "Lambda-GB-Second", "Lambda@Edge Compute", []cost.Tier{{PerGBSecond: 0.00005001}}))
+		pricingItem("us-east-1", edge.Location, "Lambda-Edge-Request", "AWS-Lambda-Edge-Requests", "Lambda@Edge requests", "Requests", "Lambda@Edge Requests", cost.CurrencyUSD, []cost.Tier{{PerGBSecond: 0.0000006}}),
+		pricingItem("us-east-1", edge.Location, "Lambda-Edge-GB-Second", "AWS-Lambda-Edge-Duration", "Lambda@Edge duration", "Lambda-GB-Second", "Lambda@Edge Compute", cost.CurrencyUSD, []cost.Tier{{PerGBSecond: 0.00005001}}))
 	sort.Slice(out, func(i, j int) bool { return out[i].attrs["usagetype"] < out[j].attrs["usagetype"] })
 	return out
 }
 
 // pricingItem is one product in AWS's format.
-func pricingItem(region, location, usage, group, groupDesc, unit, desc string, tiers []cost.Tier) pricingProduct {
+func pricingItem(region, location, usage, group, groupDesc, unit, desc, currency string, tiers []cost.Tier) pricingProduct {
 	sum := sha256.Sum256([]byte(usage + "/" + region))
 	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 	sku := make([]byte, 16)
@@ -118,7 +110,7 @@ func pricingItem(region, location, usage, group, groupDesc, unit, desc string, t
 		}
 		code := fmt.Sprintf("%s.%s%d", term, pricingRateCode[:len(pricingRateCode)-1], i)
 		dims[code] = dimension{Unit: unit, EndRange: end, Description: d, AppliesTo: []string{}, RateCode: code,
-			BeginRange: begin, PricePerUnit: map[string]string{"USD": strconv.FormatFloat(float64(t.PerGBSecond), 'f', 10, 64)}}
+			BeginRange: begin, PricePerUnit: map[string]string{currency: strconv.FormatFloat(float64(t.PerGBSecond), 'f', 10, 64)}}
 		begin = end
 	}
 	doc := map[string]any{

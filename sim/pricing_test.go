@@ -53,10 +53,12 @@ func TestPricingGetProducts(t *testing.T) {
 	c := pricingClient(t, env.URL)
 	svc := aws.String(cost.ServiceCode)
 
-	all, pages := allProducts(t, c, &pricing.GetProductsInput{ServiceCode: svc, FormatVersion: aws.String("aws_v1"), MaxResults: aws.Int32(7)})
-	// 7 regions × 2 architectures × 5 products + 2 Lambda@Edge products.
-	if len(all) != 72 || pages != 11 {
-		t.Fatalf("%d products in %d pages, want 72 in 11", len(all), pages)
+	all, pages := allProducts(t, c, &pricing.GetProductsInput{ServiceCode: svc, FormatVersion: aws.String("aws_v1"), MaxResults: aws.Int32(100)})
+	// Every region of the table × 2 architectures × 5 products + 2
+	// Lambda@Edge products.
+	n := len(cost.LambdaRegions)*2*5 + 2
+	if len(all) != n || pages != (n+99)/100 {
+		t.Fatalf("%d products in %d pages, want %d in %d", len(all), pages, n, (n+99)/100)
 	}
 	for _, tc := range []struct {
 		name    string
@@ -68,7 +70,9 @@ func TestPricingGetProducts(t *testing.T) {
 		{"location and usage type", []types.Filter{term("location", "US East (Ohio)"), term("usagetype", "USE2-Lambda-GB-Second-ARM")}, 1},
 		{"us-east-1 has no usage type prefix", []types.Filter{term("usagetype", "Lambda-GB-Second")}, 1},
 		{"any of two regions", []types.Filter{{Field: aws.String("regionCode"), Type: types.FilterTypeAnyOf, Value: aws.String("us-west-2,eu-west-1")}}, 20},
-		{"a region without Lambda prices", []types.Filter{term("regionCode", "af-south-1")}, 0},
+		{"a region without Lambda prices", []types.Filter{term("regionCode", "xx-future-1")}, 0},
+		{"GovCloud", []types.Filter{term("location", "AWS GovCloud (US-West)"), term("usagetype", "UGW1-Request")}, 1},
+		{"China, in CNY", []types.Filter{term("regionCode", "cn-northwest-1"), term("usagetype", "CNW1-Lambda-GB-Second")}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, _ := allProducts(t, c, &pricing.GetProductsInput{ServiceCode: svc, Filters: tc.filters})
@@ -162,7 +166,8 @@ func TestPricingGetProductsErrors(t *testing.T) {
 }
 
 // TestPricingRefreshRoundTrip: cost.Fetch over the wire rebuilds the
-// embedded table's rates from the simulated price list, the table written
+// embedded table's rates — every region of every partition, the aws-cn
+// ones in CNY — from the simulated price list, the table written
 // by a refresh loads back, and Model prices the same with it.
 func TestPricingRefreshRoundTrip(t *testing.T) {
 	env := simtest.Start(t, lambdaSpec)
@@ -181,7 +186,7 @@ func TestPricingRefreshRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		same := got.PerRequest == want.PerRequest && got.EphemeralPerGBSecond == want.EphemeralPerGBSecond &&
+		same := got.Currency == want.Currency && got.PerRequest == want.PerRequest && got.EphemeralPerGBSecond == want.EphemeralPerGBSecond &&
 			got.ProvisionedPerGBSecond == want.ProvisionedPerGBSecond && got.ProvisionedDurationPerGBSecond == want.ProvisionedDurationPerGBSecond &&
 			len(got.Duration) == len(want.Duration) && len(got.Unconfirmed) == 0
 		for i := range want.Duration {
@@ -224,7 +229,7 @@ func TestPricingRefreshRoundTrip(t *testing.T) {
 	if err != nil || len(some.Entries) != 4 {
 		t.Fatalf("two regions: %v, %+v", err, some)
 	}
-	if _, err := cost.Fetch(context.Background(), c, []string{"af-south-1"}, now); !errors.Is(err, cost.ErrNoPrice) {
-		t.Errorf("af-south-1: err = %v, want ErrNoPrice", err)
+	if _, err := cost.Fetch(context.Background(), c, []string{"xx-future-1"}, now); !errors.Is(err, cost.ErrNoPrice) {
+		t.Errorf("xx-future-1: err = %v, want ErrNoPrice", err)
 	}
 }

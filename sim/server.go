@@ -225,8 +225,11 @@ type call struct {
 	fleetAccount *fleet.Account
 	fleetRegion  *fleet.Region
 	verdict      verdict
-	errCode      string
-	status       int
+	// targets are the functions and log groups the call names, for
+	// faults that match one function or log group.
+	targets []faultTarget
+	errCode string
+	status  int
 }
 
 // ServeHTTP routes a request to its service by the SigV4 scope.
@@ -316,12 +319,19 @@ func (s *Server) requestID() string {
 // access denied, latency, quota, injected throttles and server errors.
 // A nil return admits the call.
 func (s *Server) admit(ctx context.Context, c *call) *apiError {
-	c.verdict = s.faults.judge(c.svc, c.api, c.account, c.region)
+	c.verdict = s.faults.judge(c.svc, c.api, c.account, c.region, c.targets)
 	if !global(c.svc) && (c.verdict.disabled || (c.fleetRegion != nil && c.fleetRegion.Disabled)) {
 		return serviceError(c.svc, errUnrecognizedClient, "The security token included in the request is invalid.")
 	}
 	if c.verdict.denied {
-		return serviceError(c.svc, errAccessDenied, fmt.Sprintf("User: %s is not authorized to perform: %s:%s because no identity-based policy allows the %s:%s action", c.who.ARN, iamPrefix(c.svc), c.api, iamPrefix(c.svc), c.api))
+		on := ""
+		switch t := c.verdict.deniedOn; {
+		case c.svc == svcLogs && t.logGroup != "":
+			on = fmt.Sprintf(" on resource: arn:aws:logs:%s:%s:log-group:%s:*", c.region, c.account, t.logGroup)
+		case t.function != "":
+			on = fmt.Sprintf(" on resource: arn:aws:%s:%s:%s:function:%s", iamPrefix(c.svc), c.region, c.account, t.function)
+		}
+		return serviceError(c.svc, errAccessDenied, fmt.Sprintf("User: %s is not authorized to perform: %s:%s%s because no identity-based policy allows the %s:%s action", c.who.ARN, iamPrefix(c.svc), c.api, on, iamPrefix(c.svc), c.api))
 	}
 	if d := time.Duration(float64(s.latency.For(c.api)) * c.verdict.latency); d > 0 {
 		t := time.NewTimer(d)
@@ -425,12 +435,16 @@ func (s *Server) serveDebug(w http.ResponseWriter, r *http.Request) {
 		s.faults.mu.Unlock()
 		enc.Encode(list)
 	case r.URL.Path == "/_sim/faults" && r.Method == http.MethodPut:
-		var fs []Fault
-		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&fs); err != nil {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			enc.Encode(map[string]string{"error": "faults: " + err.Error()})
+			return
+		}
+		fs, err := ParseFaultsJSON(body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			enc.Encode(map[string]string{"error": err.Error()})
 			return
 		}
 		if err := s.SetFaults(fs...); err != nil {

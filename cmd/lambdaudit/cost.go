@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,10 @@ func newCostCmd() *cobra.Command {
 duration (GB-s, billed per invocation rounded up to 1 ms, with the monthly volume
 tiers), ephemeral storage above 512 MB and provisioned concurrency, with the free
 tier (1M requests and 400,000 GB-s a month) only when --free-tier is given.
+Amounts are in the region's currency: USD, CNY in the China regions (never
+converted). Inputs outside Lambda's limits are refused: --memory 128–10240 MB,
+--duration 0–15m, --ephemeral 512–10240 MB, --arch x86_64 or arm64, --region one
+of the price table.
 
 Prices come from --prices FILE, else the table 'lambdaudit cost refresh' wrote
 (` + "`~/.config/lambdaudit/prices.json`" + ` on Linux), else the table embedded in lambdaudit.
@@ -50,11 +55,8 @@ With --provisioned N --hours H, N environments are enabled for H hours and
 					return fmt.Errorf("--%s is required", f)
 				}
 			}
-			if duration < 0 {
-				return fmt.Errorf("--duration %s: must not be negative", duration)
-			}
-			if (provisioned > 0) != (hours > 0) {
-				return errors.New("--provisioned and --hours go together: N environments enabled for H hours")
+			if err := checkCostFlags(cmd, memory, ephemeral, provisioned, requests, hours, provShare, duration, arch); err != nil {
+				return err
 			}
 			share := 0.0
 			if provisioned > 0 {
@@ -68,6 +70,9 @@ With --provisioned N --hours H, N environments are enabled for H hours and
 				return err
 			}
 			p, err := t.Prices(region, arch)
+			if errors.Is(err, cost.ErrNoPrice) {
+				return fmt.Errorf("--region %q: no price for it in the price table of %s (%s); valid choices: %s", region, t.AsOf, t.Origin, strings.Join(t.Regions(), ", "))
+			}
 			if err != nil {
 				return err
 			}
@@ -89,25 +94,65 @@ With --provisioned N --hours H, N environments are enabled for H hours and
 	f := cmd.Flags()
 	f.IntVar(&memory, "memory", 0, "configured memory, MB (128–10240; required)")
 	f.StringVar(&arch, "arch", cost.ArchX86, "architecture: x86_64 or arm64")
-	f.Float64Var(&requests, "requests", 0, "requests a month (required)")
-	f.DurationVar(&duration, "duration", 0, "duration of one request, e.g. 120ms (billed rounded up to 1 ms; required)")
+	f.Float64Var(&requests, "requests", 0, "requests a month, 0 or more (required)")
+	f.DurationVar(&duration, "duration", 0, "duration of one request, 0–15m, e.g. 120ms (billed rounded up to 1 ms; required)")
 	f.BoolVar(&freeTier, "free-tier", false, "apply the monthly free tier (1M requests, 400,000 GB-s)")
-	f.StringVar(&region, "region", "us-east-1", "AWS region of the prices")
+	f.StringVar(&region, "region", "us-east-1", "AWS region of the prices (any region of the price table: every Lambda region of aws, aws-us-gov and aws-cn)")
 	f.IntVar(&ephemeral, "ephemeral", 512, "ephemeral storage (/tmp), MB (512–10240)")
 	f.IntVar(&provisioned, "provisioned", 0, "provisioned concurrency: environments enabled")
-	f.Float64Var(&hours, "hours", 0, "hours provisioned concurrency is enabled in the month")
+	f.Float64Var(&hours, "hours", 0, "hours provisioned concurrency is enabled in the month (0–744)")
 	f.Float64Var(&provShare, "provisioned-share", 1, "share of the requests served by provisioned concurrency (0–1)")
 	f.StringVar(&prices, "prices", "", "price table file (default: the refreshed table if any, else the embedded one)")
 	cmd.AddCommand(newCostRefreshCmd())
 	return cmd
 }
 
+// maxDuration is the longest an on-demand invocation runs (Lambda's
+// 900-second timeout); maxHours the hours of the longest month.
+const (
+	maxDuration = 900 * time.Second
+	maxHours    = 31 * 24
+)
+
+// checkCostFlags refuses the calculator's inputs outside Lambda's limits,
+// naming the flag and what it accepts.
+func checkCostFlags(cmd *cobra.Command, memory, ephemeral, provisioned int, requests, hours, provShare float64, duration time.Duration, arch string) error {
+	changed := cmd.Flags().Changed
+	switch {
+	case memory < cost.MinMemoryMB || memory > cost.MaxMemoryMB:
+		return fmt.Errorf("--memory %d: Lambda functions have %d to %d MB", memory, cost.MinMemoryMB, cost.MaxMemoryMB)
+	case arch != cost.ArchX86 && arch != cost.ArchARM64:
+		return fmt.Errorf("--arch %q: valid choices are %s and %s", arch, cost.ArchX86, cost.ArchARM64)
+	case requests < 0 || math.IsNaN(requests) || math.IsInf(requests, 0):
+		return fmt.Errorf("--requests %v: must be a number of requests, 0 or more", requests)
+	case duration < 0 || duration > maxDuration:
+		return fmt.Errorf("--duration %s: an invocation runs 0 to %s (Lambda's 900-second timeout)", duration, maxDuration)
+	case ephemeral < cost.FreeEphemeral || ephemeral > cost.MaxEphemeralMB:
+		return fmt.Errorf("--ephemeral %d: Lambda's /tmp is %d to %d MB", ephemeral, cost.FreeEphemeral, cost.MaxEphemeralMB)
+	case provisioned < 0:
+		return fmt.Errorf("--provisioned %d: must be 0 or more environments", provisioned)
+	case hours < 0 || hours > maxHours || math.IsNaN(hours):
+		return fmt.Errorf("--hours %v: provisioned concurrency is enabled 0 to %d hours in a month", hours, maxHours)
+	case (provisioned > 0) != (hours > 0):
+		return errors.New("--provisioned and --hours go together: N environments enabled for H hours")
+	case changed("provisioned-share") && (provShare < 0 || provShare > 1 || math.IsNaN(provShare)):
+		return fmt.Errorf("--provisioned-share %v: a share of the requests, 0 to 1", provShare)
+	case changed("provisioned-share") && provisioned == 0:
+		return errors.New("--provisioned-share needs --provisioned and --hours")
+	}
+	return nil
+}
+
 // printEstimate writes the calculator's breakdown: one line per component
 // with its quantity, then the total.
 func printEstimate(w io.Writer, t *cost.Table, p cost.Prices, u cost.Usage, free *cost.FreeTier, freeRequested bool, perMs, hours float64, b cost.Breakdown) error {
-	fmt.Fprintf(w, "AWS Lambda in %s, %s, %d MB: prices of %s (%s)\n", p.Region, p.Architecture, u.MemoryMB, t.AsOf, t.Origin)
+	fmt.Fprintf(w, "AWS Lambda in %s, %s, %d MB: prices of %s (%s)\n", p.Region, p.Architecture, u.MemoryMB, cmp.Or(p.AsOf, t.AsOf), t.Origin)
+	sign := "$"
+	if p.Currency != "" && p.Currency != cost.CurrencyUSD {
+		sign = p.Currency + " "
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	line := func(name, qty string, v float64) { fmt.Fprintf(tw, "  %s\t%s\t%12s\n", name, qty, "$"+money(v)) }
+	line := func(name, qty string, v float64) { fmt.Fprintf(tw, "  %s\t%s\t%12s\n", name, qty, sign+money(v)) }
 	gbs := u.GBSeconds()
 	odGBs, pcGBs := gbs*(1-u.ProvisionedShare), gbs*u.ProvisionedShare
 	reqQty := fmt.Sprintf("%s requests", count(u.Requests))
@@ -135,9 +180,12 @@ func printEstimate(w io.Writer, t *cost.Table, p cost.Prices, u cost.Usage, free
 	if freeRequested && u.ProvisionedConcurrency > 0 {
 		fmt.Fprintln(w, "note: the free tier does not apply to functions with provisioned concurrency")
 	}
+	if p.Currency != "" && p.Currency != cost.CurrencyUSD {
+		fmt.Fprintf(w, "note: %s prices in %s; lambdaudit does not convert them to USD\n", p.Region, p.Currency)
+	}
 	if len(p.Unconfirmed) > 0 {
-		fmt.Fprintf(w, "note: the table has no confirmed %s for %s %s; us-east-1's stands in (lambdaudit cost refresh)\n",
-			strings.Join(p.Unconfirmed, ", "), p.Region, p.Architecture)
+		fmt.Fprintf(w, "note: not confirmed from the AWS Price List for %s %s: %s (lambdaudit cost refresh)\nsource: %s\n",
+			p.Region, p.Architecture, strings.Join(p.Unconfirmed, ", "), p.Source)
 	}
 	return nil
 }
@@ -166,19 +214,26 @@ func count(v float64) string {
 // newCostRefreshCmd is `lambdaudit cost refresh`.
 func newCostRefreshCmd() *cobra.Command {
 	var (
-		out     string
-		regions []string
+		out, chinaProfile string
+		regions           []string
+		china             bool
 	)
 	cmd := &cobra.Command{
 		Use:   "refresh",
 		Short: "Fetch AWS Lambda's prices from the AWS Price List into the table lambdaudit then prefers",
 		Long: `refresh reads every AWS Lambda product of the AWS Price List (pricing:GetProducts,
-ServiceCode AWSLambda, all pages, from the us-east-1 Price List endpoint) and writes
-the price table to --out (default ` + "`~/.config/lambdaudit/prices.json`" + ` on Linux), which
-'lambdaudit cost' and the cost model then prefer to the embedded table. It needs
+ServiceCode AWSLambda, all pages, from the us-east-1 Price List endpoint: the regions of
+aws and aws-us-gov, usage types with their region prefixes such as USE2- or EUW2-) and
+writes the price table to --out (default ` + "`~/.config/lambdaudit/prices.json`" + ` on Linux),
+which 'lambdaudit cost' and the cost model then prefer to the embedded table. Regions
+the read does not return — aws-cn, whose Price List is a separate endpoint that needs
+aws-cn credentials (read it with --china), or those --regions leaves out — are kept
+from the table it replaces (else the embedded one) with their own date, and named on
+stderr. It needs
 AWS credentials allowed pricing:GetProducts; AWS_ENDPOINT_URL points it elsewhere.`,
 		Example: `  lambdaudit cost refresh
-  lambdaudit cost refresh --regions us-east-1,eu-west-1 --out prices.json`,
+  lambdaudit cost refresh --regions us-east-1,eu-west-1 --out prices.json
+  lambdaudit cost refresh --china --china-profile cn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -192,9 +247,37 @@ AWS credentials allowed pricing:GetProducts; AWS_ENDPOINT_URL points it elsewher
 			if err != nil {
 				return fmt.Errorf("aws config: %w", err)
 			}
-			t, err := cost.Fetch(cmd.Context(), pricing.NewFromConfig(cfg), regions, time.Now())
+			// The table the refresh starts from: the file it replaces, else
+			// the embedded one. Regions the Price List read does not return
+			// are kept from it, so a refresh never loses a region.
+			base := cost.Embedded()
+			if _, err := os.Stat(out); err == nil {
+				if base, err = cost.Load(out); err != nil {
+					return err
+				}
+			}
+			now := time.Now()
+			t, err := cost.Fetch(cmd.Context(), pricing.NewFromConfig(cfg), regions, now)
 			if err != nil {
 				return err
+			}
+			if china {
+				opts := []func(*config.LoadOptions) error{config.WithRegion(cost.PricingRegionChina)}
+				if chinaProfile != "" {
+					opts = append(opts, config.WithSharedConfigProfile(chinaProfile))
+				}
+				cnCfg, err := config.LoadDefaultConfig(cmd.Context(), opts...)
+				if err != nil {
+					return fmt.Errorf("aws config (--china): %w", err)
+				}
+				cn, err := cost.Fetch(cmd.Context(), pricing.NewFromConfig(cnCfg), []string{"cn-north-1", "cn-northwest-1"}, now)
+				if err != nil {
+					return fmt.Errorf("--china: %w", err)
+				}
+				t.ReplacePartition(cost.PartitionChina, cn)
+			}
+			if kept := t.Merge(base); len(kept) > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "kept %d regions the Price List did not return, as of %s: %s\n", len(kept), base.AsOf, strings.Join(kept, ", "))
 			}
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return fmt.Errorf("price table: %w", err)
@@ -220,5 +303,7 @@ AWS credentials allowed pricing:GetProducts; AWS_ENDPOINT_URL points it elsewher
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "price table file to write (default: ~/.config/lambdaudit/prices.json)")
 	cmd.Flags().StringSliceVar(&regions, "regions", nil, "only these regions (default: every region of the price list)")
+	cmd.Flags().BoolVar(&china, "china", false, "also read the aws-cn Price List (its endpoint in "+cost.PricingRegionChina+"; needs aws-cn credentials) for the China regions, in CNY")
+	cmd.Flags().StringVar(&chinaProfile, "china-profile", "", "shared config profile of the aws-cn credentials for --china (default: the default chain)")
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,10 @@ func TestCostCalculator(t *testing.T) {
 			[]string{"--memory", "1024", "--requests", "1200000", "--duration", "1s", "--provisioned", "1000", "--hours", "2", "--free-tier"}, "$41.91"},
 		{"arm64 in Frankfurt with 2 GB of /tmp", "cost-arm-eu.golden",
 			[]string{"--memory", "2048", "--arch", "arm64", "--region", "eu-central-1", "--requests", "5000000", "--duration", "350.2ms", "--ephemeral", "2048"}, ""},
+		{"Ningxia, priced in CNY", "cost-china.golden",
+			[]string{"--memory", "1024", "--region", "cn-northwest-1", "--requests", "1000000", "--duration", "1s"}, "CNY 114.84"},
+		{"London, a region the table of 7 regions did not have", "cost-london.golden",
+			[]string{"--memory", "1024", "--region", "eu-west-2", "--requests", "7440000", "--duration", "2s"}, "$249.49"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -81,12 +86,19 @@ func TestCostCalculatorRefusesBadInput(t *testing.T) {
 		want string
 	}{
 		{"memory missing", []string{"--requests", "1", "--duration", "1ms"}, "--memory is required"},
-		{"memory 0", []string{"--memory", "0", "--requests", "1", "--duration", "1ms"}, "memory 0 MB"},
-		{"negative requests", []string{"--memory", "128", "--requests", "-5", "--duration", "1ms"}, "requests -5"},
+		{"memory 0", []string{"--memory", "0", "--requests", "1", "--duration", "1ms"}, "--memory 0: Lambda functions have 128 to 10240 MB"},
+		{"memory above the limit", []string{"--memory", "10241", "--requests", "1", "--duration", "1ms"}, "--memory 10241"},
+		{"negative requests", []string{"--memory", "128", "--requests", "-5", "--duration", "1ms"}, "--requests -5"},
 		{"negative duration", []string{"--memory", "128", "--requests", "5", "--duration", "-1ms"}, "--duration -1ms"},
-		{"unknown region", []string{"--memory", "128", "--requests", "5", "--duration", "1ms", "--region", "xx-nowhere-1"}, `region "xx-nowhere-1"`},
-		{"unknown architecture", []string{"--memory", "128", "--requests", "5", "--duration", "1ms", "--arch", "sparc"}, `architecture "sparc"`},
+		{"duration beyond the timeout", []string{"--memory", "128", "--requests", "5", "--duration", "16m"}, "--duration 16m0s: an invocation runs 0 to 15m0s"},
+		{"ephemeral below 512 MB", []string{"--memory", "128", "--requests", "5", "--duration", "1ms", "--ephemeral", "100"}, "--ephemeral 100: Lambda's /tmp is 512 to 10240 MB"},
+		{"unknown region", []string{"--memory", "128", "--requests", "5", "--duration", "1ms", "--region", "xx-nowhere-1"}, `--region "xx-nowhere-1": no price for it in the price table`},
+		{"unknown region lists the choices", []string{"--memory", "128", "--requests", "5", "--duration", "1ms", "--region", "xx-nowhere-1"}, "valid choices: af-south-1, "},
+		{"unknown architecture", []string{"--memory", "128", "--requests", "5", "--duration", "1ms", "--arch", "sparc"}, `--arch "sparc": valid choices are x86_64 and arm64`},
 		{"provisioned without hours", []string{"--memory", "128", "--requests", "5", "--duration", "1ms", "--provisioned", "3"}, "--provisioned and --hours"},
+		{"negative provisioned", []string{"--memory", "128", "--requests", "5", "--duration", "1ms", "--provisioned", "-3", "--hours", "1"}, "--provisioned -3"},
+		{"hours beyond a month", []string{"--memory", "128", "--requests", "5", "--duration", "1ms", "--provisioned", "3", "--hours", "800"}, "--hours 800: provisioned concurrency is enabled 0 to 744 hours"},
+		{"share above 1", []string{"--memory", "128", "--requests", "5", "--duration", "1ms", "--provisioned", "3", "--hours", "1", "--provisioned-share", "1.5"}, "--provisioned-share 1.5: a share of the requests, 0 to 1"},
 		{"price file missing", []string{"--memory", "128", "--requests", "5", "--duration", "1ms", "--prices", "/nonexistent/prices.json"}, "no such file"},
 	}
 	for _, c := range cases {
@@ -113,8 +125,43 @@ func TestCostRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "wrote 14 prices (7 regions)") || len(tb.Entries) != 14 {
-		t.Fatalf("refresh said %q; the file has %d entries", out, len(tb.Entries))
+	// The simulated Price List serves every region of the embedded table.
+	n := len(cost.LambdaRegions)
+	if want := fmt.Sprintf("wrote %d prices (%d regions)", 2*n, n); !strings.Contains(out, want) || len(tb.Entries) != 2*n {
+		t.Fatalf("refresh said %q, want %q; the file has %d entries", out, want, len(tb.Entries))
+	}
+	if strings.Contains(out, "kept") {
+		t.Errorf("a full refresh kept regions: %q", out)
+	}
+
+	// --china reads the China regions from the aws-cn Price List (the
+	// simulator serves it at the same endpoint), in CNY.
+	out, err = runCost(t, "refresh", "--out", path, "--china")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb, err = cost.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if cn, err := tb.Prices("cn-northwest-1", "arm64"); err != nil || cn.Currency != "CNY" || len(tb.Entries) != 2*n ||
+		!strings.Contains(tb.Source, "aws-cn (cn-north-1, cn-northwest-1) from: AWS Price List") {
+		t.Fatalf("--china: %v, %+v; %d entries; source %q", err, cn, len(tb.Entries), tb.Source)
+	}
+	if strings.Contains(out, "kept") {
+		t.Errorf("a full refresh with --china kept regions: %q", out)
+	}
+
+	// A refresh of one region keeps the others of the file it replaces.
+	out, err = runCost(t, "refresh", "--out", path, "--regions", "eu-west-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb, err = cost.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("kept %d regions the Price List did not return", n-1); !strings.Contains(out, want) || len(tb.Entries) != 2*n ||
+		!strings.Contains(out, "cn-north-1") {
+		t.Fatalf("refresh of eu-west-2 said %q, want %q; the file has %d entries", out, want, len(tb.Entries))
 	}
 	out, err = runCost(t, "--memory", "1536", "--requests", "3000000", "--duration", "120ms", "--free-tier", "--prices", path)
 	if err != nil {

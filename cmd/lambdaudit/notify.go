@@ -10,13 +10,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdaudit/lambdaudit/cost"
+	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/notify"
 )
 
 func newNotifyCmd() *cobra.Command {
 	var (
 		scanPath, cfgPath, prices, out, s3URL, logLevel string
-		freeTier, text                                  bool
+		freeTier, text, force                           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "notify",
@@ -27,9 +28,13 @@ payload) and opsgenie.json (the alert requests) into --out, and to S3 with
 --s3 (the digest then links the CSV). Then it posts the digest to Slack
 (SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and SLACK_CHANNEL) and sends the alerts
 to Opsgenie or Jira Service Management (OPSGENIE_API_KEY, OPSGENIE_REGION
-us|eu|jsm, OPSGENIE_MIN_SEVERITY, OPSGENIE_PRIORITIES, OPSGENIE_RESPONDERS,
-OPSGENIE_TAGS). The alerts it opened and whose finding is gone are closed; the
-open set is kept in --out/state. Without a key the alerts are a dry run.
+us|eu|jsm, OPSGENIE_MIN_SEVERITY, OPSGENIE_PRIORITIES (severity or kind = P1..P5),
+OPSGENIE_MAX_NEW_ALERTS (default 20 a run; the rest in one summary alert),
+OPSGENIE_RESPONDERS, OPSGENIE_TAGS). The alerts it opened and whose finding is
+gone are closed; the open set is kept in --out/state with its report day, and a
+report older than that day is refused unless --force (OPSGENIE_FORCE). A 401
+or 403 stops the alerts at the first request. Without a key the alerts are a
+dry run.
 
 Exit status: 0 delivered; 4 the files are written but a delivery failed; 2 bad
 input or settings (checked before anything is written).`,
@@ -46,6 +51,9 @@ input or settings (checked before anything is written).`,
 				return err
 			}
 			ch.Logger = logger
+			if force {
+				ch.Opsgenie.Force = true
+			}
 			if s3URL != "" {
 				s3cfg, err := notify.ParseS3URL(s3URL)
 				if err != nil {
@@ -81,7 +89,11 @@ input or settings (checked before anything is written).`,
 			}
 			o := cmd.OutOrStdout()
 			if text {
-				if err := notify.WriteText(o, rep, isTerminal(o)); err != nil {
+				topt := notify.TextOptions{Color: isTerminal(o)}
+				if a := d.Alerts; a != nil {
+					topt.AlertsCapped, topt.AlertCap = len(a.Plan.Capped), a.Plan.Cap
+				}
+				if err := notify.WriteTextWith(o, rep, topt); err != nil {
 					return err
 				}
 			}
@@ -93,6 +105,10 @@ input or settings (checked before anything is written).`,
 			}
 			for _, s := range d.Sent {
 				fmt.Fprintf(cmd.ErrOrStderr(), "sent to %s\n", s)
+			}
+			if a := d.Alerts; !text && a != nil && len(a.Plan.Capped) > 0 && (a.DryRun || a.Accepted > 0) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "opsgenie: %s over the cap of %s opened no alert; one summary alert lists them\n",
+					insights.Plural(float64(len(a.Plan.Capped)), "insight", "insights"), insights.Plural(float64(a.Plan.Cap), "new alert", "new alerts"))
 			}
 			if len(d.Errors) > 0 {
 				return &exitError{code: exitDeliveryFailed, err: fmt.Errorf("%d deliveries failed (the files are written): %w", len(d.Errors), errors.Join(d.Errors...))}
@@ -108,6 +124,7 @@ input or settings (checked before anything is written).`,
 	fl.StringVarP(&out, "out", "o", "lambdaudit-report", "output directory")
 	fl.StringVar(&s3URL, "s3", "", "also upload the reports to s3://bucket/prefix, with presigned links")
 	fl.BoolVar(&text, "text", false, "print the digest on stdout")
+	fl.BoolVar(&force, "force", false, "send the alerts of a report older than the stored open alerts' day (OPSGENIE_FORCE)")
 	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr")
 	return cmd
 }

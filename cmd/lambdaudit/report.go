@@ -28,7 +28,7 @@ func newReportCmd() *cobra.Command {
 concurrency), runs every rule of the insight catalogue and writes the report
 (JSON, schema "lambdaudit/report" version 1, docs/report.md): coverage, the
 summary against the previous 7 days, top functions by cost, the biggest cost
-movers, the insights by severity then impact, which rules could not run for
+movers, the insights by severity (reliability before cost) then impact, which rules could not run for
 which functions and why, and what the scan itself cost.
 
 Thresholds come from --config (YAML, docs/report.md lists every key), else

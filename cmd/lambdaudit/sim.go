@@ -121,7 +121,7 @@ with --endpoint-url / AWS_ENDPOINT_URL and the printed credentials.`,
 	fl.StringSliceVar(&regions, "regions", []string{fleet.DefaultRegion}, "regions of the generated fleet")
 	fl.StringSliceVar(&accounts, "accounts", []string{fleet.DefaultAccount}, "accounts of the generated fleet")
 	fl.StringVar(&mix, "mix", "default", `anomaly mix of the generated fleet: "default", "none" or kind=share,… (e.g. near-timeout=0.02)`)
-	fl.StringArrayVar(&faults, "fault", nil, `inject a fault, e.g. "service=monitoring,api=GetMetricData,throttlePct=20" (repeatable)`)
+	fl.StringArrayVar(&faults, "fault", nil, `inject a fault, e.g. "service=monitoring,api=GetMetricData,throttlePct=20" (repeatable); match keys service, api, account, region, function, logGroup; effects throttlePct, errorPct, queryFailPct (0-100), latencyMultiplier (0 or more), accessDenied, disableRegion, queryTimeout (true or false)`)
 	fl.StringVar(&now, "now", "", "simulated time at start (RFC 3339; default: the real time)")
 	fl.StringVar(&latency, "latency", "", "latency of every call (default: per-API defaults in the tens of ms)")
 	return cmd

@@ -133,6 +133,8 @@ func TestSimRefusesBadFlags(t *testing.T) {
 		{"both", []string{"sim", "--spec", "x.yaml", "--functions", "3"}, "exactly one of --spec"},
 		{"non-loopback", []string{"sim", "--functions", "100", "--addr", "0.0.0.0:4566"}, "not a loopback address"},
 		{"bad fault", []string{"sim", "--functions", "100", "--fault", "throttlePct=200"}, "throttlePct"},
+		{"fault flag not true or false", []string{"sim", "--functions", "100", "--fault", "accessDenied=yes"}, `--fault: fault "accessDenied=yes": accessDenied must be true or false, got "yes"`},
+		{"fault key misspelt", []string{"sim", "--functions", "100", "--fault", "acessDenied=true"}, "did you mean accessDenied?"},
 		{"bad mix", []string{"sim", "--functions", "10", "--mix", "nope=0.1"}, "unknown anomaly kind"},
 		{"missing spec file", []string{"sim", "--spec", "/nonexistent.yaml"}, "nonexistent.yaml"},
 	} {

@@ -64,13 +64,19 @@
 //	  - name: orders-api       # 1–64 letters, digits, - or _; unique in the region
 //	    runtime: nodejs24.x    # a managed runtime or provided*; default nodejs22.x (Zip), none for Image
 //	    architecture: arm64    # default x86_64
-//	    memoryMB: 512          # 128–10240, default 128
-//	    timeoutS: 30           # 1–900, default 3
+//	    memoryMB: 512          # 128–10240 (128–32768 with capacityProvider), default 128
+//	    timeoutS: 30           # 1–900 (1–5400 with capacityProvider), default 3
 //	    ephemeralMB: 1024      # 512–10240, default 512
 //	    packageType: Zip       # Zip (default) or Image
 //	    handler: app.handler   # default index.handler (Zip on a managed runtime)
 //	    logGroup: /custom/x    # LoggingConfig.LogGroup; default /aws/lambda/<name>
-//	    logFormat: JSON        # Text (default) or JSON (platform.* records)
+//	    logFormat: JSON        # Text (default) or JSON (platform.* records); JSON only with capacityProvider
+//	    logGroupClass: DELIVERY  # STANDARD (default), INFREQUENT_ACCESS or DELIVERY (DescribeLogGroups
+//	                           # logGroupClass); StartQuery over a DELIVERY group fails (InvalidParameterException
+//	                           # naming it: the simulator's guess, AWS's exact answer is unconfirmed)
+//	    capacityProvider: cp-1 # a Lambda Managed Instances function on this capacity provider (a name, or
+//	                           # arn:aws:lambda:<region>:<account>:capacity-provider:<name>): ListFunctions shows
+//	                           # CapacityProviderConfig; logFormat defaults to JSON
 //	    tags: {team: orders}   # at most 50
 //	    layers: [arn:…]        # layer version ARNs
 //	    provisionedConcurrency: 10   # on alias "live"; default 0 = none
@@ -84,7 +90,8 @@
 //	    profile: { … }
 //
 // Defaults apply to runtime, architecture, memoryMB, timeoutS,
-// ephemeralMB, packageType, logFormat, handler, tags and the profile's
+// ephemeralMB, packageType, logFormat, logGroupClass, capacityProvider,
+// handler, tags and the profile's
 // invocations, hourly, duration, memoryUsed, coldStarts, initDuration and
 // errors (an Image function never takes the default runtime).
 //
@@ -99,7 +106,9 @@
 //	  durationFactor: [1, 1, …, 1.5]   # series of factors scaling the duration dist per day; default 1
 //	  memoryUsed: {p50: 250, max: 330} # dist, MB (Max Memory Used); default p50 50 %, max 60 % of memoryMB
 //	  errors: {rate: 0.01}       # series; errors besides timeouts and out-of-memory ends
-//	  timeouts: 2                # series; REPORT Status: timeout, Duration = the timeout
+//	  timeouts: 2                # series; REPORT Status: timeout (JSON record.status "timeout"), Duration =
+//	                             # the timeout; a "Task timed out after" line only on deprecated runtimes
+//	                             # (nodejs ≤ 16, python ≤ 3.8, java8, dotnetcore*, dotnet6, go1.x, ruby2.x)
 //	  outOfMemory: 1             # series; Runtime.OutOfMemory ends, Max Memory Used = memory size
 //	  throttles: 300             # series
 //	  coldStarts: {rate: 0.02}   # series; default 0

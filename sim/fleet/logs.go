@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -272,6 +273,45 @@ func (fn *Function) renderTo(m *bytes.Buffer, kind string, b *Invocation, id str
 	}
 }
 
+// legacyTimeoutLine are the runtimes that still log a "Task timed out
+// after N seconds" line for a timed-out invocation: the deprecated ones
+// (Amazon Linux 1 and the early Amazon Linux 2 generation). Current
+// runtimes write only the REPORT record with status timeout (AWS-FACTS.md:
+// count timeouts from the REPORT status and never require the line); this
+// split is the simulator's model, not an AWS statement per runtime.
+var legacyTimeoutLine = map[string]bool{}
+
+func init() {
+	for _, r := range []string{
+		"nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x",
+		"python2.7", "python3.6", "python3.7", "python3.8",
+		"java8", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6",
+		"go1.x", "ruby2.5", "ruby2.7",
+	} {
+		legacyTimeoutLine[r] = true
+	}
+}
+
+// TimeoutLine reports whether a timed-out invocation of the function logs
+// a "Task timed out after" line besides its REPORT record: only on a
+// legacy runtime (legacyTimeoutLine), never on Lambda Managed Instances.
+func (fn *Function) TimeoutLine() bool {
+	return fn.CapacityProvider == "" && legacyTimeoutLine[fn.Runtime]
+}
+
+// CapacityProviderARN is the Lambda Managed Instances capacity provider's
+// ARN; empty for an on-demand function.
+func (fn *Function) CapacityProviderARN() string {
+	switch cp := fn.CapacityProvider; {
+	case cp == "":
+		return ""
+	case strings.HasPrefix(cp, "arn:"):
+		return cp
+	default:
+		return fmt.Sprintf("arn:aws:lambda:%s:%s:capacity-provider:%s", fn.Region.Name, fn.Region.Account.ID, cp)
+	}
+}
+
 // sampleID is a request ID of the right length for byte counts.
 const sampleID = "00000000-0000-4000-8000-000000000000"
 
@@ -296,8 +336,10 @@ func (fn *Function) eventBytes(b *Invocation) (n, events int64) {
 	}
 	switch b.Status {
 	case StatusTimeout:
-		n += size(EvTimeout)
-		events++
+		if fn.TimeoutLine() {
+			n += size(EvTimeout)
+			events++
+		}
 	case StatusOOM:
 		n += size(EvOOM)
 		events++
@@ -376,7 +418,7 @@ func (fn *Function) pieceEvents(f *Fleet, res time.Duration, at time.Time, yield
 		}
 		switch b.Status {
 		case StatusTimeout:
-			if !ev(EvTimeout, b.W, dur) {
+			if fn.TimeoutLine() && !ev(EvTimeout, b.W, dur) {
 				return false
 			}
 		case StatusOOM:

@@ -63,18 +63,27 @@ type RegionSpec struct {
 
 // FunctionSpec is one Lambda function: its configuration and what it did.
 type FunctionSpec struct {
-	Name         string            `yaml:"name"`
-	Runtime      string            `yaml:"runtime"`
-	Architecture string            `yaml:"architecture"`
-	MemoryMB     int               `yaml:"memoryMB"`
-	TimeoutS     int               `yaml:"timeoutS"`
-	EphemeralMB  int               `yaml:"ephemeralMB"`
-	PackageType  string            `yaml:"packageType"`
-	Handler      string            `yaml:"handler"`
-	LogGroup     string            `yaml:"logGroup"`
-	LogFormat    string            `yaml:"logFormat"`
-	Tags         map[string]string `yaml:"tags"`
-	Layers       []string          `yaml:"layers"`
+	Name         string `yaml:"name"`
+	Runtime      string `yaml:"runtime"`
+	Architecture string `yaml:"architecture"`
+	MemoryMB     int    `yaml:"memoryMB"`
+	TimeoutS     int    `yaml:"timeoutS"`
+	EphemeralMB  int    `yaml:"ephemeralMB"`
+	PackageType  string `yaml:"packageType"`
+	Handler      string `yaml:"handler"`
+	LogGroup     string `yaml:"logGroup"`
+	LogFormat    string `yaml:"logFormat"`
+	// LogGroupClass is the log group's class: STANDARD (default),
+	// INFREQUENT_ACCESS or DELIVERY. A Delivery-class group (Lambda logs
+	// delivered on to S3 or Firehose) cannot be queried by Logs Insights.
+	LogGroupClass string `yaml:"logGroupClass"`
+	// CapacityProvider makes the function a Lambda Managed Instances
+	// function on this capacity provider (a name, or the provider's ARN):
+	// ListFunctions shows CapacityProviderConfig, memory may go up to
+	// 32768 MB and the timeout up to 5400 s, and logs are JSON only.
+	CapacityProvider string            `yaml:"capacityProvider"`
+	Tags             map[string]string `yaml:"tags"`
+	Layers           []string          `yaml:"layers"`
 	// ProvisionedConcurrency is the allocated provisioned concurrency on
 	// the function's alias "live" (0: none).
 	ProvisionedConcurrency int `yaml:"provisionedConcurrency"`
@@ -466,6 +475,38 @@ var (
 	logGroupRe = regexp.MustCompile(`^[\w./#-]{1,512}$`)
 )
 
+// Lambda's limits: on-demand functions, and Lambda Managed Instances
+// functions (a capacity provider): the SDK (lambda v1.114) documents a
+// timeout of up to 5,400 s for their asynchronous and event source mapping
+// invocations; the 32,768 MB memory ceiling is from third-party sources.
+const (
+	MaxMemoryMB        = 10240
+	MaxTimeoutS        = 900
+	MaxManagedMemoryMB = 32768
+	MaxManagedTimeoutS = 5400
+)
+
+// Log group classes (DescribeLogGroups logGroupClass).
+const (
+	ClassStandard         = "STANDARD"
+	ClassInfrequentAccess = "INFREQUENT_ACCESS"
+	ClassDelivery         = "DELIVERY"
+)
+
+var (
+	capacityProviderRe    = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+	capacityProviderARNRe = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:capacity-provider:[a-zA-Z0-9_-]{1,64}$`)
+)
+
+// managedNote points an on-demand function's range error at the higher
+// Lambda Managed Instances limit.
+func managedNote(f *FunctionSpec, managedMax int) string {
+	if f.CapacityProvider != "" {
+		return " (Lambda Managed Instances)"
+	}
+	return fmt.Sprintf(" (up to %d with capacityProvider: Lambda Managed Instances)", managedMax)
+}
+
 // Architectures and package types Lambda accepts.
 const (
 	ArchX86   = "x86_64"
@@ -613,6 +654,12 @@ func mergeDefaults(d, f FunctionSpec) FunctionSpec {
 	if f.LogFormat == "" {
 		f.LogFormat = d.LogFormat
 	}
+	if f.LogGroupClass == "" {
+		f.LogGroupClass = d.LogGroupClass
+	}
+	if f.CapacityProvider == "" {
+		f.CapacityProvider = d.CapacityProvider
+	}
 	if f.Handler == "" {
 		f.Handler = d.Handler
 	}
@@ -692,17 +739,24 @@ func (s *Spec) validateFunction(p string, f *FunctionSpec) error {
 	if f.Architecture != ArchX86 && f.Architecture != ArchARM {
 		return s.fail(p+".architecture", "must be x86_64 or arm64, got %q", f.Architecture)
 	}
+	maxMem, maxTimeout := MaxMemoryMB, MaxTimeoutS
+	if f.CapacityProvider != "" {
+		if !capacityProviderRe.MatchString(f.CapacityProvider) && !capacityProviderARNRe.MatchString(f.CapacityProvider) {
+			return s.fail(p+".capacityProvider", "must be a capacity provider name (1-64 letters, digits, - or _) or its ARN, got %q", f.CapacityProvider)
+		}
+		maxMem, maxTimeout = MaxManagedMemoryMB, MaxManagedTimeoutS
+	}
 	if f.MemoryMB == 0 {
 		f.MemoryMB = 128
 	}
-	if f.MemoryMB < 128 || f.MemoryMB > 10240 {
-		return s.fail(p+".memoryMB", "must be between 128 and 10240, got %d", f.MemoryMB)
+	if f.MemoryMB < 128 || f.MemoryMB > maxMem {
+		return s.fail(p+".memoryMB", "must be between 128 and %d, got %d%s", maxMem, f.MemoryMB, managedNote(f, MaxManagedMemoryMB))
 	}
 	if f.TimeoutS == 0 {
 		f.TimeoutS = 3
 	}
-	if f.TimeoutS < 1 || f.TimeoutS > 900 {
-		return s.fail(p+".timeoutS", "must be between 1 and 900, got %d", f.TimeoutS)
+	if f.TimeoutS < 1 || f.TimeoutS > maxTimeout {
+		return s.fail(p+".timeoutS", "must be between 1 and %d, got %d%s", maxTimeout, f.TimeoutS, managedNote(f, MaxManagedTimeoutS))
 	}
 	if f.EphemeralMB == 0 {
 		f.EphemeralMB = 512
@@ -712,9 +766,22 @@ func (s *Spec) validateFunction(p string, f *FunctionSpec) error {
 	}
 	if f.LogFormat == "" {
 		f.LogFormat = FormatTxt
+		if f.CapacityProvider != "" {
+			f.LogFormat = FormatJSN
+		}
 	}
 	if f.LogFormat != FormatTxt && f.LogFormat != FormatJSN {
 		return s.fail(p+".logFormat", "must be Text or JSON, got %q", f.LogFormat)
+	}
+	if f.CapacityProvider != "" && f.LogFormat != FormatJSN {
+		return s.fail(p+".logFormat", "a Lambda Managed Instances function (capacityProvider) logs JSON only, got %q", f.LogFormat)
+	}
+	switch f.LogGroupClass {
+	case "":
+		f.LogGroupClass = ClassStandard
+	case ClassStandard, ClassInfrequentAccess, ClassDelivery:
+	default:
+		return s.fail(p+".logGroupClass", "must be STANDARD, INFREQUENT_ACCESS or DELIVERY, got %q", f.LogGroupClass)
 	}
 	if f.LogGroup == "" {
 		f.LogGroup = "/aws/lambda/" + f.Name
@@ -745,8 +812,8 @@ func (s *Spec) validateFunction(p string, f *FunctionSpec) error {
 		if mc.DaysAgo < 1 || mc.DaysAgo > s.Days {
 			return s.fail(p+".memoryChange.daysAgo", "must be between 1 and %d", s.Days)
 		}
-		if mc.FromMB < 128 || mc.FromMB > 10240 {
-			return s.fail(p+".memoryChange.fromMB", "must be between 128 and 10240, got %d", mc.FromMB)
+		if mc.FromMB < 128 || mc.FromMB > maxMem {
+			return s.fail(p+".memoryChange.fromMB", "must be between 128 and %d, got %d%s", maxMem, mc.FromMB, managedNote(f, MaxManagedMemoryMB))
 		}
 	}
 	if len(f.Tags) > 50 {

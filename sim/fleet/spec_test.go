@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -47,6 +48,13 @@ accounts:
 		{"bad function name", head + "          - name: has space\n", "accounts[0].regions[0].functions[1].name", 8, "must be 1-64 letters"},
 		{"spike outside history", head + "            profile:\n              invocations: {perDay: 5, spike: {daysAgo: 20, factor: 2}}\n", "accounts[0].regions[0].functions[0].profile.invocations.spike.daysAgo", 9, "must be between 1 and 14"},
 		{"utilization without provisioned concurrency", head + "            profile:\n              provisionedUtilization: 0.5\n", "accounts[0].regions[0].functions[0].profile.provisionedUtilization", 9, "needs provisionedConcurrency"},
+		{"on-demand memory above 10240 points at capacityProvider", head + "            memoryMB: 20480\n", "accounts[0].regions[0].functions[0].memoryMB", 8, "must be between 128 and 10240, got 20480 (up to 32768 with capacityProvider"},
+		{"on-demand timeout above 900 points at capacityProvider", head + "            timeoutS: 3600\n", "accounts[0].regions[0].functions[0].timeoutS", 8, "(up to 5400 with capacityProvider"},
+		{"managed instances memory above 32768", head + "            capacityProvider: big\n            memoryMB: 32769\n            logFormat: JSON\n", "accounts[0].regions[0].functions[0].memoryMB", 9, "must be between 128 and 32768, got 32769 (Lambda Managed Instances)"},
+		{"managed instances timeout above 5400", head + "            capacityProvider: big\n            timeoutS: 5401\n", "accounts[0].regions[0].functions[0].timeoutS", 9, "must be between 1 and 5400, got 5401"},
+		{"managed instances log Text", head + "            capacityProvider: big\n            logFormat: Text\n", "accounts[0].regions[0].functions[0].logFormat", 9, "logs JSON only"},
+		{"bad capacity provider", head + "            capacityProvider: \"no spaces\"\n", "accounts[0].regions[0].functions[0].capacityProvider", 8, "must be a capacity provider name"},
+		{"bad log group class", head + "            logGroupClass: GLACIER\n", "accounts[0].regions[0].functions[0].logGroupClass", 8, `must be STANDARD, INFREQUENT_ACCESS or DELIVERY, got "GLACIER"`},
 		{"too few days", "days: 7\naccounts: []\n", "days", 1, "must be between 14 and 455"},
 		{"bad now", "now: yesterday\naccounts: []\n", "now", 1, "not an RFC 3339 time"},
 		{"no accounts", "seed: 3\n", "accounts", 1, "a spec needs accounts or generate"},
@@ -108,5 +116,61 @@ accounts:
 	}
 	if d := a.Profile.MemoryUsed; d.P50 != 128 || d.Max != 154 {
 		t.Errorf("memoryUsed default %+v", *d)
+	}
+}
+
+func TestParseManagedInstancesAndLogClass(t *testing.T) {
+	s, err := Parse([]byte(`
+accounts:
+  - id: "111111111111"
+    regions:
+      - name: eu-west-2
+        functions:
+          - name: mi
+            capacityProvider: fleet-cp
+            memoryMB: 32768
+            timeoutS: 5400
+          - name: shipped
+            logGroupClass: DELIVERY
+          - name: plain
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns := s.Accounts[0].Regions[0].Functions
+	for _, c := range []struct{ name, got, want string }{
+		{"managed instances log format defaults to JSON", fns[0].LogFormat, FormatJSN},
+		{"managed instances class", fns[0].LogGroupClass, ClassStandard},
+		{"delivery class kept", fns[1].LogGroupClass, ClassDelivery},
+		{"on-demand log format stays Text", fns[2].LogFormat, FormatTxt},
+		{"class defaults to STANDARD", fns[2].LogGroupClass, ClassStandard},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	f, err := Build(s, time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.Account("111111111111").Region("eu-west-2")
+	if got, want := r.Function("mi").CapacityProviderARN(), "arn:aws:lambda:eu-west-2:111111111111:capacity-provider:fleet-cp"; got != want {
+		t.Errorf("capacity provider ARN %q, want %q", got, want)
+	}
+	if got := r.Function("plain").CapacityProviderARN(); got != "" {
+		t.Errorf("on-demand function has capacity provider %q", got)
+	}
+	for _, ft := range f.Truth(time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)).Functions {
+		c := ft.Config
+		switch ft.Name {
+		case "mi":
+			if c.CapacityProviderARN != "arn:aws:lambda:eu-west-2:111111111111:capacity-provider:fleet-cp" || c.LogGroupClass != "" || c.MemoryMB != 32768 {
+				t.Errorf("truth of mi: %+v", c)
+			}
+		case "shipped":
+			if c.LogGroupClass != ClassDelivery || c.CapacityProviderARN != "" {
+				t.Errorf("truth of shipped: %+v", c)
+			}
+		}
 	}
 }

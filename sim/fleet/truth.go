@@ -96,6 +96,8 @@ type FunctionTruth struct {
 //	 "architecture": "x86_64", "memoryMB": 512, "timeoutS": 30, "ephemeralMB": 512,
 //	 "packageType": "Zip", "handler": "index.handler",
 //	 "logGroup": "/aws/lambda/orders-api", "logFormat": "Text",   // or "JSON"
+//	 "logGroupClass": "DELIVERY",      // omitted for STANDARD
+//	 "capacityProviderArn": "arn:…:capacity-provider:cp",  // Lambda Managed Instances; omitted on demand
 //	 "tags": {"team": "orders"}, "layers": ["arn:…:layer:x:3"],
 //	 "provisionedConcurrency": 10,     // on alias "live"; omitted when 0
 //	 "reservedConcurrency": 5,         // omitted when unset
@@ -107,15 +109,19 @@ type FunctionTruth struct {
 //	 "memoryChange": {"daysAgo": 3, "fromMB": 1024},  // before daysAgo days ago memory was fromMB
 //	 "lastModified": "2026-11-07T05:12:00Z"}
 type FunctionConfigTruth struct {
-	Runtime                string            `json:"runtime,omitempty"`
-	Architecture           string            `json:"architecture"`
-	MemoryMB               int               `json:"memoryMB"`
-	TimeoutS               int               `json:"timeoutS"`
-	EphemeralMB            int               `json:"ephemeralMB"`
-	PackageType            string            `json:"packageType"`
-	Handler                string            `json:"handler,omitempty"`
-	LogGroup               string            `json:"logGroup"`
-	LogFormat              string            `json:"logFormat"`
+	Runtime      string `json:"runtime,omitempty"`
+	Architecture string `json:"architecture"`
+	MemoryMB     int    `json:"memoryMB"`
+	TimeoutS     int    `json:"timeoutS"`
+	EphemeralMB  int    `json:"ephemeralMB"`
+	PackageType  string `json:"packageType"`
+	Handler      string `json:"handler,omitempty"`
+	LogGroup     string `json:"logGroup"`
+	LogFormat    string `json:"logFormat"`
+	// LogGroupClass is omitted for STANDARD; CapacityProviderARN for an
+	// on-demand function.
+	LogGroupClass          string            `json:"logGroupClass,omitempty"`
+	CapacityProviderARN    string            `json:"capacityProviderArn,omitempty"`
 	Tags                   map[string]string `json:"tags,omitempty"`
 	Layers                 []string          `json:"layers,omitempty"`
 	ProvisionedConcurrency int               `json:"provisionedConcurrency,omitempty"`
@@ -323,6 +329,10 @@ func (fn *Function) configTruth() FunctionConfigTruth {
 	if mc := fn.MemoryChange; mc != nil {
 		c.MemoryChange = &MemoryChangeJSON{DaysAgo: mc.DaysAgo, FromMB: mc.FromMB}
 	}
+	if fn.LogGroupClass != ClassStandard {
+		c.LogGroupClass = fn.LogGroupClass
+	}
+	c.CapacityProviderARN = fn.CapacityProviderARN()
 	return c
 }
 

@@ -101,6 +101,11 @@ type ResultField struct{ Field, Value string }
 // the StartQuery limit.
 const MaxQueryLen = 10000
 
+// MaxRows is the most rows a query returns: the largest StartQuery limit
+// (100,000 in the cloudwatchlogs v1.92 docs, paged by GetQueryResults).
+// The limit command keeps its own cap of 10,000.
+const MaxRows = 100000
+
 // Parse parses and compiles a query. Its error is a *SyntaxError naming
 // the offending token.
 func Parse(query string) (*Query, error) {
@@ -375,7 +380,7 @@ func (b *builder) postCommand(q *Query, cmd *command, row *scope, schema []strin
 
 // Run evaluates the query over records. limit is the largest number of
 // rows to return (the StartQuery limit): 0 or less means the default of
-// 1000, and it is capped at 10000; a limit command can lower it. ctx is
+// 1000, and it is capped at MaxRows; a limit command can lower it. ctx is
 // checked every few thousand records. Run does not keep records after it
 // returns, and reads each one only while the iteration is on it.
 func (q *Query) Run(ctx context.Context, records iter.Seq[Record], limit int) (*Result, error) {
@@ -385,7 +390,7 @@ func (q *Query) Run(ctx context.Context, records iter.Seq[Record], limit int) (*
 	if limit <= 0 {
 		limit = 1000
 	}
-	limit = min(limit, maxLimit)
+	limit = min(limit, MaxRows)
 	if q.stats != nil {
 		return q.runStats(ctx, records, limit)
 	}
