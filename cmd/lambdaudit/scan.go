@@ -23,7 +23,7 @@ import (
 
 // Exit codes.
 const (
-	exitFailures       = 3 // the scan completed, but some targets or functions failed
+	exitFailures       = 3 // the scan completed, but data that should have come back was lost (scanner.Result.Failed)
 	exitDeliveryFailed = 4 // the outputs are written, but a delivery (Slack, Opsgenie) failed
 )
 
@@ -49,8 +49,10 @@ file (--config, YAML, the keys of docs/configuration.md) or as LAMBDAUDIT_<FLAG>
 in the environment (LAMBDAUDIT_REGIONS=all); flags win over the environment, the
 environment over the file.
 
-Exit status: 0 every function scanned; 3 completed with failures (listed on
-stderr and in the result); 2 bad input or the scan could not run.`,
+Exit status: 0 no data lost (a Logs Insights budget skip or absent optional
+data is coverage, counted in the result); 3 data that should have come back was
+lost (an account or region denied, an AWS call failed: one line per cause on
+stderr, the full errors in the result); 2 bad input or the scan could not run.`,
 		Example: `  lambdaudit scan --regions us-east-1,eu-west-1 -o scan.json
   lambdaudit scan --regions all --accounts all --role LambdauditReadOnly --external-id x1 -o scan.json`,
 		Args: cobra.NoArgs,
