@@ -116,14 +116,23 @@ func quotaKeys() []string {
 
 // CheckQuota checks one quotas entry: a key naming an API the scan calls
 // (or a service's "*", or "*") and a finite rate ≥ 0.
-func CheckQuota(key string, rps float64) error {
+func CheckQuota(key string, rps float64) *FieldError {
 	keys := quotaKeys()
 	if !slices.Contains(keys, key) {
-		msg := fmt.Sprintf("%q is not an API the scan calls", key)
-		if n := didyoumean.Nearest(key, keys); n != "" {
+		msg := "not an API the scan calls"
+		n := didyoumean.Nearest(key, keys)
+		if n == "" && !strings.Contains(key, ":") {
+			// An operation without its service: name the service.
+			for svc, ops := range ScanAPIs {
+				if o := didyoumean.Nearest(key, ops); o != "" {
+					n = svc + ":" + o
+				}
+			}
+		}
+		if n != "" {
 			msg += fmt.Sprintf("; did you mean %q?", n)
 		}
-		return &FieldError{"quotas", msg + " Valid keys: " + strings.Join(keys, ", ")}
+		return &FieldError{"quotas." + key, msg + ` Keys are "Service:Operation" or "Service:*" of: ` + strings.Join(keys, ", ")}
 	}
 	if !(rps >= 0) || math.IsInf(rps, 0) {
 		return &FieldError{"quotas." + key, fmt.Sprintf("want requests per second ≥ 0, got %v", rps)}
@@ -324,8 +333,9 @@ func decodeField(field reflect.Value, key string, n *yaml.Node) error {
 			if v.Kind != yaml.ScalarNode || err != nil {
 				return &FieldError{key + "." + k.Value, fmt.Sprintf("want requests per second, got %q (line %d)", v.Value, v.Line)}
 			}
-			if err := CheckQuota(k.Value, f); err != nil {
-				return fmt.Errorf("line %d: %w", k.Line, err)
+			if fe := CheckQuota(k.Value, f); fe != nil {
+				fe.Msg = fmt.Sprintf("line %d: %s", k.Line, fe.Msg)
+				return fe
 			}
 			m[k.Value] = f
 		}
@@ -417,8 +427,8 @@ func (c Config) Limiters() (*fanout.Limiters, error) {
 	}
 	q := fanout.DefaultQuotas()
 	for k, v := range c.Quotas {
-		if err := CheckQuota(k, v); err != nil {
-			return nil, err
+		if fe := CheckQuota(k, v); fe != nil {
+			return nil, fe
 		}
 		q[k] = v
 	}

@@ -386,8 +386,8 @@ func parseQuotas(m map[string]string, name string) (map[string]float64, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s %s=%s: want requests per second", name, k, v)
 		}
-		if err := scanner.CheckQuota(k, f); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+		if fe := scanner.CheckQuota(k, f); fe != nil {
+			return nil, fmt.Errorf("%s: %s: %s", name, fe.Field, fe.Msg)
 		}
 		q[k] = f
 	}
