@@ -462,7 +462,8 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 }
 
 // drawProgress redraws one status line on w every 250 ms (a terminal) or
-// writes one line every 10 s (always, not a terminal) until stopped.
+// writes one line every 10 s (always, not a terminal) until stopped, and
+// the last line when stopped.
 func drawProgress(w io.Writer, mode string, snap func() scanner.ProgressSnapshot) (stop func()) {
 	tty := isTerminal(w)
 	if mode == "never" || mode == "auto" && !tty {
@@ -475,16 +476,7 @@ func drawProgress(w io.Writer, mode string, snap func() scanner.ProgressSnapshot
 	start := time.Now()
 	done := make(chan struct{})
 	finished := make(chan struct{})
-	line := func() string {
-		s := snap()
-		eta := "–"
-		if s.Units > 0 && s.UnitsTotal > s.Units && s.TargetsDone == s.Targets {
-			el := time.Since(start)
-			eta = (time.Duration(float64(el) / float64(s.Units) * float64(s.UnitsTotal-s.Units))).Round(time.Second).String()
-		}
-		return fmt.Sprintf("%s · targets %d/%d · functions listed %d · units %d/%d (%d failed) · throttles absorbed %d · %s elapsed · ETA %s",
-			s.Stage, s.TargetsDone, s.Targets, s.Listed, s.Units, s.UnitsTotal, s.FailedUnits, s.Throttles, time.Since(start).Round(time.Second), eta)
-	}
+	line := func() string { return progressLine(snap(), time.Since(start)) }
 	go func() {
 		defer close(finished)
 		t := time.NewTicker(every)
@@ -494,6 +486,8 @@ func drawProgress(w io.Writer, mode string, snap func() scanner.ProgressSnapshot
 			case <-done:
 				if tty {
 					fmt.Fprintf(w, "\r\033[K%s\n", line())
+				} else {
+					fmt.Fprintln(w, line())
 				}
 				return
 			case <-t.C:
@@ -506,6 +500,17 @@ func drawProgress(w io.Writer, mode string, snap func() scanner.ProgressSnapshot
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// progressLine is the progress line of a snapshot taken elapsed after
+// the start: the stage first, then the counters.
+func progressLine(s scanner.ProgressSnapshot, elapsed time.Duration) string {
+	eta := "–"
+	if s.Units > 0 && s.UnitsTotal > s.Units && s.TargetsDone == s.Targets {
+		eta = (time.Duration(float64(elapsed) / float64(s.Units) * float64(s.UnitsTotal-s.Units))).Round(time.Second).String()
+	}
+	return fmt.Sprintf("%s · targets %d/%d · functions listed %d · units %d/%d (%d failed) · throttles absorbed %d · %s elapsed · ETA %s",
+		s.Stage, s.TargetsDone, s.Targets, s.Listed, s.Units, s.UnitsTotal, s.FailedUnits, s.Throttles, elapsed.Round(time.Second), eta)
 }
 
 func isTerminal(w io.Writer) bool {
