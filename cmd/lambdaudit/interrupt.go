@@ -104,3 +104,7 @@ func signalContext() (context.Context, func()) {
 		cancel(nil)
 	}
 }
+
+// InterruptReason is the scanner.Interrupt* reason of the interruption
+// (packages that cannot see this type read it from the context's cause).
+func (i *interruption) InterruptReason() string { return i.reason }

@@ -9,30 +9,50 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 
+	"github.com/lambdaudit/lambdaudit/atomicfile"
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/notify"
+	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
 func newNotifyCmd() *cobra.Command {
 	var (
 		scanPath, cfgPath, prices, out, s3URL, logLevel string
 		freeTier, text                                  bool
+		httpTimeout, callTimeout                        time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "notify",
 		Short: "Deliver a scan: the Slack digest, Opsgenie alerts, the CSV cost report",
 		Long: `notify builds the report of a scan result and delivers it. It first writes
 scan.json, report.json, report.csv, summary.csv, slack.json (the Block Kit
-payload) and opsgenie.json (the alert requests) into --out, and to S3 with
---s3 (the digest then links the CSV). Then it posts the digest to Slack
-(SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and SLACK_CHANNEL) and sends the alerts
-to Opsgenie or Jira Service Management (OPSGENIE_API_KEY, OPSGENIE_REGION
-us|eu|jsm, OPSGENIE_MIN_SEVERITY, OPSGENIE_PRIORITIES, OPSGENIE_RESPONDERS,
-OPSGENIE_TAGS). The alerts it opened and whose finding is gone are closed; the
-open set is kept in --out/state. Without a key the alerts are a dry run.
+payload) and opsgenie.json (the alert requests) into --out (each file atomically),
+and to S3 with --s3 (the digest then links the CSV). Then it posts the digest to
+Slack and sends the alerts to Opsgenie or Jira Service Management. The alerts it
+opened and whose finding is gone are closed; the open set is kept in --out/state.
+
+Slack (environment):
+  SLACK_WEBHOOK_URL       an incoming webhook (https://hooks.slack.com/…), or
+  SLACK_BOT_TOKEN         a bot token (xoxb-…) with
+  SLACK_CHANNEL           the channel to post in (the details go in a thread)
+Opsgenie (environment; without OPSGENIE_API_KEY the alerts are a dry run):
+  OPSGENIE_API_KEY        the API integration's key
+  OPSGENIE_REGION         us (default), eu or jsm (Jira Service Management)
+  OPSGENIE_URL            another API base URL, https (replaces OPSGENIE_REGION's)
+  OPSGENIE_MIN_SEVERITY   lowest severity alerted: warning (default) or critical
+  OPSGENIE_PRIORITIES     severity=P1..P5 pairs, default critical=P2,warning=P3
+  OPSGENIE_RESPONDERS     type:name pairs, e.g. team:payments,user:ana@example.com
+  OPSGENIE_TEAM           one team responder (added to OPSGENIE_RESPONDERS)
+  OPSGENIE_TAGS           tags added to every alert, comma-separated
+  OPSGENIE_DRY_RUN        true: write opsgenie.json but send nothing, even with a key
+S3 uploads (--s3) use the default AWS credential chain; every call is bounded by
+--http-timeout per attempt and --call-timeout per call.
+
+SIGINT or SIGTERM stop the deliveries under way; the files already written stay.
 
 Exit status: 0 delivered; 4 the files are written but a delivery failed; 2 bad
-input or settings (checked before anything is written).`,
+input or settings (checked, with the output directory, before anything is
+written); 130/143 interrupted by SIGINT/SIGTERM.`,
 		Example: `  lambdaudit scan -o scan.json && lambdaudit notify --scan scan.json --out reports/
   SLACK_WEBHOOK_URL=https://hooks.slack.com/services/… lambdaudit notify --scan scan.json --s3 s3://my-bucket/lambdaudit`,
 		Args: cobra.NoArgs,
@@ -46,6 +66,9 @@ input or settings (checked before anything is written).`,
 				return err
 			}
 			ch.Logger = logger
+			if err := atomicfile.CheckDir(out); err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
 			if s3URL != "" {
 				s3cfg, err := notify.ParseS3URL(s3URL)
 				if err != nil {
@@ -55,6 +78,7 @@ input or settings (checked before anything is written).`,
 				if err != nil {
 					return fmt.Errorf("aws config: %w", err)
 				}
+				scanner.BoundCalls(&awsCfg, httpTimeout, callTimeout)
 				client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = awsCfg.BaseEndpoint != nil })
 				if ch.S3, err = notify.NewS3Uploader(client, s3.NewPresignClient(client), s3cfg); err != nil {
 					return fmt.Errorf("--s3: %w", err)
@@ -75,9 +99,10 @@ input or settings (checked before anything is written).`,
 				logger.Warn("cost model: the CSV has no cost figures", "err", err)
 				costs = nil
 			}
-			d, err := notify.Deliver(cmd.Context(), ch, res, costs, rep)
+			ctx := cmd.Context()
+			d, err := notify.Deliver(ctx, ch, res, costs, rep)
 			if err != nil {
-				return err
+				return asInterrupted(ctx, err, "stopped before the files were all written")
 			}
 			o := cmd.OutOrStdout()
 			if text {
@@ -94,6 +119,9 @@ input or settings (checked before anything is written).`,
 			for _, s := range d.Sent {
 				fmt.Fprintf(cmd.ErrOrStderr(), "sent to %s\n", s)
 			}
+			if i := interruptedBy(ctx); i != nil && len(d.Errors) > 0 {
+				return &exitError{code: i.code, err: fmt.Errorf("%s: the files are written in %s; %d deliveries did not finish: %w", i, out, len(d.Errors), errors.Join(d.Errors...))}
+			}
 			if len(d.Errors) > 0 {
 				return &exitError{code: exitDeliveryFailed, err: fmt.Errorf("%d deliveries failed (the files are written): %w", len(d.Errors), errors.Join(d.Errors...))}
 			}
@@ -108,6 +136,8 @@ input or settings (checked before anything is written).`,
 	fl.StringVarP(&out, "out", "o", "lambdaudit-report", "output directory")
 	fl.StringVar(&s3URL, "s3", "", "also upload the reports to s3://bucket/prefix, with presigned links")
 	fl.BoolVar(&text, "text", false, "print the digest on stdout")
-	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr")
+	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
+	fl.DurationVar(&httpTimeout, "http-timeout", scanner.DefaultHTTPTimeout, "most one HTTP attempt of an S3 call may take")
+	fl.DurationVar(&callTimeout, "call-timeout", scanner.DefaultCallTimeout, "most one S3 call may take, its retries included")
 	return cmd
 }
