@@ -380,6 +380,8 @@ func (c Config) Settings(now time.Time) (Settings, error) {
 		return s, &FieldError{"sdkAttempts", fmt.Sprintf("must be 1 to 20, got %d", c.SDKAttempts)}
 	case c.HTTPTimeout < 0:
 		return s, &FieldError{"httpTimeout", fmt.Sprintf("must be more than 0, got %v", c.HTTPTimeout)}
+	case c.Timeout < 0:
+		return s, &FieldError{"timeout", fmt.Sprintf("must not be negative (0 = no limit), got %v", c.Timeout)}
 	case c.CallTimeout < 0:
 		return s, &FieldError{"callTimeout", fmt.Sprintf("must be more than 0, got %v", c.CallTimeout)}
 	case c.Progress != "" && !slices.Contains(ProgressModes, c.Progress):

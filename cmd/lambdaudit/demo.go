@@ -73,8 +73,8 @@ input; 130/143 interrupted by SIGINT/SIGTERM.`,
 				}
 				last := time.Time{}
 				opt.Progress = func(p scanner.ProgressSnapshot) {
-					line := fmt.Sprintf("  targets %d/%d · functions listed %d · work units %d/%d · throttles absorbed %d",
-						p.TargetsDone, p.Targets, p.Listed, p.Units, p.UnitsTotal, p.Throttles)
+					line := fmt.Sprintf("  %s · targets %d/%d · functions listed %d · work units %d/%d · throttles absorbed %d",
+						p.Stage, p.TargetsDone, p.Targets, p.Listed, p.Units, p.UnitsTotal, p.Throttles)
 					switch {
 					case tty:
 						fmt.Fprintf(errw, "\r\033[K%s", line)

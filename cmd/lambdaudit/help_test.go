@@ -8,9 +8,12 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
 // helpTexts is every command's help text, flag usages included.
@@ -188,5 +191,53 @@ func TestVersion(t *testing.T) {
 	stdout, stderr, code := runCLI(t, "version")
 	if code != 0 || !strings.HasPrefix(stdout, "lambdaudit ") {
 		t.Errorf("lambdaudit version: exit %d, %q %q", code, stdout, stderr)
+	}
+}
+
+// TestConfigurationDocCoversEverySetting: docs/configuration.md has a row
+// for every scan flag, each row's key is a key the file accepts, and the
+// example file is valid — so "every setting is a flag, a key and a
+// variable" stays true, or the exceptions are in the table.
+func TestConfigurationDocCoversEverySetting(t *testing.T) {
+	b, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	row := regexp.MustCompile("(?m)^\\| `--([a-z-]+)`[^|]*\\| (?:`([A-Za-z]+)`|—) \\|")
+	rows := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(doc, -1) {
+		rows[m[1]] = m[2]
+	}
+	newScanCmd().Flags().VisitAll(func(f *pflag.Flag) {
+		key, ok := rows[f.Name]
+		if !ok {
+			t.Errorf("--%s has no row in docs/configuration.md", f.Name)
+			return
+		}
+		if key == "" {
+			if f.Name != "config" {
+				t.Errorf("--%s has no file key", f.Name)
+			}
+			return
+		}
+		if _, err := scanner.ParseConfig([]byte(key + ": [[x]]\n")); err == nil || strings.Contains(err.Error(), "unknown key") {
+			t.Errorf("--%s: the documented key %q is not accepted by the file: %v", f.Name, key, err)
+		}
+	})
+	_, ex, ok := strings.Cut(doc, "Example file:\n\n```yaml\n")
+	if !ok {
+		t.Fatal("no example file")
+	}
+	ex, _, _ = strings.Cut(ex, "```")
+	c, err := scanner.ParseConfig([]byte(ex))
+	if err == nil {
+		_, err = c.Settings(time.Now())
+	}
+	if err == nil {
+		_, err = c.Limiters()
+	}
+	if err != nil {
+		t.Errorf("the documented example file is refused: %v", err)
 	}
 }
