@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -217,5 +219,39 @@ func TestProgressLineNamesStage(t *testing.T) {
 	}
 	if got := progressLine(scanner.ProgressSnapshot{Stage: scanner.ProgressLogs}, time.Second); !strings.HasPrefix(got, "logs · ") {
 		t.Errorf("line %q", got)
+	}
+}
+
+// TestNotifyInterrupted: SIGTERM while a delivery hangs stops it, exits
+// 143, and keeps the files already written.
+func TestNotifyInterrupted(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // never answers while the test runs
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) }) // runs first
+	t.Setenv("SLACK_WEBHOOK_URL", hang.URL+"/services/T0/B0/x")
+	t.Setenv("SLACK_BOT_TOKEN", "")
+	t.Setenv("SLACK_CHANNEL", "")
+	t.Setenv("OPSGENIE_API_KEY", "")
+	out := filepath.Join(t.TempDir(), "out")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(500*time.Millisecond, func() { cancel(signalInterruption(syscall.SIGTERM)) })
+	start := time.Now()
+	stderr, code := runCLIContext(t, ctx, "notify", "--scan", fixtureScan, "-o", out)
+	if el := time.Since(start); el > 20*time.Second {
+		t.Errorf("took %v after SIGTERM", el)
+	}
+	if code != exitTerminate || !strings.Contains(stderr, "SIGTERM") {
+		t.Fatalf("exit %d, want %d: %s", code, exitTerminate, stderr)
+	}
+	for _, name := range []string{"scan.json", "report.json", "report.csv", "summary.csv", "slack.json"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("%s not kept: %v", name, err)
+		}
 	}
 }

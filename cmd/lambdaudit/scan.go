@@ -119,7 +119,7 @@ stderr and in the result); 2 bad input or the scan could not run; 130 SIGINT,
 			res, err := runScan(ctx, c, logger, run)
 			if err != nil && (res == nil || interruptedBy(ctx) == nil) {
 				stop()
-				return asInterrupted(ctx, err, "interrupted before anything was scanned; nothing written")
+				return asInterrupted(ctx, err, "stopped before anything was scanned; nothing written")
 			}
 			i := interruptedBy(ctx)
 			if err != nil && res.Interrupted == "" {
