@@ -241,3 +241,29 @@ func TestScanCommandKeys(t *testing.T) {
 		t.Errorf("exit %d, %s: want the variable named", code, stderr)
 	}
 }
+
+// TestReportOutput: report checks its output first and never leaves half
+// a file: a failed run keeps the previous report whole.
+func TestReportOutput(t *testing.T) {
+	good := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(good, []byte("previous report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, out, scan, want string
+	}{
+		{"missing directory", "/nonexistent/r.json", fixtureScan, "--out: /nonexistent/r.json"},
+		{"bad scan keeps the previous report", good, "testdata/future-scan.json", "version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, "report", "--scan", tt.scan, "-o", tt.out)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, %s; want 2 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(good); string(b) != "previous report" {
+		t.Errorf("the previous report became %q", b)
+	}
+}
