@@ -255,3 +255,17 @@ func TestNotifyInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestScanProgressStages: a scan's progress line goes through its stages
+// and ends on writing.
+func TestScanProgressStages(t *testing.T) {
+	env := simtest.Start(t, exampleFleet(t))
+	simEnv(t, env)
+	_, stderr, code := runCLI(t, "scan", "--day", reportDay, "-o", filepath.Join(t.TempDir(), "x.json"), "--progress", "always")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "writing · targets 1/1 · functions listed") {
+		t.Errorf("no final progress line in the writing stage: %s", stderr)
+	}
+}
