@@ -386,9 +386,6 @@ func iamPrefix(serviceID string) string {
 
 type endpointKey struct{}
 
-// callTarget is what a call's last attempt was sent to.
-type callTarget struct{ api, endpoint string }
-
 // BoundCalls bounds every AWS call made with cfg: each HTTP attempt gets
 // httpTimeout (connection, request and the whole answer; 0 =
 // DefaultHTTPTimeout) and each call, its retries included, callTimeout
@@ -409,15 +406,16 @@ func BoundCalls(cfg *aws.Config, httpTimeout, callTimeout time.Duration) {
 			parent := ctx
 			ctx, cancel := context.WithTimeout(ctx, callTimeout)
 			defer cancel()
-			var sent atomic.Pointer[callTarget]
-			ctx = middleware.WithStackValue(ctx, endpointKey{}, &sent)
+			api := iamPrefix(awsmiddleware.GetServiceID(ctx)) + ":" + awsmiddleware.GetOperationName(ctx)
+			var endpoint atomic.Pointer[string]
+			ctx = middleware.WithStackValue(ctx, endpointKey{}, &endpoint)
 			out, md, err := next.HandleInitialize(ctx, in)
 			if err == nil || parent.Err() != nil {
 				return out, md, err
 			}
-			te := &CallTimeoutError{API: "AWS call", Err: err}
-			if t := sent.Load(); t != nil {
-				te.API, te.Endpoint = t.api, t.endpoint
+			te := &CallTimeoutError{API: api, Err: err}
+			if e := endpoint.Load(); e != nil {
+				te.Endpoint = *e
 			}
 			var ne net.Error
 			switch {
@@ -429,16 +427,15 @@ func BoundCalls(cfg *aws.Config, httpTimeout, callTimeout time.Duration) {
 				return out, md, err
 			}
 			return out, md, te
-		}), middleware.Before); err != nil {
+		}), middleware.After); err != nil {
 			return err
 		}
 		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("lambdaudit.CallEndpoint", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			if p, ok := middleware.GetStackValue(ctx, endpointKey{}).(*atomic.Pointer[callTarget]); ok {
-				t := &callTarget{api: iamPrefix(awsmiddleware.GetServiceID(ctx)) + ":" + awsmiddleware.GetOperationName(ctx)}
+			if p, ok := middleware.GetStackValue(ctx, endpointKey{}).(*atomic.Pointer[string]); ok {
 				if req, ok := in.Request.(*smithyhttp.Request); ok && req.URL != nil {
-					t.endpoint = req.URL.Scheme + "://" + req.URL.Host
+					e := req.URL.Scheme + "://" + req.URL.Host
+					p.Store(&e)
 				}
-				p.Store(t)
 			}
 			return next.HandleFinalize(ctx, in)
 		}), middleware.After)
