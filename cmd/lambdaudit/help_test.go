@@ -188,9 +188,11 @@ func TestVersion(t *testing.T) {
 			}
 		})
 	}
-	stdout, stderr, code := runCLI(t, "version")
-	if code != 0 || !strings.HasPrefix(stdout, "lambdaudit ") {
-		t.Errorf("lambdaudit version: exit %d, %q %q", code, stdout, stderr)
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		stdout, stderr, code := runCLI(t, args...)
+		if code != 0 || !strings.HasPrefix(stdout, "lambdaudit ") || !strings.Contains(stdout, "\nrevision  ") {
+			t.Errorf("lambdaudit %s: exit %d, %q %q", args[0], code, stdout, stderr)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -59,6 +60,11 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var b strings.Builder
+	info, _ := debug.ReadBuildInfo()
+	_ = writeVersion(&b, info)
+	root.Version = strings.TrimPrefix(b.String(), "lambdaudit ")
+	root.SetVersionTemplate("lambdaudit {{.Version}}")
 	root.AddCommand(newSimCmd(), newScanCmd(), newBenchCmd(), newCostCmd(), newReportCmd(), newNotifyCmd(), newDemoCmd(), newVersionCmd())
 	return root
 }
