@@ -119,7 +119,11 @@ stderr and in the result); 2 bad input or the scan could not run; 130 SIGINT,
 			res, err := runScan(ctx, c, logger, run)
 			if err != nil && (res == nil || interruptedBy(ctx) == nil) {
 				stop()
-				return asInterrupted(ctx, err, "stopped before anything was scanned; nothing written")
+				kept := "stopped before anything was scanned; nothing written"
+				if run.snapshot().Listed > 0 {
+					kept = "the scanner returned no partial result; nothing written"
+				}
+				return asInterrupted(ctx, err, kept)
 			}
 			i := interruptedBy(ctx)
 			if err != nil && res.Interrupted == "" {
