@@ -8,11 +8,13 @@ package demo
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/lambdaudit/lambdaudit/atomicfile"
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/notify"
@@ -81,7 +84,10 @@ type Result struct {
 }
 
 // Run serves the demo fleet, scans it, builds the report and writes the
-// outputs into opt.Out.
+// outputs into opt.Out (made when the outputs are written, not before).
+// When ctx ends during the scan, Run writes only scan.json — what was
+// scanned, marked interrupted — and returns the Result with ctx's error;
+// when it ends before anything was scanned, nothing is written.
 func Run(ctx context.Context, opt Options) (*Result, error) {
 	start := time.Now()
 	if opt.Out == "" {
@@ -119,7 +125,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if spec == nil {
 		spec = FleetYAML
 	}
-	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+	// The output directory is checked, not made: an interrupted or
+	// failed demo leaves no empty directory behind.
+	if err := atomicfile.CheckDir(opt.Out); err != nil {
 		return nil, fmt.Errorf("demo: output directory: %w", err)
 	}
 
@@ -171,9 +179,20 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: sdk config: %w", err)
 	}
+	scanner.BoundCalls(&base, 0, 0)
 	sc, err := scanWith(ctx, base, accounts, regions, clock, opt)
 	if err != nil {
-		return nil, err
+		if sc == nil || ctx.Err() == nil {
+			return nil, err
+		}
+		// Interrupted: keep what was scanned, marked so, and nothing else.
+		sc.Interrupted = interruptReason(ctx)
+		res.Scan = sc
+		if werr := writePartial(opt.Out, res); werr != nil {
+			return nil, errors.Join(err, werr)
+		}
+		res.Elapsed = time.Since(start)
+		return res, err
 	}
 	res.Scan = sc
 
@@ -263,9 +282,39 @@ func scanWith(ctx context.Context, base aws.Config, accounts, regions []string, 
 	close(done)
 	<-stopped
 	if err != nil {
-		return nil, fmt.Errorf("demo: scan: %w", err)
+		// On an interrupted ctx, res is what the scan kept (or nil).
+		return res, fmt.Errorf("demo: scan: %w", err)
 	}
 	return res, nil
+}
+
+// interruptReason is why ctx ended, as Result.Interrupted says it: the
+// cause's own reason when it gives one (the CLI's signal and --timeout
+// causes do), a timeout for a deadline, else an interrupt.
+func interruptReason(ctx context.Context) string {
+	var r interface{ InterruptReason() string }
+	cause := context.Cause(ctx)
+	switch {
+	case errors.As(cause, &r):
+		return r.InterruptReason()
+	case errors.Is(cause, context.DeadlineExceeded):
+		return scanner.InterruptTimeout
+	}
+	return scanner.InterruptSignal
+}
+
+// writePartial writes an interrupted run's scan.json (atomically, the
+// directory made only now) and records it in res.Files.
+func writePartial(dir string, res *Result) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("demo: output directory: %w", err)
+	}
+	path := filepath.Join(dir, "scan.json")
+	if err := atomicfile.Write(path, res.Scan.Encode); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	res.Files = append(res.Files, path)
+	return nil
 }
 
 // WriteDigest prints the run's digest for a terminal, in colour when

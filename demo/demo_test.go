@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,12 +13,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/lambdaudit/lambdaudit/demo"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/notify"
 	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/sim"
 )
 
 // TestDemo runs the demo end to end on the embedded fleet and checks its
@@ -185,4 +188,58 @@ func cappedAlerts(n int) int {
 		return notify.DefaultOpsgenieMaxNewAlerts + 1
 	}
 	return n
+}
+
+// TestDemoInterrupted: an interrupted demo writes what it has — the
+// partial scan.json, marked interrupted — or nothing, and never leaves
+// an empty directory.
+func TestDemoInterrupted(t *testing.T) {
+	slowMetrics := &sim.Latency{PerAPI: map[string]time.Duration{"GetMetricData": 30 * time.Second}}
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		latency *sim.Latency
+	}{
+		{"before the scan", 0, nil},
+		{"during the metrics", 1500 * time.Millisecond, slowMetrics},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "demo-out")
+			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
+			defer cancel()
+			start := time.Now()
+			res, err := demo.Run(ctx, demo.Options{Out: out, Latency: tt.latency})
+			if el := time.Since(start); el > 20*time.Second {
+				t.Errorf("took %v to stop", el)
+			}
+			if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v, want the context's deadline", err)
+			}
+			ents, statErr := os.ReadDir(out)
+			switch {
+			case os.IsNotExist(statErr):
+				if res != nil && len(res.Files) > 0 {
+					t.Errorf("Files %v but no directory", res.Files)
+				}
+				return // nothing written
+			case statErr != nil:
+				t.Fatal(statErr)
+			case len(ents) == 0:
+				t.Fatal("an empty output directory was left behind")
+			}
+			for _, e := range ents {
+				if e.Name() != "scan.json" {
+					t.Errorf("interrupted demo wrote %s; want only scan.json", e.Name())
+				}
+			}
+			sc, err := scanner.Decode(mustOpen(t, filepath.Join(out, "scan.json")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Interrupted != scanner.InterruptTimeout {
+				t.Errorf("interrupted = %q, want %q", sc.Interrupted, scanner.InterruptTimeout)
+			}
+		})
+	}
 }

@@ -159,6 +159,7 @@ func (s *Scanner) Scan(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
 	s.progress.targets.Store(int64(len(pairs)))
+	s.progress.SetStage(ProgressListing)
 	scans := make([]*pairScan, len(pairs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.set.Pairs)
@@ -443,6 +444,7 @@ type logsOutcome struct {
 // runLogs plans the Logs Insights queries of every pair within the
 // scan's budget and runs them.
 func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome, error) {
+	s.progress.SetStage(ProgressLogs)
 	var fns []metrics.Function
 	estimates := map[string]metrics.Series{}
 	clients := map[string]*cloudwatchlogs.Client{}

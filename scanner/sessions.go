@@ -4,14 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // DefaultExpiryWindow is how long before its expiry an assumed role's
@@ -337,4 +343,101 @@ func (s *Sessions) hook(account, region string) []func(*middleware.Stack) error 
 		return nil
 	}
 	return s.opts.apiOptions(account, region)
+}
+
+// CallTimeoutError is an AWS call that got no answer in time: each HTTP
+// attempt timed out (PerAttempt), or the whole call outlived its
+// deadline. It names the API and the endpoint.
+type CallTimeoutError struct {
+	API        string // e.g. cloudwatch:GetMetricData
+	Endpoint   string // scheme://host of the last attempt, when one was sent
+	After      time.Duration
+	PerAttempt bool
+	Err        error
+}
+
+func (e *CallTimeoutError) Error() string {
+	s := e.API
+	if e.Endpoint != "" {
+		s += " at " + e.Endpoint
+	}
+	s += ": no answer within " + e.After.String()
+	if e.PerAttempt {
+		s += " (each attempt; --http-timeout)"
+	} else {
+		s += " (the call, retries included; --call-timeout)"
+	}
+	return s
+}
+
+func (e *CallTimeoutError) Unwrap() error { return e.Err }
+
+// iamPrefix is the IAM-style prefix of an SDK service ID, as errors name
+// APIs (cloudwatch:GetMetricData, logs:StartQuery).
+func iamPrefix(serviceID string) string {
+	switch serviceID {
+	case "CloudWatch Logs":
+		return "logs"
+	case "Resource Groups Tagging API":
+		return "tag"
+	}
+	return strings.ToLower(strings.ReplaceAll(serviceID, " ", ""))
+}
+
+type endpointKey struct{}
+
+// BoundCalls bounds every AWS call made with cfg: each HTTP attempt gets
+// httpTimeout (connection, request and the whole answer; 0 =
+// DefaultHTTPTimeout) and each call, its retries included, callTimeout
+// (0 = DefaultCallTimeout). A call that runs out fails with a
+// *CallTimeoutError naming the API, the endpoint and the limit, so an
+// endpoint that accepts connections and never answers fails within a
+// stated time instead of hanging the scan. cfg's HTTP client is replaced.
+func BoundCalls(cfg *aws.Config, httpTimeout, callTimeout time.Duration) {
+	if httpTimeout <= 0 {
+		httpTimeout = DefaultHTTPTimeout
+	}
+	if callTimeout <= 0 {
+		callTimeout = DefaultCallTimeout
+	}
+	cfg.HTTPClient = awshttp.NewBuildableClient().WithTimeout(httpTimeout)
+	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), func(st *middleware.Stack) error {
+		if err := st.Initialize.Add(middleware.InitializeMiddlewareFunc("lambdaudit.CallDeadline", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			parent := ctx
+			ctx, cancel := context.WithTimeout(ctx, callTimeout)
+			defer cancel()
+			api := iamPrefix(awsmiddleware.GetServiceID(ctx)) + ":" + awsmiddleware.GetOperationName(ctx)
+			var endpoint atomic.Pointer[string]
+			ctx = middleware.WithStackValue(ctx, endpointKey{}, &endpoint)
+			out, md, err := next.HandleInitialize(ctx, in)
+			if err == nil || parent.Err() != nil {
+				return out, md, err
+			}
+			te := &CallTimeoutError{API: api, Err: err}
+			if e := endpoint.Load(); e != nil {
+				te.Endpoint = *e
+			}
+			var ne net.Error
+			switch {
+			case ctx.Err() != nil:
+				te.After = callTimeout
+			case errors.As(err, &ne) && ne.Timeout():
+				te.After, te.PerAttempt = httpTimeout, true
+			default:
+				return out, md, err
+			}
+			return out, md, te
+		}), middleware.After); err != nil {
+			return err
+		}
+		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("lambdaudit.CallEndpoint", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			if p, ok := middleware.GetStackValue(ctx, endpointKey{}).(*atomic.Pointer[string]); ok {
+				if req, ok := in.Request.(*smithyhttp.Request); ok && req.URL != nil {
+					e := req.URL.Scheme + "://" + req.URL.Host
+					p.Store(&e)
+				}
+			}
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+	})
 }

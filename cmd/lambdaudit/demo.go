@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,15 +24,36 @@ func newDemoCmd() *cobra.Command {
 		Short: "Scan a simulated AWS account of 1,200 Lambda functions and print the morning digest",
 		Long: `demo starts the embedded simulated AWS account (1,200 functions in two accounts
 and two regions, every kind of finding present), scans it through the real engine
-and AWS SDK clients, prints the digest, and writes report.json, scan.json,
-report.csv, slack.json (the exact Block Kit payload) and opsgenie.json (the exact
-requests) into the output directory. With SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and
-SLACK_CHANNEL, or OPSGENIE_API_KEY set, it really sends them.`,
+and AWS SDK clients, prints the digest, and writes into the output directory
+(made only when the outputs are written; each file atomically):
+
+  scan.json       the scan result (docs/scan-result.md)
+  report.json     the report (docs/report.md)
+  report.csv      one row per function, with its costs
+  summary.csv     the costs summed by account, region and tag
+  slack.json      the exact Block Kit payload
+  opsgenie.json   the exact Opsgenie requests
+  state/          the alerts left open, for the next run to close
+
+With SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and SLACK_CHANNEL, or
+OPSGENIE_API_KEY set (see lambdaudit notify --help), it really sends them.
+--spec runs another fleet (YAML, sim/fleet's format), e.g. examples/fleet.yaml.
+
+SIGINT or SIGTERM during the scan stop it and write only scan.json, what was
+scanned, marked interrupted; before the scan, nothing is written.
+
+Exit status: 0 done; 4 the outputs are written but a delivery failed; 2 bad
+input; 130/143 interrupted by SIGINT/SIGTERM.`,
+		Example: `  lambdaudit demo
+  lambdaudit demo --spec examples/fleet.yaml -o /tmp/demo`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(cmd.ErrOrStderr(), logLevel)
 			if err != nil {
 				return err
+			}
+			if !slices.Contains(scanner.ProgressModes, progress) {
+				return fmt.Errorf("--progress %q: want %s", progress, strings.Join(scanner.ProgressModes, ", "))
 			}
 			opt := demo.Options{Out: out, Logger: logger}
 			if specPath != "" {
@@ -50,8 +73,8 @@ SLACK_CHANNEL, or OPSGENIE_API_KEY set, it really sends them.`,
 				}
 				last := time.Time{}
 				opt.Progress = func(p scanner.ProgressSnapshot) {
-					line := fmt.Sprintf("  targets %d/%d · functions listed %d · work units %d/%d · throttles absorbed %d",
-						p.TargetsDone, p.Targets, p.Listed, p.Units, p.UnitsTotal, p.Throttles)
+					line := fmt.Sprintf("  %s · targets %d/%d · functions listed %d · work units %d/%d · throttles absorbed %d",
+						p.Stage, p.TargetsDone, p.Targets, p.Listed, p.Units, p.UnitsTotal, p.Throttles)
 					switch {
 					case tty:
 						fmt.Fprintf(errw, "\r\033[K%s", line)
@@ -61,12 +84,16 @@ SLACK_CHANNEL, or OPSGENIE_API_KEY set, it really sends them.`,
 					}
 				}
 			}
-			res, err := demo.Run(cmd.Context(), opt)
-			if err != nil {
-				return err
-			}
+			ctx := cmd.Context()
+			res, err := demo.Run(ctx, opt)
 			if show && tty {
 				fmt.Fprint(errw, "\r\033[K")
+			}
+			if err != nil {
+				if res != nil && len(res.Files) > 0 {
+					return asInterrupted(ctx, err, "wrote "+strings.Join(res.Files, ", ")+" (the partial scan, marked interrupted)")
+				}
+				return asInterrupted(ctx, err, "nothing written")
 			}
 			o := cmd.OutOrStdout()
 			if err := demo.WriteDigest(o, res, isTerminal(o)); err != nil {
@@ -92,6 +119,6 @@ SLACK_CHANNEL, or OPSGENIE_API_KEY set, it really sends them.`,
 	fl.StringVarP(&out, "out", "o", "lambdaudit-demo", "output directory")
 	fl.StringVar(&specPath, "spec", "", "another fleet spec (YAML, sim/fleet's format) instead of the embedded one")
 	fl.StringVar(&progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
-	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr")
+	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
 	return cmd
 }

@@ -5,13 +5,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -36,10 +34,16 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, stop := signalContext()
 	root := newRootCmd()
-	if err := root.ExecuteContext(ctx); err != nil {
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		// A command that did not say what an interruption kept still
+		// exits with the interruption's code.
+		err = asInterrupted(ctx, err, "stopped")
+	}
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambdaudit:", err)
 		var ee *exitError
 		if errors.As(err, &ee) {
@@ -56,6 +60,11 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSimCmd(), newScanCmd(), newBenchCmd(), newCostCmd(), newReportCmd(), newNotifyCmd(), newDemoCmd())
+	var b strings.Builder
+	info, _ := debug.ReadBuildInfo()
+	_ = writeVersion(&b, info)
+	root.Version = strings.TrimPrefix(b.String(), "lambdaudit ")
+	root.SetVersionTemplate("lambdaudit {{.Version}}")
+	root.AddCommand(newSimCmd(), newScanCmd(), newBenchCmd(), newCostCmd(), newReportCmd(), newNotifyCmd(), newDemoCmd(), newVersionCmd())
 	return root
 }

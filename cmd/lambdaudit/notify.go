@@ -9,35 +9,57 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 
+	"github.com/lambdaudit/lambdaudit/atomicfile"
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/notify"
+	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
 func newNotifyCmd() *cobra.Command {
 	var (
 		scanPath, cfgPath, prices, out, s3URL, logLevel string
 		freeTier, text, force                           bool
+		httpTimeout, callTimeout                        time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "notify",
 		Short: "Deliver a scan: the Slack digest, Opsgenie alerts, the CSV cost report",
 		Long: `notify builds the report of a scan result and delivers it. It first writes
 scan.json, report.json, report.csv, summary.csv, slack.json (the Block Kit
-payload) and opsgenie.json (the alert requests) into --out, and to S3 with
---s3 (the digest then links the CSV). Then it posts the digest to Slack
-(SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and SLACK_CHANNEL) and sends the alerts
-to Opsgenie or Jira Service Management (OPSGENIE_API_KEY, OPSGENIE_REGION
-us|eu|jsm, OPSGENIE_MIN_SEVERITY, OPSGENIE_PRIORITIES (severity or kind = P1..P5),
-OPSGENIE_MAX_NEW_ALERTS (default 20 a run; the rest in one summary alert),
-OPSGENIE_RESPONDERS, OPSGENIE_TAGS). The alerts it opened and whose finding is
-gone are closed; the open set is kept in --out/state with its report day, and a
-report older than that day is refused unless --force (OPSGENIE_FORCE). A 401
-or 403 stops the alerts at the first request. Without a key the alerts are a
-dry run.
+payload) and opsgenie.json (the alert requests) into --out (each file atomically),
+and to S3 with --s3 (the digest then links the CSV). Then it posts the digest to
+Slack and sends the alerts to Opsgenie or Jira Service Management. The alerts it
+opened and whose finding is gone are closed; the open set is kept in --out/state
+with its report day, and a report older than that day is refused unless --force.
+A 401 or 403 stops the alerts at the first request.
+
+Slack (environment):
+  SLACK_WEBHOOK_URL       an incoming webhook (https://hooks.slack.com/…), or
+  SLACK_BOT_TOKEN         a bot token (xoxb-…) with
+  SLACK_CHANNEL           the channel to post in (the details go in a thread)
+Opsgenie (environment; without OPSGENIE_API_KEY the alerts are a dry run):
+  OPSGENIE_API_KEY        the API integration's key
+  OPSGENIE_REGION         us (default), eu or jsm (Jira Service Management)
+  OPSGENIE_URL            another API base URL, https (replaces OPSGENIE_REGION's)
+  OPSGENIE_MIN_SEVERITY   lowest severity alerted: warning (default) or critical
+  OPSGENIE_PRIORITIES     severity=P1..P5 or kind=P1..P5 pairs (a kind wins), default
+                          critical=P2,warning=P3,deprecated-runtime=P4, info kinds P5
+  OPSGENIE_MAX_NEW_ALERTS new alerts opened a run, default 20 (none = no cap); the
+                          rest are listed in one summary alert
+  OPSGENIE_FORCE          true: send a report older than the stored open alerts' day
+  OPSGENIE_RESPONDERS     type:name pairs, e.g. team:payments,user:ana@example.com
+  OPSGENIE_TEAM           one team responder (added to OPSGENIE_RESPONDERS)
+  OPSGENIE_TAGS           tags added to every alert, comma-separated
+  OPSGENIE_DRY_RUN        true: write opsgenie.json but send nothing, even with a key
+S3 uploads (--s3) use the default AWS credential chain; every call is bounded by
+--http-timeout per attempt and --call-timeout per call.
+
+SIGINT or SIGTERM stop the deliveries under way; the files already written stay.
 
 Exit status: 0 delivered; 4 the files are written but a delivery failed; 2 bad
-input or settings (checked before anything is written).`,
+input or settings (checked, with the output directory, before anything is
+written); 130/143 interrupted by SIGINT/SIGTERM.`,
 		Example: `  lambdaudit scan -o scan.json && lambdaudit notify --scan scan.json --out reports/
   SLACK_WEBHOOK_URL=https://hooks.slack.com/services/… lambdaudit notify --scan scan.json --s3 s3://my-bucket/lambdaudit`,
 		Args: cobra.NoArgs,
@@ -54,6 +76,9 @@ input or settings (checked before anything is written).`,
 			if force {
 				ch.Opsgenie.Force = true
 			}
+			if err := atomicfile.CheckDir(out); err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
 			if s3URL != "" {
 				s3cfg, err := notify.ParseS3URL(s3URL)
 				if err != nil {
@@ -63,6 +88,7 @@ input or settings (checked before anything is written).`,
 				if err != nil {
 					return fmt.Errorf("aws config: %w", err)
 				}
+				scanner.BoundCalls(&awsCfg, httpTimeout, callTimeout)
 				client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = awsCfg.BaseEndpoint != nil })
 				if ch.S3, err = notify.NewS3Uploader(client, s3.NewPresignClient(client), s3cfg); err != nil {
 					return fmt.Errorf("--s3: %w", err)
@@ -83,9 +109,10 @@ input or settings (checked before anything is written).`,
 				logger.Warn("cost model: the CSV has no cost figures", "err", err)
 				costs = nil
 			}
-			d, err := notify.Deliver(cmd.Context(), ch, res, costs, rep)
+			ctx := cmd.Context()
+			d, err := notify.Deliver(ctx, ch, res, costs, rep)
 			if err != nil {
-				return err
+				return asInterrupted(ctx, err, "stopped before the files were all written")
 			}
 			o := cmd.OutOrStdout()
 			if text {
@@ -106,6 +133,9 @@ input or settings (checked before anything is written).`,
 			for _, s := range d.Sent {
 				fmt.Fprintf(cmd.ErrOrStderr(), "sent to %s\n", s)
 			}
+			if i := interruptedBy(ctx); i != nil && len(d.Errors) > 0 {
+				return &exitError{code: i.code, err: fmt.Errorf("%s: the files are written in %s; %d deliveries did not finish: %w", i, out, len(d.Errors), errors.Join(d.Errors...))}
+			}
 			if a := d.Alerts; !text && a != nil && len(a.Plan.Capped) > 0 && (a.DryRun || a.Accepted > 0) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "opsgenie: %s over the cap of %s opened no alert; one summary alert lists them\n",
 					insights.Plural(float64(len(a.Plan.Capped)), "insight", "insights"), insights.Plural(float64(a.Plan.Cap), "new alert", "new alerts"))
@@ -125,6 +155,8 @@ input or settings (checked before anything is written).`,
 	fl.StringVar(&s3URL, "s3", "", "also upload the reports to s3://bucket/prefix, with presigned links")
 	fl.BoolVar(&text, "text", false, "print the digest on stdout")
 	fl.BoolVar(&force, "force", false, "send the alerts of a report older than the stored open alerts' day (OPSGENIE_FORCE)")
-	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr")
+	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
+	fl.DurationVar(&httpTimeout, "http-timeout", scanner.DefaultHTTPTimeout, "most one HTTP attempt of an S3 call may take")
+	fl.DurationVar(&callTimeout, "call-timeout", scanner.DefaultCallTimeout, "most one S3 call may take, its retries included")
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lambdaudit/lambdaudit/atomicfile"
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/scanner"
@@ -31,17 +32,26 @@ summary against the previous 7 days, top functions by cost, the biggest cost
 movers, the insights by severity (reliability before cost) then impact, which rules could not run for
 which functions and why, and what the scan itself cost.
 
-Thresholds come from --config (YAML, docs/report.md lists every key), else
-INSIGHTS.md's defaults; functions override them with lambdaudit: tags. Prices
+Thresholds come from --config (YAML, docs/report.md lists every key and its
+default), else the defaults; functions override them with lambdaudit: tags. Prices
 come from --prices FILE, else the refreshed table ('lambdaudit cost refresh'),
 else the embedded one.
 
+The report is written atomically: a failure or an interruption leaves a
+previous file whole. The output path is checked before the scan is read.
+
 Exit status: 0 the report was written; 2 bad input (a scan result of an
-unknown version or with impossible values, an invalid config).`,
+unknown version or with impossible values, an invalid config, an output
+that cannot be written); 130/143 interrupted by SIGINT/SIGTERM.`,
 		Example: `  lambdaudit scan --regions us-east-1 -o scan.json && lambdaudit report --scan scan.json -o report.json
   lambdaudit report --scan scan.json --config insights.yaml --free-tier`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out != "-" && out != "" {
+				if err := atomicfile.CheckFile(out); err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
+			}
 			res, err := readScan(cmd.InOrStdin(), scanPath)
 			if err != nil {
 				return err

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -18,6 +21,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/lambdaudit/lambdaudit/atomicfile"
+	"github.com/lambdaudit/lambdaudit/didyoumean"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
@@ -29,11 +34,11 @@ const (
 
 func newScanCmd() *cobra.Command {
 	var (
-		cfgPath, out, progress, logLevel string
-		timeout                          time.Duration
-		c                                scanner.Config
-		logs, tags                       bool
-		budget                           float64
+		cfgPath    string
+		c          scanner.Config
+		logs, tags bool
+		budget     float64
+		quotas     map[string]string
 	)
 	cmd := &cobra.Command{
 		Use:   "scan",
@@ -47,92 +52,161 @@ Credentials come from the default chain; AWS_ENDPOINT_URL points every client at
 another endpoint (e.g. lambdaudit sim). Every flag can also be set in the config
 file (--config, YAML, the keys of docs/configuration.md) or as LAMBDAUDIT_<FLAG>
 in the environment (LAMBDAUDIT_REGIONS=all); flags win over the environment, the
-environment over the file.
+environment over the file. The output path is checked before any AWS call.
+
+Every AWS call is bounded: each HTTP attempt by --http-timeout, the call with
+its retries by --call-timeout; one that gets no answer fails naming the API and
+the endpoint.
+
+SIGINT, SIGTERM or --timeout stop the scan cleanly (running Logs Insights
+queries are stopped) and write what finished, marked "interrupted" in the
+result; a second signal exits at once without writing.
 
 Exit status: 0 no data lost (a Logs Insights budget skip or absent optional
 data is coverage, counted in the result); 3 data that should have come back was
 lost (an account or region denied, an AWS call failed: one line per cause on
-stderr, the full errors in the result); 2 bad input or the scan could not run.`,
+stderr, the full errors in the result); 2 bad input or the scan could not run;
+130 SIGINT, 143 SIGTERM, 124 --timeout (the partial result is written).`,
 		Example: `  lambdaudit scan --regions us-east-1,eu-west-1 -o scan.json
-  lambdaudit scan --regions all --accounts all --role LambdauditReadOnly --external-id x1 -o scan.json`,
+  lambdaudit scan --regions all --accounts all --role LambdauditReadOnly --external-id x1 -o scan.json
+  lambdaudit scan --quotas "CloudWatch:GetMetricData=100" --timeout 30m -o scan.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags()); err != nil {
+			fs := cmd.Flags()
+			errw := cmd.ErrOrStderr()
+			warnUnknownEnv(errw, fs, os.Environ())
+			fromEnv, err := applyEnv(fs)
+			if err != nil {
 				return err
+			}
+			if err := checkFlagRanges(fs, fromEnv); err != nil {
+				return err
+			}
+			if fs.Changed("quotas") {
+				if c.Quotas, err = parseQuotas(quotas, flagName(fs.Lookup("quotas"), fromEnv)); err != nil {
+					return err
+				}
 			}
 			if cfgPath != "" {
 				file, err := scanner.LoadConfig(cfgPath)
 				if err != nil {
 					return err
 				}
-				c = mergeConfig(cmd.Flags(), file, c)
+				c = mergeConfig(fs, file, c)
 			}
-			if cmd.Flags().Changed("logs") || c.Logs == nil {
+			if fs.Changed("logs") || c.Logs == nil {
 				c.Logs = &logs
 			}
-			if cmd.Flags().Changed("tags") || c.Tags == nil {
+			if fs.Changed("tags") || c.Tags == nil {
 				c.Tags = &tags
 			}
-			if cmd.Flags().Changed("logs-budget-usd") || c.LogsBudgetUSD == nil {
+			if fs.Changed("logs-budget-usd") || c.LogsBudgetUSD == nil {
 				c.LogsBudgetUSD = &budget
 			}
-			logger, err := newLogger(cmd.ErrOrStderr(), logLevel)
+			if _, err := c.Settings(time.Now()); err != nil {
+				return err
+			}
+			logger, err := newLogger(errw, c.LogLevel)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			if timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, timeout)
-				defer cancel()
+			// The output is checked before any AWS call: a scan that
+			// cannot be written is not run.
+			if c.Out != "-" && c.Out != "" {
+				if err := atomicfile.CheckFile(c.Out); err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
 			}
-			res, err := runScan(ctx, c, logger, cmd.ErrOrStderr(), progress)
+			ctx, cancel := withTimeout(cmd.Context(), c.Timeout)
+			defer cancel()
+			run := newScanRun()
+			stop := drawProgress(errw, c.Progress, run.snapshot)
+			res, err := runScan(ctx, c, logger, run)
+			if err != nil && (res == nil || interruptedBy(ctx) == nil) {
+				stop()
+				kept := "stopped before anything was scanned; nothing written"
+				if run.snapshot().Listed > 0 {
+					kept = "the scanner returned no partial result; nothing written"
+				}
+				return asInterrupted(ctx, err, kept)
+			}
+			i := interruptedBy(ctx)
+			if err != nil && res.Interrupted == "" {
+				res.Interrupted = i.reason
+			}
+			run.prog.SetStage(scanner.ProgressWriting)
+			werr := writeOut(cmd.OutOrStdout(), c.Out, res.Encode)
+			stop()
+			if werr != nil {
+				return werr
+			}
+			ferr := reportFailures(errw, res)
 			if err != nil {
-				return err
+				where := c.Out
+				if where == "-" || where == "" {
+					where = "stdout"
+				}
+				return &exitError{code: i.code, err: fmt.Errorf("%s: the partial scan result is written to %s, marked interrupted", i, where)}
 			}
-			if err := writeOut(cmd.OutOrStdout(), out, res.Encode); err != nil {
-				return err
-			}
-			return reportFailures(cmd.ErrOrStderr(), res)
+			return ferr
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&cfgPath, "config", "", "config file (YAML; keys as in docs/configuration.md)")
-	fl.StringVarP(&out, "out", "o", "-", "write the scan result to this file (- = stdout)")
+	fl.StringVarP(&c.Out, "out", "o", "-", "write the scan result to this file (- = stdout); checked before the scan")
 	fl.StringSliceVar(&c.Regions, "regions", nil, "regions to scan, or all (default: the configured region)")
 	fl.StringSliceVar(&c.Accounts, "accounts", nil, "12-digit account IDs, or all (Organizations ListAccounts); default: the caller's account")
 	fl.StringVar(&c.Role, "role", "", "role to assume in member accounts: a name, or an ARN template with {account}")
 	fl.StringVar(&c.ExternalID, "external-id", "", "external ID for sts:AssumeRole")
 	fl.StringVar(&c.SessionName, "session-name", "", "role session name (default lambdaudit)")
 	fl.StringVar(&c.Day, "day", "", "report day YYYY-MM-DD, UTC (default: yesterday)")
-	fl.IntVar(&c.Days, "days", 0, "window in days, the report day included (default 15)")
+	fl.IntVar(&c.Days, "days", 0, "window in days, the report day included, 1 to 63 (default 15)")
 	fl.BoolVar(&logs, "logs", true, "query REPORT statistics with Logs Insights")
 	fl.Float64Var(&budget, "logs-budget-usd", scanner.DefaultLogsBudgetUSD, "most a scan may spend on Logs Insights bytes scanned, in USD (0 = no budget)")
-	fl.IntVar(&c.ConcurrentQueries, "concurrent-queries", 0, "Logs Insights running-query limit per account-region (default 30)")
+	fl.IntVar(&c.ConcurrentQueries, "concurrent-queries", 0, "Logs Insights running-query limit per account-region, 1 to 100 (default 30)")
 	fl.BoolVar(&tags, "tags", true, "read tags (Resource Groups Tagging API)")
 	fl.Float64Var(&c.RateFraction, "rate-fraction", scanner.DefaultRateFraction, "share of each AWS API quota the scan may use, (0, 1]")
+	fl.StringToStringVar(&quotas, "quotas", nil, `AWS quotas to use instead of the defaults, "Service:Operation=requests per second" (or "Service:*=…"), comma-separated`)
 	fl.IntVar(&c.Pairs, "pairs", 0, "account × region pairs scanned at once (default 8)")
 	fl.IntVar(&c.Workers, "workers", 0, "GetMetricData batches in flight per pair (default 4)")
-	fl.IntVar(&c.MaxAttempts, "max-attempts", 0, "attempts per work unit before its functions are marked failed (default 3)")
-	fl.IntVar(&c.SDKAttempts, "sdk-attempts", 0, "SDK attempts per API call (default 8)")
-	fl.DurationVar(&timeout, "timeout", 0, "give up after this long (0 = no limit)")
-	fl.StringVar(&progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
-	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
+	fl.IntVar(&c.MaxAttempts, "max-attempts", 0, "attempts per work unit before its functions are marked failed, 1 to 20 (default 3)")
+	fl.IntVar(&c.SDKAttempts, "sdk-attempts", 0, "SDK attempts per API call, 1 to 20 (default 8)")
+	fl.DurationVar(&c.HTTPTimeout, "http-timeout", scanner.DefaultHTTPTimeout, "most one HTTP attempt of an AWS call may take, answer included")
+	fl.DurationVar(&c.CallTimeout, "call-timeout", scanner.DefaultCallTimeout, "most one AWS call may take, its retries included")
+	fl.DurationVar(&c.Timeout, "timeout", 0, "stop after this long and write what finished, exit 124 (0 = no limit)")
+	fl.StringVar(&c.Progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
+	fl.StringVar(&c.LogLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
 	return cmd
 }
 
+// scanRun is one scan's progress counters and meter, made before the
+// scan so the progress line runs from start-up to the written result.
+type scanRun struct {
+	prog  *scanner.Progress
+	meter *scanner.Meter
+}
+
+func newScanRun() *scanRun {
+	return &scanRun{prog: &scanner.Progress{}, meter: scanner.NewMeter()}
+}
+
+func (r *scanRun) snapshot() scanner.ProgressSnapshot { return r.prog.Snapshot(r.meter) }
+
 // runScan builds the SDK configuration, the sessions and the scanner from
-// c and runs one scan, drawing progress on w.
-func runScan(ctx context.Context, c scanner.Config, logger *slog.Logger, w io.Writer, progress string) (*scanner.Result, error) {
+// c and runs one scan.
+func runScan(ctx context.Context, c scanner.Config, logger *slog.Logger, run *scanRun) (*scanner.Result, error) {
 	base, err := config.LoadDefaultConfig(ctx, config.WithRetryer(scanner.Retryer(c.SDKAttempts)))
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	return scanWith(ctx, base, c, logger, w, progress)
+	scanner.BoundCalls(&base, c.HTTPTimeout, c.CallTimeout)
+	return scanWith(ctx, base, c, logger, run)
 }
 
-// scanWith runs a scan from a base SDK configuration.
-func scanWith(ctx context.Context, base aws.Config, c scanner.Config, logger *slog.Logger, w io.Writer, progress string) (*scanner.Result, error) {
+// scanWith runs a scan from a base SDK configuration. On an interrupted
+// ctx it returns what the scanner kept (the partial result) with the
+// error.
+func scanWith(ctx context.Context, base aws.Config, c scanner.Config, logger *slog.Logger, run *scanRun) (*scanner.Result, error) {
 	set, err := c.Settings(time.Now())
 	if err != nil {
 		return nil, err
@@ -141,8 +215,7 @@ func scanWith(ctx context.Context, base aws.Config, c scanner.Config, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	meter := scanner.NewMeter()
-	sess, err := scanner.NewSessions(base, c.Targets(), scanner.APIOptions(ls, meter))
+	sess, err := scanner.NewSessions(base, c.Targets(), scanner.APIOptions(ls, run.meter))
 	if err != nil {
 		return nil, err
 	}
@@ -152,18 +225,11 @@ func scanWith(ctx context.Context, base aws.Config, c scanner.Config, logger *sl
 	if _, err := sess.Preflight(ctx); err != nil {
 		return nil, err
 	}
-	prog := &scanner.Progress{}
-	s, err := scanner.New(sess, meter, logger, prog, set, time.Now)
+	s, err := scanner.New(sess, run.meter, logger, run.prog, set, time.Now)
 	if err != nil {
 		return nil, err
 	}
-	stop := drawProgress(w, progress, func() scanner.ProgressSnapshot { return prog.Snapshot(meter) })
-	res, err := s.Scan(ctx)
-	stop()
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return s.Scan(ctx)
 }
 
 // reportFailures writes the scan's summary on w — coverage, what was
@@ -264,38 +330,134 @@ func sum(m map[string]int) int {
 	return n
 }
 
-// writeOut writes with write to path, or to stdout for "-".
+// writeOut writes with write to path atomically (the previous file
+// stays whole if anything fails), or to stdout for "-".
 func writeOut(stdout io.Writer, path string, write func(io.Writer) error) error {
 	if path == "-" || path == "" {
 		return write(stdout)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.Write(path, write)
 }
 
-// applyEnv sets every flag not given on the command line from
-// LAMBDAUDIT_<FLAG> (upper case, dashes as underscores) when set.
-func applyEnv(fs *pflag.FlagSet) error {
+// envName is the variable of a flag: LAMBDAUDIT_<FLAG>, upper case,
+// dashes as underscores.
+func envName(flag string) string {
+	return "LAMBDAUDIT_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// applyEnv sets every flag not given on the command line from its
+// variable (envName) when set, and returns the flags so set with their
+// variable's name.
+func applyEnv(fs *pflag.FlagSet) (map[string]string, error) {
 	var err error
+	from := map[string]string{}
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || err != nil {
 			return
 		}
-		name := "LAMBDAUDIT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		if v, ok := os.LookupEnv(name); ok {
 			if e := fs.Set(f.Name, v); e != nil {
 				err = fmt.Errorf("%s=%q: %w", name, v, e)
+				return
+			}
+			from[f.Name] = name
+		}
+	})
+	return from, err
+}
+
+// otherEnv are LAMBDAUDIT_ variables read elsewhere (tests).
+var otherEnv = []string{"LAMBDAUDIT_MOTO_URL"}
+
+// warnUnknownEnv writes one line for each LAMBDAUDIT_ variable of env
+// that no flag reads, naming the nearest that does: a typo in a
+// pipeline's variables is otherwise silently ignored.
+func warnUnknownEnv(w io.Writer, fs *pflag.FlagSet, env []string) {
+	var known []string
+	fs.VisitAll(func(f *pflag.Flag) { known = append(known, envName(f.Name)) })
+	known = append(known, otherEnv...)
+	var unknown []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "LAMBDAUDIT_") && !slices.Contains(known, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	slices.Sort(unknown)
+	for _, name := range unknown {
+		msg := "lambdaudit: warning: " + name + " is not a lambdaudit variable and is ignored"
+		if n := didyoumean.Nearest(name, known); n != "" {
+			msg += "; did you mean " + n + "?"
+		}
+		fmt.Fprintln(w, msg)
+	}
+}
+
+// flagName is how an error names a flag's value: the variable it came
+// from, or --flag.
+func flagName(f *pflag.Flag, fromEnv map[string]string) string {
+	if v, ok := fromEnv[f.Name]; ok {
+		return v
+	}
+	return "--" + f.Name
+}
+
+// noZeroFlags are the flags whose file key refuses 0 (scanner.NoZero).
+var noZeroFlags = map[string]string{
+	"days": "days", "rate-fraction": "rateFraction", "max-attempts": "maxAttempts",
+	"concurrent-queries": "concurrentQueries", "sdk-attempts": "sdkAttempts",
+	"pairs": "pairs", "workers": "workers", "http-timeout": "httpTimeout", "call-timeout": "callTimeout",
+}
+
+// checkFlagRanges refuses what the flags (or their variables) set to a
+// value the scan would otherwise read as something else: 0 where 0
+// means nothing, an unknown --progress or --log-level.
+func checkFlagRanges(fs *pflag.FlagSet, fromEnv map[string]string) error {
+	var err error
+	fs.Visit(func(f *pflag.Flag) {
+		if err != nil {
+			return
+		}
+		name := flagName(f, fromEnv)
+		if key, ok := noZeroFlags[f.Name]; ok {
+			v := f.Value.String()
+			zero := v == "0" || v == "0s"
+			if x, e := strconv.ParseFloat(v, 64); e == nil && x == 0 {
+				zero = true
+			}
+			if zero {
+				err = fmt.Errorf("%s %s: %s", name, v, scanner.NoZero[key])
+			}
+		}
+		switch f.Name {
+		case "progress":
+			if !slices.Contains(scanner.ProgressModes, f.Value.String()) {
+				err = fmt.Errorf("%s %q: want %s", name, f.Value.String(), strings.Join(scanner.ProgressModes, ", "))
+			}
+		case "log-level":
+			if !slices.Contains(scanner.LogLevels, strings.ToLower(f.Value.String())) {
+				err = fmt.Errorf("%s %q: want %s", name, f.Value.String(), strings.Join(scanner.LogLevels, ", "))
 			}
 		}
 	})
 	return err
+}
+
+// parseQuotas reads --quotas' "Service:Operation=rps" entries.
+func parseQuotas(m map[string]string, name string) (map[string]float64, error) {
+	q := make(map[string]float64, len(m))
+	for k, v := range m {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s=%s: want requests per second", name, k, v)
+		}
+		if fe := scanner.CheckQuota(k, f); fe != nil {
+			return nil, fmt.Errorf("%s: %s: %s", name, fe.Field, fe.Msg)
+		}
+		q[k] = f
+	}
+	return q, nil
 }
 
 // mergeConfig fills what flags and environment did not set from the
@@ -320,26 +482,57 @@ func mergeConfig(fs *pflag.FlagSet, file, flags scanner.Config) scanner.Config {
 	set("workers", func() { c.Workers = flags.Workers })
 	set("max-attempts", func() { c.MaxAttempts = flags.MaxAttempts })
 	set("sdk-attempts", func() { c.SDKAttempts = flags.SDKAttempts })
+	set("http-timeout", func() { c.HTTPTimeout = flags.HTTPTimeout })
+	set("call-timeout", func() { c.CallTimeout = flags.CallTimeout })
+	set("timeout", func() { c.Timeout = flags.Timeout })
+	set("out", func() { c.Out = flags.Out })
+	set("progress", func() { c.Progress = flags.Progress })
+	set("log-level", func() { c.LogLevel = flags.LogLevel })
+	// Quotas: the flag's entries win, key by key, over the file's.
+	if fs.Changed("quotas") {
+		q := maps.Clone(c.Quotas)
+		if q == nil {
+			q = map[string]float64{}
+		}
+		maps.Copy(q, flags.Quotas)
+		c.Quotas = q
+	}
+	// What the file leaves out takes the flags' defaults.
 	if c.RateFraction == 0 {
 		c.RateFraction = flags.RateFraction
+	}
+	if c.HTTPTimeout == 0 {
+		c.HTTPTimeout = flags.HTTPTimeout
+	}
+	if c.CallTimeout == 0 {
+		c.CallTimeout = flags.CallTimeout
+	}
+	if c.Out == "" {
+		c.Out = flags.Out
+	}
+	if c.Progress == "" {
+		c.Progress = flags.Progress
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = flags.LogLevel
 	}
 	return c
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
+	if !slices.Contains(scanner.LogLevels, strings.ToLower(level)) || l.UnmarshalText([]byte(level)) != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
 // drawProgress redraws one status line on w every 250 ms (a terminal) or
-// writes one line every 10 s (always, not a terminal) until stopped.
+// writes one line every 10 s (always, not a terminal) until stopped, and
+// the last line when stopped.
 func drawProgress(w io.Writer, mode string, snap func() scanner.ProgressSnapshot) (stop func()) {
 	tty := isTerminal(w)
-	switch {
-	case mode == "never", mode == "auto" && !tty:
+	if mode == "never" || mode == "auto" && !tty {
 		return func() {}
 	}
 	every := 250 * time.Millisecond
@@ -349,16 +542,7 @@ func drawProgress(w io.Writer, mode string, snap func() scanner.ProgressSnapshot
 	start := time.Now()
 	done := make(chan struct{})
 	finished := make(chan struct{})
-	line := func() string {
-		s := snap()
-		eta := "–"
-		if s.Units > 0 && s.UnitsTotal > s.Units && s.TargetsDone == s.Targets {
-			el := time.Since(start)
-			eta = (time.Duration(float64(el) / float64(s.Units) * float64(s.UnitsTotal-s.Units))).Round(time.Second).String()
-		}
-		return fmt.Sprintf("targets %d/%d · functions listed %d · units %d/%d (%d failed) · throttles absorbed %d · %s elapsed · ETA %s",
-			s.TargetsDone, s.Targets, s.Listed, s.Units, s.UnitsTotal, s.FailedUnits, s.Throttles, time.Since(start).Round(time.Second), eta)
-	}
+	line := func() string { return progressLine(snap(), time.Since(start)) }
 	go func() {
 		defer close(finished)
 		t := time.NewTicker(every)
@@ -368,6 +552,8 @@ func drawProgress(w io.Writer, mode string, snap func() scanner.ProgressSnapshot
 			case <-done:
 				if tty {
 					fmt.Fprintf(w, "\r\033[K%s\n", line())
+				} else {
+					fmt.Fprintln(w, line())
 				}
 				return
 			case <-t.C:
@@ -380,6 +566,17 @@ func drawProgress(w io.Writer, mode string, snap func() scanner.ProgressSnapshot
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// progressLine is the progress line of a snapshot taken elapsed after
+// the start: the stage first, then the counters.
+func progressLine(s scanner.ProgressSnapshot, elapsed time.Duration) string {
+	eta := "–"
+	if s.Units > 0 && s.UnitsTotal > s.Units && s.TargetsDone == s.Targets {
+		eta = (time.Duration(float64(elapsed) / float64(s.Units) * float64(s.UnitsTotal-s.Units))).Round(time.Second).String()
+	}
+	return fmt.Sprintf("%s · targets %d/%d · functions listed %d · units %d/%d (%d failed) · throttles absorbed %d · %s elapsed · ETA %s",
+		s.Stage, s.TargetsDone, s.Targets, s.Listed, s.Units, s.UnitsTotal, s.FailedUnits, s.Throttles, elapsed.Round(time.Second), eta)
 }
 
 func isTerminal(w io.Writer) bool {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,6 +137,13 @@ func TestScanBadInput(t *testing.T) {
 		{"unreachable endpoint", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, nil, "127.0.0.1:1"},
 		{"invalid credentials", map[string]string{"AWS_ACCESS_KEY_ID": "AKIAUNKNOWN000000000"}, nil, "InvalidClientTokenId"},
 		{"unknown config key", nil, []string{"--config", "testdata/bad-config.yaml"}, "regoins"},
+		{"config key typo suggests the key", nil, []string{"--config", "testdata/region-typo.yaml"}, "unknown key 'region' at line 2; did you mean 'regions'?"},
+		{"zero days", nil, []string{"--days", "0"}, "--days 0: must be 1 to 63"},
+		{"zero days from the environment", map[string]string{"LAMBDAUDIT_DAYS": "0"}, nil, "LAMBDAUDIT_DAYS 0: must be 1 to 63"},
+		{"zero rate fraction", nil, []string{"--rate-fraction", "0"}, "--rate-fraction 0: must be in (0, 1]"},
+		{"unknown progress mode", nil, []string{"--progress", "bogus"}, `--progress "bogus": want auto, always, never`},
+		{"unknown log level", nil, []string{"--log-level", "loud"}, `--log-level "loud": want debug, info, warn, error`},
+		{"misspelt quota API", nil, []string{"--quotas", "CloudWatch:GetMetricDta=10"}, `did you mean "CloudWatch:GetMetricData"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,7 +152,10 @@ func TestScanBadInput(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			env.Server.ResetAccounting()
-			args := append([]string{"scan", "--progress", "never", "--sdk-attempts", "2", "-o", filepath.Join(t.TempDir(), "x.json")}, tt.args...)
+			args := append([]string{"scan", "--sdk-attempts", "2", "-o", filepath.Join(t.TempDir(), "x.json")}, tt.args...)
+			if !slices.Contains(args, "--progress") {
+				args = append(args, "--progress", "never")
+			}
 			_, stderr, code := runCLI(t, args...)
 			if code != 2 {
 				t.Fatalf("exit %d, want 2: %s", code, stderr)
@@ -152,9 +163,107 @@ func TestScanBadInput(t *testing.T) {
 			if !strings.Contains(stderr, tt.want) {
 				t.Errorf("error does not name %q: %s", tt.want, stderr)
 			}
+			if strings.Contains(stderr, "scanner.Config") {
+				t.Errorf("error names a Go type: %s", stderr)
+			}
 			if n := env.Server.Accounting().API("lambda", "ListFunctions").Calls; n != 0 {
 				t.Errorf("%d ListFunctions calls: scanning started despite bad input", n)
 			}
 		})
+	}
+}
+
+// TestScanOutputCheckedFirst: an output that cannot be written stops the
+// scan before any AWS call, instead of after the whole scan.
+func TestScanOutputCheckedFirst(t *testing.T) {
+	env := simtest.Start(t, exampleFleet(t))
+	simEnv(t, env)
+	dir := t.TempDir()
+	tests := []struct {
+		name, out, want string
+	}{
+		{"missing directory", "/nonexistent/x.json", "/nonexistent/x.json"},
+		{"a directory", dir, "is a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env.Server.ResetAccounting()
+			_, stderr, code := runCLI(t, "scan", "--day", reportDay, "-o", tt.out, "--progress", "never")
+			if code != 2 || !strings.Contains(stderr, "--out") || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 naming --out and %q", code, stderr, tt.want)
+			}
+			if n := env.Server.Accounting().API("sts", "GetCallerIdentity").Calls; n != 0 {
+				t.Errorf("%d GetCallerIdentity calls before the output was checked", n)
+			}
+		})
+	}
+}
+
+// TestScanUnknownVariable: a misspelt LAMBDAUDIT_ variable is warned
+// once, naming the nearest real one; the scan still runs.
+func TestScanUnknownVariable(t *testing.T) {
+	env := simtest.Start(t, exampleFleet(t))
+	simEnv(t, env)
+	t.Setenv("LAMBDAUDIT_REGION", "eu-west-1")
+	_, stderr, code := runCLI(t, "scan", "--day", reportDay, "--logs=false", "-o", filepath.Join(t.TempDir(), "x.json"), "--progress", "never")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := "warning: LAMBDAUDIT_REGION is not a lambdaudit variable and is ignored; did you mean LAMBDAUDIT_REGIONS?"
+	if strings.Count(stderr, want) != 1 {
+		t.Errorf("want the warning once: %s", stderr)
+	}
+}
+
+// TestScanCommandKeys: --out, --timeout, --progress, --log-level and
+// quotas are keys of the file and variables too, as the docs say.
+func TestScanCommandKeys(t *testing.T) {
+	env := simtest.Start(t, exampleFleet(t))
+	simEnv(t, env)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "from-file.json")
+	cfg := filepath.Join(dir, "c.yaml")
+	body := "regions: us-east-1\nlogs: false\nout: " + out + "\nprogress: never\nlogLevel: error\ntimeout: 10m\nquotas:\n  \"Lambda:*\": 20\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LAMBDAUDIT_QUOTAS", "CloudWatch:GetMetricData=40")
+	_, stderr, code := runCLI(t, "scan", "--config", cfg, "--day", reportDay)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("out key ignored: %v", err)
+	}
+	t.Setenv("LAMBDAUDIT_QUOTAS", "CloudWatch:GetMetricDat=40")
+	_, stderr, code = runCLI(t, "scan", "--config", cfg, "--day", reportDay)
+	if code != 2 || !strings.Contains(stderr, "LAMBDAUDIT_QUOTAS") {
+		t.Errorf("exit %d, %s: want the variable named", code, stderr)
+	}
+}
+
+// TestReportOutput: report checks its output first and never leaves half
+// a file: a failed run keeps the previous report whole.
+func TestReportOutput(t *testing.T) {
+	good := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(good, []byte("previous report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, out, scan, want string
+	}{
+		{"missing directory", "/nonexistent/r.json", fixtureScan, "--out: /nonexistent/r.json"},
+		{"bad scan keeps the previous report", good, "testdata/future-scan.json", "version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, "report", "--scan", tt.scan, "-o", tt.out)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, %s; want 2 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(good); string(b) != "previous report" {
+		t.Errorf("the previous report became %q", b)
 	}
 }

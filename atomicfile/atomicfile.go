@@ -1,0 +1,142 @@
+// Package atomicfile owns how lambdaudit writes its files: through a
+// temporary file in the same directory, synced and renamed into place, so
+// a reader never sees half a file and a failed or interrupted write leaves
+// the previous file as it was. It also checks, before any long work, that
+// a file could be written where it is asked for.
+package atomicfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Perm is the mode of the files written.
+const Perm fs.FileMode = 0o644
+
+// Write writes path with write: the bytes go to a temporary file in
+// path's directory, which is synced, closed and renamed over path only
+// when write and every step succeed. On failure path is untouched and the
+// temporary file removed.
+func Write(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+	}
+	name := tmp.Name()
+	committed := false
+	defer func() {
+		if !committed {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if err := write(tmp); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+	}
+	if err := os.Chmod(name, Perm); err != nil {
+		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+	}
+	if err := os.Rename(name, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+	}
+	committed = true
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// WriteFile writes b to path as Write does.
+func WriteFile(path string, b []byte) error {
+	return Write(path, func(w io.Writer) error {
+		_, err := io.Copy(w, bytes.NewReader(b))
+		return err
+	})
+}
+
+// CheckFile reports whether Write could write path now: its directory
+// exists and a file can be created in it, and path is not a directory.
+// Nothing is left behind.
+func CheckFile(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("%s: directory %s: %w", path, dir, unwrapPath(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s: %s is not a directory", path, dir)
+	}
+	return probe(dir, path)
+}
+
+// CheckDir reports whether files could be written into dir now: dir is a
+// writable directory, or does not exist yet and its nearest existing
+// parent is a writable directory (dir would be created there). Nothing is
+// created.
+func CheckDir(dir string) error {
+	d := filepath.Clean(dir)
+	for {
+		st, err := os.Stat(d)
+		switch {
+		case err == nil && st.IsDir():
+			return probe(d, dir)
+		case err == nil:
+			return fmt.Errorf("%s: %s is not a directory", dir, d)
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("%s: %w", dir, unwrapPath(err))
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return fmt.Errorf("%s: no existing parent directory", dir)
+		}
+		d = parent
+	}
+}
+
+// probe creates and removes a temporary file in dir.
+func probe(dir, what string) error {
+	f, err := os.CreateTemp(dir, ".lambdaudit-check.*.tmp")
+	if err != nil {
+		return fmt.Errorf("%s: cannot write in %s: %w", what, dir, unwrapPath(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// unwrapPath drops the *PathError's own path (often the temporary
+// file's), keeping the cause: callers name the real path.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+// syncDir makes the rename durable where the platform allows it; a
+// failure only loses durability, not the file, so it is ignored.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	d.Close()
+}
