@@ -645,7 +645,7 @@ func csvColumnsMarkdown() []byte {
 	b.WriteString("### report.csv: one row per function\n\n")
 	b.WriteString("One row per function the scan listed (account, region, name order), a header row, RFC 4180 (CRLF). " +
 		"Numbers are plain decimals (no currency sign, no thousands separator); a cell without data is empty, never 0; " +
-		"there is no totals row. A text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`.\n\n")
+		"there is no totals row. Control characters (C0 including ESC, DEL, C1) and bidirectional overrides are removed from every text cell, tabs and line breaks becoming spaces; a text cell that then starts with `=`, `+`, `-` or `@` is prefixed with `'`.\n\n")
 	table := func(cols []CSVColumn) {
 		b.WriteString("| column | meaning |\n|---|---|\n")
 		for _, c := range cols {
