@@ -94,6 +94,9 @@ func (v *digestView) notCoveredPlaces() []string {
 				done[k] = true
 				out = append(out, fmt.Sprintf("%s (%s, all regions)", clean(cc.Account), clean(cc.Code)))
 			}
+		case cc.Functions == 0 && cc.Targets > 1 && cc.Region == "":
+			// The scanner's account-wide cause: every region of the account.
+			out = append(out, fmt.Sprintf("%s (%s, all %d regions)", clean(cc.Account), clean(cc.Code), cc.Targets))
 		case cc.Functions == 0 && cc.Targets > 0:
 			out = append(out, fmt.Sprintf("%s (%s)", clean(cc.Where()), clean(cc.Code)))
 		default:

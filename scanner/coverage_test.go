@@ -130,8 +130,11 @@ func TestDeniedAccountCause(t *testing.T) {
 	if n != 2 || res.Coverage.TargetsFailed != 2 || !res.Failed() {
 		t.Errorf("targets %+v coverage %+v", res.Targets, res.Coverage)
 	}
-	if got := res.Coverage.Reasons["AccessDenied sts:AssumeRole in 222222222222/eu-west-1"]; got != 1 {
-		t.Errorf("reasons %v", res.Coverage.Reasons)
+	// Every region of the account failed alike: one account-wide cause,
+	// not a line per region.
+	wide := scanner.Cause{Code: "AccessDenied", API: "sts:AssumeRole", Account: "222222222222"}
+	if got := res.Coverage.Reasons[wide.String()]; got != 2 || len(res.Coverage.Causes) != 1 || res.Coverage.Causes[0].Cause != wide {
+		t.Errorf("reasons %v causes %+v; want one cause %q of 2 account-regions", res.Coverage.Reasons, res.Coverage.Causes, wide)
 	}
 }
 

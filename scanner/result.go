@@ -246,12 +246,32 @@ func (r *Result) summarise() {
 		}
 		return causes[k]
 	}
-	for _, t := range r.Targets {
+	targetCause := func(t *Target) Cause {
+		if t.Cause != nil {
+			return *t.Cause
+		}
+		return Cause{Code: CodeError, Account: t.Account, Region: t.Region}
+	}
+	// A cause that failed every region of an account (a denied account)
+	// is one account-wide cause, "AccessDenied sts:AssumeRole in
+	// 333333333333", not a line per region.
+	regions, alike := map[string]int{}, map[Cause]int{}
+	for i := range r.Targets {
+		t := &r.Targets[i]
+		regions[t.Account]++
+		if t.Status != StatusOK {
+			k := targetCause(t)
+			k.Region = ""
+			alike[k]++
+		}
+	}
+	for i := range r.Targets {
+		t := &r.Targets[i]
 		if t.Status != StatusOK {
 			c.TargetsFailed++
-			k := Cause{Code: CodeError, Account: t.Account, Region: t.Region}
-			if t.Cause != nil {
-				k = *t.Cause
+			k := targetCause(t)
+			if wide := (Cause{Code: k.Code, API: k.API, Account: k.Account}); regions[t.Account] > 1 && alike[wide] == regions[t.Account] {
+				k = wide
 			}
 			count(k, StageInventory).Targets++
 		}
