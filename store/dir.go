@@ -20,7 +20,8 @@ import (
 // fsync, rename); Create writes a synced temporary file and hard-links it
 // into place, which fails if the name exists, so a claim is whole when it
 // appears and exactly one of several concurrent Creates wins, across
-// processes too. Temporary files begin with "." and are never keys.
+// processes too. Temporary files begin with "." and are never keys; List
+// yields regular files only (no symbolic links).
 //
 // A directory cannot hold both "a/b" and "a/b/c" (a file and a directory
 // of one name); S3 and Memory can. Such a Put or Create fails with an
