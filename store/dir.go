@@ -209,8 +209,13 @@ func (d *Dir) List(ctx context.Context, prefix string) iter.Seq2[string, error] 
 			}
 			f, err := os.Open(filepath.Join(d.root, filepath.FromSlash(rel)))
 			if err != nil {
-				if rel == base && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) {
-					return true // nothing under the prefix
+				if rel == base && rel != "" && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) {
+					// Nothing under the prefix, if the store itself is there.
+					if _, rerr := os.Stat(d.root); rerr != nil {
+						fail(unwrapPath(rerr))
+						return false
+					}
+					return true
 				}
 				fail(unwrapPath(err))
 				return false

@@ -88,6 +88,23 @@ func TestDirLayout(t *testing.T) {
 	})
 }
 
+// A store whose directory has gone is an error, not an empty store.
+func TestDirRootRemoved(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "state")
+	s, err := store.NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(root); err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"", "units/"} {
+		if _, err := collect(s.List(context.Background(), prefix)); err == nil || !strings.Contains(err.Error(), root) {
+			t.Errorf("List(%q): %v, want an error naming %s", prefix, err, root)
+		}
+	}
+}
+
 func TestNewDirRefuses(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
