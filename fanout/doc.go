@@ -19,7 +19,8 @@
 // receive it, validate it and run the Handler. A handler error retries the
 // unit as a whole (Attempt+1, exponential back-off with jitter, sent back
 // on the queue with a delay) up to Config.MaxAttempts; Permanent(err), an
-// invalid unit, an unknown Kind (Mux) or a handler panic fail it at once;
+// AWS error no retry can fix (awserr.Class.Retryable: access denied, bad
+// credentials, not found, a bad request), an invalid unit, an unknown Kind (Mux) or a handler panic fail it at once;
 // ItemErrors is a partial success (the unit done, some of its items
 // failed). Either way every item of the unit ends done or failed with the
 // reason: nothing is dropped. Delivery is at least once (like SQS), so the Ledger

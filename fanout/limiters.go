@@ -2,10 +2,8 @@ package fanout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -13,10 +11,10 @@ import (
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/time/rate"
+
+	"github.com/lambdaudit/lambdaudit/awserr"
 )
 
 // Quotas maps an API bucket to its quota in requests/s per account and
@@ -171,7 +169,7 @@ func (ls *Limiters) Middleware(account, region string) func(*middleware.Stack) e
 			if lim == nil {
 				ls.unlimited.Add(1)
 				out, md, err := next.HandleFinalize(ctx, in)
-				if IsThrottle(err) {
+				if awserr.IsThrottle(err) {
 					ls.unlimitedThrottles.Add(1)
 				}
 				return out, md, err
@@ -181,7 +179,7 @@ func (ls *Limiters) Middleware(account, region string) func(*middleware.Stack) e
 			}
 			out, md, err := next.HandleFinalize(ctx, in)
 			switch {
-			case IsThrottle(err):
+			case awserr.IsThrottle(err):
 				lim.Throttled()
 			case err == nil:
 				lim.Succeeded()
@@ -193,33 +191,6 @@ func (ls *Limiters) Middleware(account, region string) func(*middleware.Stack) e
 		}
 		return nil
 	}
-}
-
-// throttleCodes are the error codes AWS services use for a throttle.
-var throttleCodes = map[string]bool{
-	"Throttling":                             true,
-	"ThrottlingException":                    true,
-	"ThrottledException":                     true,
-	"TooManyRequestsException":               true,
-	"RequestLimitExceeded":                   true,
-	"ProvisionedThroughputExceededException": true,
-	"RequestThrottled":                       true,
-	"RequestThrottledException":              true,
-	"SlowDown":                               true,
-}
-
-// IsThrottle reports whether err is AWS throttling a call: an API error
-// with a throttling code or an HTTP 429 response.
-func IsThrottle(err error) bool {
-	if err == nil {
-		return false
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) && throttleCodes[ae.ErrorCode()] {
-		return true
-	}
-	var re *smithyhttp.ResponseError
-	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusTooManyRequests
 }
 
 // BucketStats are one limiter's counters.

@@ -2,13 +2,10 @@ package fanout_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -104,40 +101,6 @@ func TestLimitersFor(t *testing.T) {
 		if _, err := fanout.NewLimiters(fanout.DefaultQuotas(), cfg); err == nil {
 			t.Errorf("NewLimiters(%+v): no error", cfg)
 		}
-	}
-}
-
-func TestIsThrottle(t *testing.T) {
-	resp := func(status int, err error) error {
-		return &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: err}
-	}
-	api := func(code string) error { return &smithy.GenericAPIError{Code: code, Message: "m"} }
-	op := func(err error) error {
-		return &smithy.OperationError{ServiceID: "Lambda", OperationName: "ListFunctions", Err: err}
-	}
-	tests := []struct {
-		name string
-		err  error
-		want bool
-	}{
-		{"nil", nil, false},
-		{"CloudWatch Throttling", resp(400, api("Throttling")), true},
-		{"Logs ThrottlingException", api("ThrottlingException"), true},
-		{"Lambda TooManyRequestsException, wrapped as the SDK returns it", op(resp(429, api("TooManyRequestsException"))), true},
-		{"EC2 RequestLimitExceeded", api("RequestLimitExceeded"), true},
-		{"DynamoDB ProvisionedThroughputExceededException", api("ProvisionedThroughputExceededException"), true},
-		{"Tagging ThrottledException", api("ThrottledException"), true},
-		{"bare HTTP 429", resp(429, errors.New("slow down")), true},
-		{"AccessDenied", resp(403, api("AccessDeniedException")), false},
-		{"HTTP 503", resp(503, api("ServiceUnavailable")), false},
-		{"plain error", fmt.Errorf("wrapped: %w", context.DeadlineExceeded), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := fanout.IsThrottle(tt.err); got != tt.want {
-				t.Errorf("IsThrottle(%v) = %v, want %v", tt.err, got, tt.want)
-			}
-		})
 	}
 }
 

@@ -10,10 +10,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lambdaudit/lambdaudit/awserr"
 )
 
 // Handler does the work of one unit. It must honour ctx. An error retries
-// the unit unless it is Permanent; ItemErrors is a partial success.
+// the unit unless it is Permanent or awserr classifies it as one a retry
+// cannot fix (AccessDenied, bad credentials, NotFound, a bad request);
+// ItemErrors is a partial success.
 type Handler func(ctx context.Context, u Unit) error
 
 // ErrUnknownKind is wrapped by Mux's error for a kind it has no handler for.
@@ -49,6 +53,13 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
+}
+
+// retryable reports whether the pool tries a unit that failed with err
+// again: not if it was marked Permanent, nor if it is an AWS error no
+// retry can fix (awserr.Class.Retryable).
+func retryable(err error) bool {
+	return !IsPermanent(err) && awserr.Classify(err).Retryable()
 }
 
 // ItemErrors is what a handler returns when it did its unit's work except
@@ -320,7 +331,7 @@ func (p *Pool) process(ctx context.Context, msg Message) {
 		return
 	}
 	attempts := u.Attempt + 1
-	if IsPermanent(err) || attempts >= p.cfg.MaxAttempts {
+	if !retryable(err) || attempts >= p.cfg.MaxAttempts {
 		p.finishFailed(u, err.Error(), attempts)
 		p.ack(ctx, msg)
 		return

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/lambdaudit/lambdaudit/fanout"
 )
@@ -96,6 +100,18 @@ func TestPoolOutcomes(t *testing.T) {
 		{name: "permanent: no retry", h: func(context.Context, fanout.Unit) error {
 			return fanout.Permanent(fmt.Errorf("AccessDenied: %w", errBoom))
 		}, calls: 1, reason: "AccessDenied: boom", attempts: 1},
+		{name: "AWS AccessDenied, unmarked: not retried (awserr)", h: func(context.Context, fanout.Unit) error {
+			return awsErr("CloudWatch", "GetMetricData", 403, "AccessDenied")
+		}, calls: 1, reason: "AccessDenied", attempts: 1},
+		{name: "AWS bad request, unmarked: not retried (awserr)", h: func(context.Context, fanout.Unit) error {
+			return awsErr("CloudWatch Logs", "StartQuery", 400, "MalformedQueryException")
+		}, calls: 1, reason: "MalformedQueryException", attempts: 1},
+		{name: "AWS throttle past the SDK's retries: retried as a unit", h: func(context.Context, fanout.Unit) error {
+			return awsErr("CloudWatch", "GetMetricData", 400, "Throttling")
+		}, calls: 3, reason: "Throttling", attempts: 3, retries: 2},
+		{name: "AWS 5xx: retried as a unit", h: func(context.Context, fanout.Unit) error {
+			return awsErr("CloudWatch", "GetMetricData", 503, "ServiceUnavailable")
+		}, calls: 3, reason: "ServiceUnavailable", attempts: 3, retries: 2},
 		{name: "panic: recorded, not retried", h: func(context.Context, fanout.Unit) error { panic("index out of range [7]") },
 			calls: 1, reason: "handler panic: index out of range [7]", attempts: 1},
 		{name: "unknown kind", h: fanout.Mux{"metrics": func(context.Context, fanout.Unit) error { return nil }}.Handle,
@@ -380,4 +396,12 @@ func TestPoolCancel(t *testing.T) {
 			waitGoroutines(t, before)
 		})
 	}
+}
+
+// awsErr is an error as an SDK client returns it for an AWS answer.
+func awsErr(service, op string, status int, code string) error {
+	return &smithy.OperationError{ServiceID: service, OperationName: op, Err: &smithyhttp.ResponseError{
+		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+		Err:      &smithy.GenericAPIError{Code: code, Message: "m"},
+	}}
 }

@@ -3,16 +3,10 @@ package scanner
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"regexp"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
-
+	"github.com/lambdaudit/lambdaudit/awserr"
 	"github.com/lambdaudit/lambdaudit/metrics"
 )
 
@@ -35,21 +29,22 @@ type Cause struct {
 	Region string `json:"region,omitempty"`
 }
 
-// lambdaudit's own codes, for failures without an AWS error code.
+// lambdaudit's own codes, for failures without an AWS error code
+// (awserr owns them; these names keep the scanner's API).
 const (
 	// CodeInterrupted: the scan was cancelled (signal or --timeout)
 	// before this finished.
-	CodeInterrupted = "interrupted"
+	CodeInterrupted = awserr.CodeInterrupted
 	// CodeUnreachable: the request never got an answer (DNS, refused or
 	// reset connection).
-	CodeUnreachable = "Unreachable"
+	CodeUnreachable = awserr.CodeUnreachable
 	// CodeTimeout: the request timed out.
-	CodeTimeout = "Timeout"
+	CodeTimeout = awserr.CodeTimeout
 	// CodeHTTP prefixes an HTTP status that came without an AWS error
 	// code ("HTTP 502").
-	CodeHTTP = "HTTP "
+	CodeHTTP = awserr.CodeHTTP
 	// CodeError: anything else (the detail says what).
-	CodeError = "Error"
+	CodeError = awserr.CodeError
 )
 
 // Reason is the cause without its place: "AccessDenied
@@ -78,72 +73,20 @@ func (c Cause) String() string {
 	return c.Reason()
 }
 
-// permanentCodes are the AWS error codes a retry cannot fix: a work
-// unit that fails with one is not tried again.
-var permanentCodes = map[string]bool{
-	"AccessDenied": true, "AccessDeniedException": true, "UnrecognizedClientException": true, "InvalidClientTokenId": true,
-	"ExpiredToken": true, "ExpiredTokenException": true, "InvalidParameterValue": true, "InvalidParameterCombination": true,
-	"ValidationException": true, "MalformedQueryException": true, "InvalidParameterException": true,
-}
-
-// iamPrefixes maps the SDK's service IDs to the prefix IAM (and so an
-// AccessDenied message) names the service by.
-var iamPrefixes = map[string]string{
-	"CloudWatch":                  "cloudwatch",
-	"CloudWatch Logs":             "logs",
-	"Lambda":                      "lambda",
-	"STS":                         "sts",
-	"Resource Groups Tagging API": "tag",
-	"Organizations":               "organizations",
-	"EC2":                         "ec2",
-	"Pricing":                     "pricing",
-}
-
-// apiName is "cloudwatch:GetMetricData" for an SDK service ID and
-// operation.
-func apiName(serviceID, op string) string {
-	p, ok := iamPrefixes[serviceID]
-	if !ok {
-		p = strings.ToLower(strings.ReplaceAll(serviceID, " ", ""))
-	}
-	return p + ":" + op
-}
-
 // normalise is the code and the API of an error from an AWS call (or
-// from the scan around it). The one classification the scanner's
-// reports use: AWS's error code when AWS answered (smithy.APIError),
-// the SDK's own reading of throttles and timeouts (aws/retry) when it
-// did not, then the transport's failure.
+// from the scan around it): awserr's Code and API, except that a Logs
+// Insights query that ended Failed, Timeout or Cancelled is
+// "Query"+status in logs:GetQueryResults.
 func normalise(err error) (code, api string) {
-	var oe *smithy.OperationError
-	if errors.As(err, &oe) {
-		api = apiName(oe.ServiceID, oe.OperationName)
-	}
-	var ae smithy.APIError
-	var re *smithyhttp.ResponseError
-	var send *smithyhttp.RequestSendError
-	var ne net.Error
+	api = awserr.API(err)
 	var qe *metrics.QueryError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return CodeInterrupted, api
 	case errors.As(err, &qe):
-		// A Logs Insights query that ended Failed, Timeout, Cancelled.
 		return "Query" + qe.Status, "logs:GetQueryResults"
-	case errors.As(err, &ae) && ae.ErrorCode() != "":
-		return ae.ErrorCode(), api
-	case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary:
-		return "Throttling", api
-	case errors.Is(err, context.DeadlineExceeded),
-		retry.IsErrorTimeouts(retry.DefaultTimeouts).IsErrorTimeout(err) == aws.TrueTernary,
-		errors.As(err, &ne) && ne.Timeout():
-		return CodeTimeout, api
-	case errors.As(err, &re) && re.HTTPStatusCode() != 0:
-		return fmt.Sprintf("%s%d", CodeHTTP, re.HTTPStatusCode()), api
-	case errors.As(err, &send):
-		return CodeUnreachable, api
 	}
-	return CodeError, api
+	return awserr.Code(err), api
 }
 
 // Patterns of the texts the scan only gets as strings (the fanout
@@ -162,7 +105,7 @@ var (
 // normaliseText is normalise for a failure known only by its text.
 func normaliseText(s string) (code, api string) {
 	if m := reOperation.FindStringSubmatch(s); m != nil {
-		api = apiName(m[1], m[2])
+		api = awserr.APIName(m[1], m[2])
 	}
 	switch m := reGMDStatus.FindStringSubmatch(s); {
 	case m != nil:

@@ -64,25 +64,3 @@ func TestNormaliseTextStatus(t *testing.T) {
 		t.Errorf("got %q %q", code, api)
 	}
 }
-
-// TestClassifyPermanent: codes a retry cannot fix stop the unit's
-// retries; throttles and 5xx do not.
-func TestClassifyPermanent(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		err       error
-		permanent bool
-	}{
-		{"denied", sdkErr("CloudWatch", "GetMetricData", 403, &smithy.GenericAPIError{Code: "AccessDenied"}), true},
-		{"malformed query", sdkErr("CloudWatch Logs", "StartQuery", 400, &smithy.GenericAPIError{Code: "MalformedQueryException"}), true},
-		{"throttled", sdkErr("CloudWatch", "GetMetricData", 400, &smithy.GenericAPIError{Code: "Throttling"}), false},
-		{"5xx", sdkErr("CloudWatch", "GetMetricData", 503, errors.New("unavailable")), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := classify(tc.err) != tc.err
-			if got != tc.permanent {
-				t.Errorf("permanent = %v, want %v", got, tc.permanent)
-			}
-		})
-	}
-}

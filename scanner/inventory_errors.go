@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/lambdaudit/lambdaudit/fanout"
+	"github.com/lambdaudit/lambdaudit/awserr"
 )
 
 // Why an account or an account × region could not be scanned. A
@@ -70,25 +70,30 @@ func (e *TargetError) Reason() string {
 	return r + ": " + e.Err.Error()
 }
 
-// kindOf names what an SDK error means for a target. regional is true for
-// calls to a regional service (Lambda, Tagging, EC2), where a token the
-// service does not recognise means the region is not enabled; for STS it
-// means the credentials are not valid.
+// kindOf names what an SDK error means for a target, by awserr's class.
+// regional is true for calls to a regional service (Lambda, Tagging,
+// EC2), where a token the service does not recognise means the region
+// is not enabled; for STS it means the credentials are not valid.
 func kindOf(err error, regional bool) error {
-	switch code, _ := normalise(err); code {
-	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError":
+	switch awserr.Classify(err) {
+	case awserr.AccessDenied:
+		// A bare 403 is AccessDenied to awserr; the scan's kinds have
+		// always asked for AWS's code.
+		if awserr.Code(err) == awserr.CodeHTTP+"403" {
+			return nil
+		}
 		return ErrAccessDenied
-	case "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure":
-		if regional {
-			return ErrRegionDisabled
+	case awserr.Credentials:
+		switch awserr.Code(err) {
+		case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
+			return ErrExpiredCredentials
+		case "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure":
+			if regional {
+				return ErrRegionDisabled
+			}
 		}
 		return ErrInvalidCredentials
-	case "SignatureDoesNotMatch", "IncompleteSignature", "InvalidAccessKeyId", "MissingAuthenticationToken", "MissingAuthenticationTokenException":
-		return ErrInvalidCredentials
-	case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
-		return ErrExpiredCredentials
-	}
-	if fanout.IsThrottle(err) {
+	case awserr.Throttle:
 		return ErrThrottled
 	}
 	var send *smithyhttp.RequestSendError

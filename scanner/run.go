@@ -236,7 +236,7 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 		r, err := metrics.Fetch(ctx, cw, b)
 		if err != nil {
 			unitErrs.set(u.ID, err)
-			return classify(err)
+			return err
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -494,7 +494,7 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 		r, err := runner.Run(ctx, api, b)
 		if err != nil {
 			unitErrs.set(u.ID, err)
-			return classify(err)
+			return err
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -710,15 +710,6 @@ func failureIn(ctx context.Context, stage string, err error) Failure {
 		return interrupted(stage, err)
 	}
 	return failureOf(stage, err)
-}
-
-// classify marks errors retrying cannot fix as permanent
-// (permanentCodes, read by the one normaliser).
-func classify(err error) error {
-	if code, _ := normalise(err); permanentCodes[code] {
-		return fanout.Permanent(err)
-	}
-	return err
 }
 
 // reason is an error as the one line a report shows.

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/lambdaudit/lambdaudit/awserr"
 	"github.com/lambdaudit/lambdaudit/fanout"
 )
 
@@ -88,7 +89,7 @@ func (m *Meter) Middleware(stack *middleware.Stack) error {
 			m.billed += billed
 			switch {
 			case err == nil:
-			case fanout.IsThrottle(err):
+			case awserr.IsThrottle(err):
 				m.throttles[key]++
 			default:
 				m.errs[key]++
