@@ -82,9 +82,9 @@ type Delivery struct {
 // report.csv, summary.csv, slack.json (the exact Block Kit payload) and
 // opsgenie.json (the exact alert requests) — into c.Out and S3 if set,
 // then posts the digest to Slack and the alerts to Opsgenie when
-// configured. A channel that fails is recorded in Delivery.Errors and does
-// not stop the others; the returned error is for outputs that could not
-// be written.
+// configured. A channel that fails is recorded in Delivery.Errors (its
+// sender logged it; Deliver does not again) and does not stop the others;
+// the returned error is for outputs that could not be written.
 func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.Costs, r *insights.Report) (*Delivery, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -198,8 +198,7 @@ func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.C
 	case !c.Opsgenie.DryRun:
 		d.Sent = append(d.Sent, "opsgenie")
 	}
-	for _, e := range d.Errors {
-		log.Error("delivery failed", "err", e)
-	}
+	// d.Errors are not logged here: each was logged where it was given
+	// up on (the sender), and the caller reports them (the exit error).
 	return d, nil
 }

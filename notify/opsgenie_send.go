@@ -53,6 +53,10 @@ type OpsgenieRetry struct {
 	// MaxWait is the longest wait the sender accepts; a longer Retry-After
 	// fails the request at once (default 2 min).
 	MaxWait time.Duration
+	// MaxElapsed bounds one request's retries in time: a wait that would
+	// end later than this after its first attempt fails it instead
+	// (default 5 min).
+	MaxElapsed time.Duration
 	// Sleep waits d or until ctx ends (default: a timer); tests record.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -70,21 +74,13 @@ func (p OpsgenieRetry) withDefaults() OpsgenieRetry {
 	if p.MaxWait <= 0 {
 		p.MaxWait = 2 * time.Minute
 	}
+	if p.MaxElapsed <= 0 {
+		p.MaxElapsed = 5 * time.Minute
+	}
 	if p.Sleep == nil {
-		p.Sleep = ogSleep
+		p.Sleep = sleepCtx
 	}
 	return p
-}
-
-func ogSleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Opsgenie sends alert requests to the Alert API with net/http.
@@ -213,57 +209,57 @@ type ogAnswer struct {
 	RequestID string          `json:"requestId"`
 }
 
+// send tries one request with the senders' Retrier: 429 and 5xx (after
+// their Retry-After) and network errors are retried, any other answer is
+// final. It logs the retries; the outcome is Send's to log.
 func (o *Opsgenie) send(ctx context.Context, r AlertRequest, res *AlertResult) {
 	p := o.retry
-	for attempt := 1; ; attempt++ {
+	rt := Retrier{Attempts: p.Attempts, Base: p.Base, Max: p.Max, MaxWait: p.MaxWait, MaxElapsed: p.MaxElapsed, Sleep: p.Sleep,
+		OnRetry: func(attempt int, wait time.Duration, _ error) {
+			o.log.Warn("opsgenie request retried", "action", r.Action, "alias", r.Alias, "status", res.Status,
+				"attempt", attempt, "wait", wait)
+		}}
+	_, err := rt.Do(ctx, func(ctx context.Context, attempt int) (bool, error) {
 		req, err := NewOpsgenieRequest(ctx, o.cfg.baseURL(), o.cfg.APIKey, r)
 		if err != nil {
-			res.Err = o.redact(err)
-			return
+			return false, o.redact(err)
 		}
 		res.Attempts = attempt
 		status, ans, hdr, err := o.do(req)
 		res.Status = status
-		var wait time.Duration
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
-				res.Err = fmt.Errorf("%w: %s %s: %w", ErrOpsgenie, r.Action, r.Alias, ctx.Err())
-				return
+				return false, fmt.Errorf("%w: %s %s: %w", ErrOpsgenie, r.Action, r.Alias, ctx.Err())
 			}
-			res.Err = o.redact(fmt.Errorf("%w: %s %s: %w", ErrOpsgenie, r.Action, r.Alias, err))
+			return true, o.redact(fmt.Errorf("%w: %s %s: %w", ErrOpsgenie, r.Action, r.Alias, err))
 		case status >= 200 && status < 300:
-			res.Err = nil
 			res.RequestID = ans.RequestID
 			if res.RequestID == "" {
 				res.RequestID = hdr.Get("X-Request-ID")
 			}
-			return
+			return false, nil
 		case status == http.StatusTooManyRequests || status >= 500:
-			res.Err = o.redact(fmt.Errorf("%w: %s %s: %s", ErrOpsgenie, r.Action, r.Alias, ogDescribe(status, ans)))
-			wait, _ = ogRetryAfter(hdr.Get("Retry-After"), time.Now())
+			wait, _ := ogRetryAfter(hdr.Get("Retry-After"), time.Now())
+			return true, RetryAfter(o.redact(fmt.Errorf("%w: %s %s: %s", ErrOpsgenie, r.Action, r.Alias, ogDescribe(status, ans))), wait)
 		default:
-			res.Err = o.redact(fmt.Errorf("%w: %s %s refused: %s", ErrOpsgenie, r.Action, r.Alias, ogDescribe(status, ans)))
-			return
+			return false, o.redact(fmt.Errorf("%w: %s %s refused: %s", ErrOpsgenie, r.Action, r.Alias, ogDescribe(status, ans)))
 		}
-		if attempt >= p.Attempts {
-			res.Err = fmt.Errorf("%w (gave up after %d attempts)", res.Err, attempt)
-			return
-		}
-		if wait == 0 {
-			wait = min(p.Base<<(attempt-1), p.Max)
-		}
-		if wait > p.MaxWait {
-			res.Err = fmt.Errorf("%w (Retry-After %s is longer than the %s the sender waits)", res.Err, wait, p.MaxWait)
-			return
-		}
-		o.log.Warn("opsgenie request retried", "action", r.Action, "alias", r.Alias, "status", status,
-			"attempt", attempt, "wait", wait)
-		if err := p.Sleep(ctx, wait); err != nil {
-			res.Err = fmt.Errorf("%w: %s %s: %w", ErrOpsgenie, r.Action, r.Alias, err)
-			return
+	})
+	var stop *RetryStop
+	if errors.As(err, &stop) {
+		switch stop.Why {
+		case StopAttempts:
+			err = fmt.Errorf("%w (gave up after %d attempts)", stop.Err, stop.Attempts)
+		case StopRetryAfter:
+			err = fmt.Errorf("%w (Retry-After %s is longer than the %s the sender waits)", stop.Err, stop.Wait, p.MaxWait)
+		case StopElapsed:
+			err = fmt.Errorf("%w (gave up after %d attempts: waiting %s more would pass the %s allowed)", stop.Err, stop.Attempts, stop.Wait, p.MaxElapsed)
+		case StopCanceled:
+			err = fmt.Errorf("%w: %s %s: %w", ErrOpsgenie, r.Action, r.Alias, stop.Err)
 		}
 	}
+	res.Err = err
 }
 
 // do sends one request and reads the answer (at most 64 KiB of it).

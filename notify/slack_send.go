@@ -22,6 +22,8 @@ const (
 	DefaultSlackMaxRetryAfter = 5 * time.Minute
 	DefaultSlackBackoff       = time.Second
 	DefaultSlackMaxBackoff    = 30 * time.Second
+	// DefaultSlackMaxElapsed bounds one message's retries in time.
+	DefaultSlackMaxElapsed = 10 * time.Minute
 	// DefaultSlackInterval spaces the messages of a thread: Slack allows
 	// about one message a second per channel.
 	DefaultSlackInterval = time.Second
@@ -43,6 +45,10 @@ type SlackSenderOptions struct {
 	// Backoff is the first wait after a transient error (5xx, network),
 	// doubled at each retry up to MaxBackoff; 0 are the defaults.
 	Backoff, MaxBackoff time.Duration
+	// MaxElapsed bounds one message's retries: a wait that would end
+	// later than this after its first attempt fails it instead; 0 is
+	// DefaultSlackMaxElapsed.
+	MaxElapsed time.Duration
 	// Interval spaces the thread's messages; 0 is DefaultSlackInterval,
 	// negative none.
 	Interval time.Duration
@@ -67,6 +73,7 @@ type SlackSender struct {
 	maxAfter   time.Duration
 	backoff    time.Duration
 	maxBackoff time.Duration
+	maxElapsed time.Duration
 	interval   time.Duration
 	sleep      func(context.Context, time.Duration) error
 }
@@ -81,7 +88,7 @@ func NewSlackSender(cfg SlackConfig, opt SlackSenderOptions) (*SlackSender, erro
 		return nil, fmt.Errorf("slack config: set %s, or %s and %s", EnvSlackWebhookURL, EnvSlackBotToken, EnvSlackChannel)
 	}
 	s := &SlackSender{cfg: cfg, client: opt.HTTPClient, log: opt.Logger, attempts: opt.Attempts, maxAfter: opt.MaxRetryAfter,
-		backoff: opt.Backoff, maxBackoff: opt.MaxBackoff, interval: opt.Interval, sleep: opt.Sleep}
+		backoff: opt.Backoff, maxBackoff: opt.MaxBackoff, maxElapsed: opt.MaxElapsed, interval: opt.Interval, sleep: opt.Sleep}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -99,6 +106,9 @@ func NewSlackSender(cfg SlackConfig, opt SlackSenderOptions) (*SlackSender, erro
 	}
 	if s.maxBackoff <= 0 {
 		s.maxBackoff = DefaultSlackMaxBackoff
+	}
+	if s.maxElapsed <= 0 {
+		s.maxElapsed = DefaultSlackMaxElapsed
 	}
 	switch {
 	case s.interval == 0:
@@ -195,43 +205,50 @@ func webhookMessage(m SlackMessage) *slack.WebhookMessage {
 	return &slack.WebhookMessage{Text: m.Text, Blocks: &slack.Blocks{BlockSet: m.Blocks}, UnfurlLinks: &no, UnfurlMedia: &no}
 }
 
-// retry runs one request until it succeeds, fails permanently, runs out
-// of attempts or ctx ends.
+// retry runs one request with the senders' Retrier until it succeeds,
+// fails permanently, runs out of attempts or ctx ends, and logs a
+// failure once, here (a cancellation is the caller's to tell).
 func (s *SlackSender) retry(ctx context.Context, op string, d *SlackDelivery, do func(*bodyCapture) error) error {
-	backoff := s.backoff
-	for attempt := 1; ; attempt++ {
+	r := Retrier{Attempts: s.attempts, Base: s.backoff, Max: s.maxBackoff, MaxWait: s.maxAfter, MaxElapsed: s.maxElapsed, Sleep: s.sleep,
+		OnRetry: func(attempt int, wait time.Duration, err error) {
+			var f *SlackError
+			if errors.As(err, &f) {
+				s.log.Warn("slack: retrying", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "attempt", attempt, "wait", wait)
+			}
+		}}
+	_, err := r.Do(ctx, func(ctx context.Context, attempt int) (bool, error) {
 		bc := &bodyCapture{}
 		d.Attempts++
 		err := do(bc)
 		if err == nil {
-			return nil
+			return false, nil
 		}
 		if ctx.Err() != nil {
-			return s.fail(ctx, op, attempt, ctx.Err())
+			return false, s.fail(ctx, op, attempt, ctx.Err())
 		}
 		f := s.classify(err, bc.text())
 		f.Op, f.Attempts = op, attempt
-		if f.Permanent || attempt >= s.attempts {
-			s.log.Error("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "attempts", attempt)
-			return f
-		}
-		wait := backoff
-		if f.RetryAfter > 0 {
-			if f.RetryAfter > s.maxAfter {
-				f.Hint = fmt.Sprintf("Slack asked to wait %s, longer than %s: try again later", f.RetryAfter, s.maxAfter)
-				f.Permanent = true
-				s.log.Error("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "retryAfter", f.RetryAfter)
-				return f
-			}
-			wait = f.RetryAfter
-		} else {
-			backoff = min(backoff*2, s.maxBackoff)
-		}
-		s.log.Warn("slack: retrying", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "attempt", attempt, "wait", wait)
-		if err := s.wait(ctx, wait); err != nil {
-			return s.fail(ctx, op, attempt, err)
-		}
+		return !f.Permanent, RetryAfter(f, f.RetryAfter)
+	})
+	var stop *RetryStop
+	var f *SlackError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &stop) && stop.Why == StopCanceled:
+		return s.fail(ctx, op, stop.Attempts, stop.Err)
+	case !errors.As(err, &f):
+		return err
+	case f.Code == "canceled":
+		return f
+	case stop != nil && stop.Why == StopRetryAfter:
+		f.Hint = fmt.Sprintf("Slack asked to wait %s, longer than %s: try again later", stop.Wait, s.maxAfter)
+		f.Permanent = true
+		s.log.Error("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "retryAfter", stop.Wait)
+		return f
 	}
+	s.log.Error("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "attempts", f.Attempts)
+	return f
 }
 
 func (s *SlackSender) wait(ctx context.Context, d time.Duration) error {
