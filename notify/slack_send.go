@@ -212,7 +212,8 @@ func (s *SlackSender) retry(ctx context.Context, op string, d *SlackDelivery, do
 		f := s.classify(err, bc.text())
 		f.Op, f.Attempts = op, attempt
 		if f.Permanent || attempt >= s.attempts {
-			s.log.Error("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "attempts", attempt)
+			// Debug only: the error returned is the failure's one report.
+			s.log.Debug("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "attempts", attempt)
 			return f
 		}
 		wait := backoff
@@ -220,7 +221,7 @@ func (s *SlackSender) retry(ctx context.Context, op string, d *SlackDelivery, do
 			if f.RetryAfter > s.maxAfter {
 				f.Hint = fmt.Sprintf("Slack asked to wait %s, longer than %s: try again later", f.RetryAfter, s.maxAfter)
 				f.Permanent = true
-				s.log.Error("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "retryAfter", f.RetryAfter)
+				s.log.Debug("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "retryAfter", f.RetryAfter)
 				return f
 			}
 			wait = f.RetryAfter
