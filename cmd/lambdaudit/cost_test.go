@@ -193,7 +193,7 @@ func TestCostRefreshBounded(t *testing.T) {
 		if err := os.WriteFile(blocker, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Setenv("AWS_ENDPOINT_URL", silentEndpoint(t))
+		t.Setenv("AWS_ENDPOINT_URL", simtest.SilentEndpoint(t))
 		start := time.Now()
 		_, err := runCost(t, "refresh", "--out", filepath.Join(blocker, "prices.json"))
 		if err == nil || !strings.Contains(err.Error(), "--out") || time.Since(start) > 5*time.Second {
@@ -201,7 +201,7 @@ func TestCostRefreshBounded(t *testing.T) {
 		}
 	})
 	t.Run("silent endpoint", func(t *testing.T) {
-		url := silentEndpoint(t)
+		url := simtest.SilentEndpoint(t)
 		t.Setenv("AWS_ENDPOINT_URL", url)
 		start := time.Now()
 		_, err := runCost(t, "refresh", "--out", path, "--http-timeout", "200ms", "--call-timeout", "500ms")
