@@ -253,7 +253,7 @@ func reportFailures(w io.Writer, res *scanner.Result) error {
 	}
 	fmt.Fprintf(w, "not covered: %s of %s", insights.FormatCount(float64(cv.NotCovered)), plural(cv.Listed, "function", "functions"))
 	if cv.Listed > 0 {
-		fmt.Fprintf(w, " (%s)", share(cv.NotCovered, cv.Listed))
+		fmt.Fprintf(w, " (%s)", insights.FormatPart(cv.NotCovered, cv.Listed))
 	}
 	if cv.TargetsFailed > 0 {
 		fmt.Fprintf(w, ", %s of %s not listed", insights.FormatCount(float64(cv.TargetsFailed)), plural(cv.Targets, "account-region", "account-regions"))
@@ -273,15 +273,6 @@ func reportFailures(w io.Writer, res *scanner.Result) error {
 	}
 	fmt.Fprintln(w, "  (each failure's full error is in the scan result: functions[].failures[].detail, targets[].error)")
 	return &exitError{code: exitFailures, err: errors.New("scan completed with failures")}
-}
-
-// share is n of total as a percentage, truncated (never rounded up to
-// "100 %" while a function is still covered); "<1 %" for a few.
-func share(n, total int) string {
-	if n > 0 && n*100 < total {
-		return "<1 %"
-	}
-	return fmt.Sprintf("%d %%", n*100/total)
 }
 
 // plural is "1 function", "2,250 functions" (insights.Plural, as the
