@@ -185,10 +185,9 @@ func Model(res *scanner.Result, t *Table, opt Options) (*Costs, error) {
 	for i := range res.Functions {
 		f := &res.Functions[i]
 		fns[i] = fnState{f: f}
-		if fns[i].unpriced = m.unpriced(f); fns[i].unpriced != "" {
+		if fns[i].p, fns[i].unpriced = m.prices(f); fns[i].unpriced != "" {
 			continue
 		}
-		fns[i].p, _ = t.Prices(f.Region, f.Architecture)
 		fns[i].use = m.usage(f)
 		priced = append(priced, fns[i])
 	}
@@ -222,24 +221,24 @@ type fnState struct {
 const ReasonManagedInstances = "Lambda Managed Instances function: billed for its capacity provider's EC2 instances " +
 	"plus a management fee and requests, not GB-seconds; cost not modelled"
 
-// unpriced is why the model cannot price f, or "". The reason names the
-// region, architecture or value, never the function (the report groups
-// functions by reason).
-func (m *modeller) unpriced(f *scanner.Function) string {
+// prices are f's prices, or why the model cannot price f (then the
+// Prices are zero). The reason names the region, architecture or value,
+// never the function (the report groups functions by reason).
+func (m *modeller) prices(f *scanner.Function) (Prices, string) {
 	if f.CapacityProviderARN != "" {
-		return ReasonManagedInstances
+		return Prices{}, ReasonManagedInstances
 	}
 	if err := validateFunction(f, m.starts); err != nil {
-		return "cost not modelled: " + err.Error()
+		return Prices{}, "cost not modelled: " + err.Error()
 	}
 	p, err := m.t.Prices(f.Region, f.Architecture)
 	if err != nil {
-		return fmt.Sprintf("no price for %s %s in the price table (as of %s)", f.Region, cmp.Or(f.Architecture, ArchX86), m.t.AsOf)
+		return Prices{}, fmt.Sprintf("no price for %s %s in the price table (as of %s)", f.Region, cmp.Or(f.Architecture, ArchX86), m.t.AsOf)
 	}
 	if p.Currency != m.t.Currency {
-		return fmt.Sprintf("prices for %s are in %s, the report's costs in %s: lambdaudit does not convert currencies", f.Region, p.Currency, m.t.Currency)
+		return Prices{}, fmt.Sprintf("prices for %s are in %s, the report's costs in %s: lambdaudit does not convert currencies", f.Region, p.Currency, m.t.Currency)
 	}
-	return ""
+	return p, ""
 }
 
 type modeller struct {

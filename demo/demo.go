@@ -197,16 +197,12 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	res.Scan = sc
 
 	stage("computing costs and insights")
-	rep, err := insights.Build(sc, insights.Options{Now: clock()})
+	// The report and the CSVs share one run of the cost model.
+	rep, costs, err := insights.BuildWithCosts(sc, insights.Options{Now: clock()})
 	if err != nil {
 		return nil, fmt.Errorf("demo: report: %w", err)
 	}
-	res.Report = rep
-	costs, err := cost.Model(sc, cost.Embedded(), cost.Options{Now: clock()})
-	if err != nil {
-		return nil, fmt.Errorf("demo: costs: %w", err)
-	}
-	res.Costs = costs
+	res.Report, res.Costs = rep, costs
 
 	stage("writing " + opt.Out)
 	if ch.Slack.Enabled() || !ch.Opsgenie.DryRun {

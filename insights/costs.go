@@ -71,11 +71,12 @@ func (c *fnCost) day(i int) *Breakdown {
 	return c.days[i]
 }
 
-// modelCosts runs the cost model; a function it does not price (a region
+// modelCosts runs the cost model and returns its result with what the
+// rules take from it; a function it does not price (a region
 // or architecture without prices, Managed Instances, a value outside
 // Lambda's limits: cost.FunctionCost.Unpriced) gets no cost figures and
 // says why, rather than failing the whole report.
-func modelCosts(res *scanner.Result, t *cost.Table, opt cost.Options) (*costData, error) {
+func modelCosts(res *scanner.Result, t *cost.Table, opt cost.Options) (*costData, *cost.Costs, error) {
 	cd := &costData{fns: make(map[string]*fnCost, len(res.Functions)), regions: map[string]*regionCost{},
 		asOf: t.AsOf, source: t.Source}
 	prices := map[string]*unitPrices{}
@@ -96,7 +97,7 @@ func modelCosts(res *scanner.Result, t *cost.Table, opt cost.Options) (*costData
 	}
 	costs, err := cost.Model(res, t, opt)
 	if err != nil {
-		return nil, fmt.Errorf("insights: %w", err)
+		return nil, nil, fmt.Errorf("insights: %w", err)
 	}
 	cd.projection = costs.Methods.Projection
 	for i := range costs.Functions {
@@ -138,5 +139,5 @@ func modelCosts(res *scanner.Result, t *cost.Table, opt cost.Options) (*costData
 			*cd.projected += *g.ProjectedMonth
 		}
 	}
-	return cd, nil
+	return cd, costs, nil
 }

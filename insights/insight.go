@@ -190,6 +190,19 @@ func FormatUSD(v float64) string {
 	return s
 }
 
+// FormatPart renders n of total as a whole percentage, truncated ("33 %"),
+// never rounded up across a threshold ("99 %", not "100 %", while one
+// function is still covered); "<1 %" for a few, "–" without a total.
+func FormatPart(n, total int) string {
+	if total <= 0 {
+		return "–"
+	}
+	if n > 0 && n*100 < total {
+		return "<1 %"
+	}
+	return fmt.Sprintf("%d %%", n*100/total)
+}
+
 // FormatCount renders a count with thousands separators: "1,500".
 func FormatCount(v float64) string {
 	s := groupThousands(fmt.Sprintf("%.0f", math.Abs(truncTo(v, 0))))

@@ -220,14 +220,22 @@ const baselineDays = 7
 // values the rules do not model keeps its other rules; the ones it
 // cannot run are in Report.Missing with the reason.
 func Build(res *scanner.Result, opt Options) (*Report, error) {
+	rep, _, err := BuildWithCosts(res, opt)
+	return rep, err
+}
+
+// BuildWithCosts is Build that also returns the cost model's result the
+// report was priced with (package cost), for the outputs that list every
+// function's costs (report.csv, summary.csv): the model runs once.
+func BuildWithCosts(res *scanner.Result, opt Options) (*Report, *cost.Costs, error) {
 	if err := ValidateScan(res); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := opt.Config
 	if cfg == nil {
 		cfg = DefaultConfig()
 	} else if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	table := opt.Prices
 	if table == nil {
@@ -237,9 +245,9 @@ func Build(res *scanner.Result, opt Options) (*Report, error) {
 	if !opt.Now.Before(res.Window.End) {
 		co.Now = opt.Now
 	}
-	cd, err := modelCosts(res, table, co)
+	cd, costs, err := modelCosts(res, table, co)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := opt.Now
 	if now.IsZero() {
@@ -251,7 +259,7 @@ func Build(res *scanner.Result, opt Options) (*Report, error) {
 	}
 	rep := build(res, cfg, cd, rt, now)
 	rep.Sources.FreeTier = opt.FreeTier
-	return rep, nil
+	return rep, costs, nil
 }
 
 // build evaluates and assembles; cd may be nil (no cost figures).

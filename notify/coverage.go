@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
@@ -67,8 +68,8 @@ func (v *digestView) notCovered(n int) string {
 func (v *digestView) notCoveredPlaces() []string {
 	c := v.r.Coverage
 	if len(c.Causes) == 0 {
-		// A report from before causes: the failed targets, then the
-		// functions' failure count.
+		// A report from before causes: the failed targets (notCovered
+		// adds the functions' figure).
 		var out []string
 		for _, t := range c.FailedTargets {
 			out = append(out, clean(t.Account)+"/"+clean(t.Region))
@@ -138,8 +139,8 @@ func (v *digestView) causeLines(n int) []string {
 }
 
 // logsSkippedLine says which functions' logs were not queried by design:
-// "logs not queried for 49,976 functions (log budget 49,976) — coverage,
-// not failure".
+// "logs not queried for 49,976 functions (log budget 49,976) — by design,
+// not a failure".
 func (v *digestView) logsSkippedLine() string {
 	c := v.r.Coverage
 	if c.LogsSkipped == 0 {
@@ -167,15 +168,6 @@ func (v *digestView) logsSkippedLine() string {
 	return s + " — by design, not a failure"
 }
 
-// sharePct is n of total as a truncated percentage ("33 %"), never
-// rounded up across a threshold ("99 %", not "100 %", while one function
-// is covered); "<1 %" for a few.
-func sharePct(n, total int) string {
-	if total <= 0 {
-		return "–"
-	}
-	if n > 0 && n*100 < total {
-		return "<1 %"
-	}
-	return fmt.Sprintf("%d %%", n*100/total)
-}
+// sharePct is n of total as a truncated percentage: the report's
+// formatter, shared with the scan command's stderr.
+var sharePct = insights.FormatPart

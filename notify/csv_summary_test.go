@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"testing"
-
-	"github.com/lambdaudit/lambdaudit/cost"
-	"github.com/lambdaudit/lambdaudit/insights"
 )
 
 // TestCSVUnpricedFunctions: functions the cost model does not price — a
@@ -36,14 +33,7 @@ func TestCSVUnpricedFunctions(t *testing.T) {
 	if moved == "" || managed == "" {
 		t.Fatal("the fixture has no function to move or mark")
 	}
-	costs, err := cost.Model(res, cost.Embedded(), cost.Options{Now: csvNow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := insights.Build(res, insights.Options{Now: csvNow})
-	if err != nil {
-		t.Fatal(err)
-	}
+	costs, rep := csvCostsReport(t, res)
 
 	_, rows, byID := csvRead(t, writeCSV(t, res, costs, rep))
 	if len(rows) != len(res.Functions) {

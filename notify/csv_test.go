@@ -517,14 +517,7 @@ func csvHostile(t *testing.T) *scanner.Result {
 // numbers (a negative change) stay numbers.
 func TestWriteCSVInjection(t *testing.T) {
 	res := csvHostile(t)
-	costs, err := cost.Model(res, cost.Embedded(), cost.Options{Now: csvNow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := insights.Build(res, insights.Options{Now: csvNow})
-	if err != nil {
-		t.Fatal(err)
-	}
+	costs, rep := csvCostsReport(t, res)
 	out := writeCSV(t, res, costs, rep)
 	csvGolden(t, csvInjectPath, out)
 	header, rows, _ := csvRead(t, out)

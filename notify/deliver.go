@@ -82,9 +82,10 @@ type Delivery struct {
 // report.csv, summary.csv, slack.json (the exact Block Kit payload) and
 // opsgenie.json (the exact alert requests) — into c.Out and S3 if set,
 // then posts the digest to Slack and the alerts to Opsgenie when
-// configured. A channel that fails is recorded in Delivery.Errors (its
-// sender logged it; Deliver does not again) and does not stop the others;
-// the returned error is for outputs that could not be written.
+// configured. A channel that fails is recorded in Delivery.Errors and does
+// not stop the others; Deliver does not log those failures, the caller
+// reports them once. The returned error is for outputs that could not be
+// written.
 func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.Costs, r *insights.Report) (*Delivery, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -104,7 +105,8 @@ func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.C
 			return fmt.Errorf("delivery: %s: %w", path, err)
 		}
 		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
-			return fmt.Errorf("delivery: %s: %w", path, err)
+			// atomicfile's error already names path.
+			return fmt.Errorf("delivery: %w", err)
 		}
 		d.Files = append(d.Files, path)
 		return nil
@@ -194,11 +196,12 @@ func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.C
 	}
 	switch {
 	case ogErr != nil:
-		d.Errors = append(d.Errors, fmt.Errorf("opsgenie: %w", ogErr))
+		// Not wrapped: every Opsgenie error already starts "opsgenie".
+		d.Errors = append(d.Errors, ogErr)
 	case !c.Opsgenie.DryRun:
 		d.Sent = append(d.Sent, "opsgenie")
 	}
-	// d.Errors are not logged here: each was logged where it was given
-	// up on (the sender), and the caller reports them (the exit error).
+	// d.Errors are not logged here: the caller reports them, once (the
+	// command's exit error).
 	return d, nil
 }

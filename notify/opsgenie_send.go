@@ -191,7 +191,9 @@ func (o *Opsgenie) Send(ctx context.Context, reqs []AlertRequest) []AlertResult 
 			continue
 		}
 		if out[i].Err != nil {
-			o.log.Error("opsgenie request failed", "action", r.Action, "alias", r.Alias,
+			// Debug only: Execute returns the failure, and its caller
+			// reports it once.
+			o.log.Debug("opsgenie request failed", "action", r.Action, "alias", r.Alias,
 				"status", out[i].Status, "attempts", out[i].Attempts, "error", out[i].Err.Error())
 		} else {
 			o.log.Info("opsgenie request accepted", "action", r.Action, "alias", r.Alias,

@@ -244,10 +244,11 @@ func (s *SlackSender) retry(ctx context.Context, op string, d *SlackDelivery, do
 	case stop != nil && stop.Why == StopRetryAfter:
 		f.Hint = fmt.Sprintf("Slack asked to wait %s, longer than %s: try again later", stop.Wait, s.maxAfter)
 		f.Permanent = true
-		s.log.Error("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "retryAfter", stop.Wait)
+		// Debug only: the error returned is the failure's one report.
+		s.log.Debug("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "retryAfter", stop.Wait)
 		return f
 	}
-	s.log.Error("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "attempts", f.Attempts)
+	s.log.Debug("slack: delivery failed", "mode", f.Mode, "op", op, "code", f.Code, "status", f.Status, "attempts", f.Attempts)
 	return f
 }
 

@@ -225,7 +225,10 @@ func figureRow(label string, f *insights.Figure, format func(float64) string, up
 		row.baseline = format(*f.Baseline)
 	}
 	if f.Change != nil {
-		row.dir = sign(*f.Change)
+		// A change shown as ±0 % claims no direction and no mood.
+		if f.ChangeRatio == nil || !ratioShownZero(*f.ChangeRatio) {
+			row.dir = sign(*f.Change)
+		}
 		row.mood = row.dir * upIs
 		switch {
 		case f.ChangeRatio != nil:
@@ -338,13 +341,19 @@ func fmtHealthChange(pt float64) string {
 // truncated toward zero (+99.9 % never reads +100 %).
 func fmtRatioChange(r float64) string {
 	p := r * 100
-	switch a := math.Abs(p); {
-	case truncTo(a, 0) >= 10:
-		return fmt.Sprintf("%+.0f %%", truncTo(p, 0))
-	case truncTo(a, 1) == 0:
+	switch {
+	case ratioShownZero(r):
 		return "±0 %"
+	case truncTo(math.Abs(p), 0) >= 10:
+		return fmt.Sprintf("%+.0f %%", truncTo(p, 0))
 	}
 	return fmt.Sprintf("%+.1f %%", truncTo(p, 1))
+}
+
+// ratioShownZero says whether fmtRatioChange shows r as "±0 %" (under
+// 0.1 % either way).
+func ratioShownZero(r float64) bool {
+	return truncTo(math.Abs(r*100), 1) == 0
 }
 
 // fmtUSD, fmtCount and fmtRatio are the report's formatters: figures

@@ -173,6 +173,13 @@ func TestSummaryMood(t *testing.T) {
 			"98.00 % ▼ -1.00 pt worse", "98.00 % :small_red_triangle_down: -1.00 pt _worse_", ansiRed},
 		{"invocations up is neither", figureRow("Invocations", ptrFig(f(200, 100)), fmtCount, 0),
 			"200 ▲ +100 %", "200 ▲ +100 %", ""},
+		// A change too small to show (under 0.1 %) has no arrow and no mood.
+		{"cost down by less than 0.1 % is neither", figureRow("Projected month", ptrFig(f(795.59, 795.6)), fmtUSD, -1),
+			"$795.59 ±0 %", "$795.59 ±0 %", ""},
+		{"errors up by less than 0.1 % is neither", figureRow("Errors", ptrFig(f(10001, 10000)), fmtCount, -1),
+			"10,001 ±0 %", "10,001 ±0 %", ""},
+		{"no change is neither", figureRow("Cost of the day", ptrFig(f(10, 10)), fmtUSD, -1),
+			"$10.00 ±0 %", "$10.00 ±0 %", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/lambdaudit/lambdaudit/awserr"
 )
 
 // DefaultExpiryWindow is how long before its expiry an assumed role's
@@ -372,18 +373,6 @@ func (e *CallTimeoutError) Error() string {
 
 func (e *CallTimeoutError) Unwrap() error { return e.Err }
 
-// iamPrefix is the IAM-style prefix of an SDK service ID, as errors name
-// APIs (cloudwatch:GetMetricData, logs:StartQuery).
-func iamPrefix(serviceID string) string {
-	switch serviceID {
-	case "CloudWatch Logs":
-		return "logs"
-	case "Resource Groups Tagging API":
-		return "tag"
-	}
-	return strings.ToLower(strings.ReplaceAll(serviceID, " ", ""))
-}
-
 type endpointKey struct{}
 
 // BoundCalls bounds every AWS call made with cfg: each HTTP attempt gets
@@ -406,7 +395,7 @@ func BoundCalls(cfg *aws.Config, httpTimeout, callTimeout time.Duration) {
 			parent := ctx
 			ctx, cancel := context.WithTimeout(ctx, callTimeout)
 			defer cancel()
-			api := iamPrefix(awsmiddleware.GetServiceID(ctx)) + ":" + awsmiddleware.GetOperationName(ctx)
+			api := awserr.APIName(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx))
 			var endpoint atomic.Pointer[string]
 			ctx = middleware.WithStackValue(ctx, endpointKey{}, &endpoint)
 			out, md, err := next.HandleInitialize(ctx, in)

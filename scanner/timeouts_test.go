@@ -3,9 +3,7 @@ package scanner_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,42 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/sim/simtest"
 )
 
-// silentEndpoint is a TCP listener that accepts connections and never
-// answers, the endpoint that used to hang a scan forever.
-func silentEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c) // held open, never read or answered
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
-
 func TestBoundCalls(t *testing.T) {
-	url := silentEndpoint(t)
+	url := simtest.SilentEndpoint(t)
 	tests := []struct {
 		name              string
 		httpT, callT      time.Duration
@@ -93,7 +60,7 @@ func TestBoundCalls(t *testing.T) {
 
 // A caller's own cancellation is not reported as a timeout.
 func TestBoundCallsCallerCancel(t *testing.T) {
-	url := silentEndpoint(t)
+	url := simtest.SilentEndpoint(t)
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), BaseEndpoint: aws.String(url), Retryer: scanner.Retryer(1)}
 	scanner.BoundCalls(&cfg, time.Minute, time.Minute)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/lambdaudit/lambdaudit/didyoumean"
 )
 
 // Fault injects failures into the calls it matches. Empty match fields
@@ -225,40 +227,14 @@ func ParseFaultsJSON(b []byte) ([]Fault, error) {
 	return out, nil
 }
 
-// suggestKey is ", did you mean X?" for the valid key nearest to k (by
-// case-insensitive edit distance, at most a third of its length), or "".
+// suggestKey is ", did you mean X?" for the valid key nearest to k
+// (didyoumean.Nearest, as the scan's config errors), or "".
 func suggestKey(k string, valid []string) string {
-	best, bestD := "", len(k)/3+1
-	for _, v := range valid {
-		if d := editDistance(strings.ToLower(k), strings.ToLower(v)); d < bestD {
-			best, bestD = v, d
-		}
-	}
+	best := didyoumean.Nearest(k, valid)
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(", did you mean %s?", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // faults decides, reproducibly for a seed, which calls fail.

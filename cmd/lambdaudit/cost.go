@@ -16,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/spf13/cobra"
 
+	"github.com/lambdaudit/lambdaudit/atomicfile"
 	"github.com/lambdaudit/lambdaudit/cost"
+	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
 // newCostCmd is `lambdaudit cost` (the calculator) and `lambdaudit cost
@@ -217,6 +219,8 @@ func newCostRefreshCmd() *cobra.Command {
 		out, chinaProfile string
 		regions           []string
 		china             bool
+		httpTimeout       time.Duration
+		callTimeout       time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "refresh",
@@ -229,8 +233,10 @@ which 'lambdaudit cost' and the cost model then prefer to the embedded table. Re
 the read does not return — aws-cn, whose Price List is a separate endpoint that needs
 aws-cn credentials (read it with --china), or those --regions leaves out — are kept
 from the table it replaces (else the embedded one) with their own date, and named on
-stderr. It needs
-AWS credentials allowed pricing:GetProducts; AWS_ENDPOINT_URL points it elsewhere.`,
+stderr. The file is written atomically (temp file and rename); its directory is
+checked before any call. Every call is bounded by --http-timeout per attempt and
+--call-timeout per call, retries included. It needs AWS credentials allowed
+pricing:GetProducts; AWS_ENDPOINT_URL points it elsewhere.`,
 		Example: `  lambdaudit cost refresh
   lambdaudit cost refresh --regions us-east-1,eu-west-1 --out prices.json
   lambdaudit cost refresh --china --china-profile cn`,
@@ -243,10 +249,16 @@ AWS credentials allowed pricing:GetProducts; AWS_ENDPOINT_URL points it elsewher
 				}
 				out = def
 			}
+			// The output is checked before any AWS call, so a path that
+			// cannot be written does not cost a whole read of the Price List.
+			if err := atomicfile.CheckDir(filepath.Dir(out)); err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
 			cfg, err := config.LoadDefaultConfig(cmd.Context(), config.WithRegion(cost.PricingRegion))
 			if err != nil {
 				return fmt.Errorf("aws config: %w", err)
 			}
+			scanner.BoundCalls(&cfg, httpTimeout, callTimeout)
 			// The table the refresh starts from: the file it replaces, else
 			// the embedded one. Regions the Price List read does not return
 			// are kept from it, so a refresh never loses a region.
@@ -270,6 +282,7 @@ AWS credentials allowed pricing:GetProducts; AWS_ENDPOINT_URL points it elsewher
 				if err != nil {
 					return fmt.Errorf("aws config (--china): %w", err)
 				}
+				scanner.BoundCalls(&cnCfg, httpTimeout, callTimeout)
 				cn, err := cost.Fetch(cmd.Context(), pricing.NewFromConfig(cnCfg), []string{"cn-north-1", "cn-northwest-1"}, now)
 				if err != nil {
 					return fmt.Errorf("--china: %w", err)
@@ -282,19 +295,7 @@ AWS credentials allowed pricing:GetProducts; AWS_ENDPOINT_URL points it elsewher
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return fmt.Errorf("price table: %w", err)
 			}
-			tmp := out + ".tmp"
-			f, err := os.Create(tmp)
-			if err != nil {
-				return fmt.Errorf("price table: %w", err)
-			}
-			if err := t.Write(f); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
-				return fmt.Errorf("price table: %w", err)
-			}
-			if err := os.Rename(tmp, out); err != nil {
+			if err := atomicfile.Write(out, t.Write); err != nil {
 				return fmt.Errorf("price table: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d prices (%d regions) as of %s to %s\n", len(t.Entries), len(t.Regions()), t.AsOf, out)
@@ -304,6 +305,8 @@ AWS credentials allowed pricing:GetProducts; AWS_ENDPOINT_URL points it elsewher
 	cmd.Flags().StringVarP(&out, "out", "o", "", "price table file to write (default: ~/.config/lambdaudit/prices.json)")
 	cmd.Flags().StringSliceVar(&regions, "regions", nil, "only these regions (default: every region of the price list)")
 	cmd.Flags().BoolVar(&china, "china", false, "also read the aws-cn Price List (its endpoint in "+cost.PricingRegionChina+"; needs aws-cn credentials) for the China regions, in CNY")
+	cmd.Flags().DurationVar(&httpTimeout, "http-timeout", scanner.DefaultHTTPTimeout, "most one HTTP attempt of a Price List call may take, answer included")
+	cmd.Flags().DurationVar(&callTimeout, "call-timeout", scanner.DefaultCallTimeout, "most one Price List call may take, its retries included")
 	cmd.Flags().StringVar(&chinaProfile, "china-profile", "", "shared config profile of the aws-cn credentials for --china (default: the default chain)")
 	return cmd
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -95,19 +94,7 @@ func TestNotifyRegionWithoutPrice(t *testing.T) {
 		}
 	}
 
-	b, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep struct {
-		Missing []struct {
-			Reason string   `json:"reason"`
-			IDs    []string `json:"ids"`
-		} `json:"missing"`
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReportFile(t, filepath.Join(out, "report.json"))
 	named := false
 	for _, m := range rep.Missing {
 		if strings.Contains(m.Reason, "no price for xx-future-1") {
@@ -120,27 +107,4 @@ func TestNotifyRegionWithoutPrice(t *testing.T) {
 	if !named {
 		t.Errorf("the missing list does not name xx-future-1: %+v", rep.Missing)
 	}
-}
-
-// readCSV reads a CSV file into rows keyed by the header.
-func readCSV(t *testing.T, path string) []map[string]string {
-	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	recs, err := csv.NewReader(fh).ReadAll()
-	if err != nil || len(recs) == 0 {
-		t.Fatalf("%s: %v", path, err)
-	}
-	var out []map[string]string
-	for _, r := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range recs[0] {
-			m[h] = r[i]
-		}
-		out = append(out, m)
-	}
-	return out
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
@@ -170,4 +171,48 @@ func TestCostRefresh(t *testing.T) {
 	if !strings.Contains(out, "("+path+")") || !strings.Contains(out, "$2.73") {
 		t.Errorf("with the refreshed table:\n%s", out)
 	}
+}
+
+// TestCostRefreshBounded: cost refresh checks its output before any call,
+// and a Price List endpoint that never answers fails within the stated
+// time naming the API, instead of hanging; the previous table stays.
+func TestCostRefreshBounded(t *testing.T) {
+	env := simtest.Start(t, exampleFleet(t))
+	simEnv(t, env)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "prices.json")
+	var previous bytes.Buffer
+	if err := cost.Embedded().Write(&previous); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, previous.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("output checked first", func(t *testing.T) {
+		blocker := filepath.Join(dir, "file")
+		if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("AWS_ENDPOINT_URL", simtest.SilentEndpoint(t))
+		start := time.Now()
+		_, err := runCost(t, "refresh", "--out", filepath.Join(blocker, "prices.json"))
+		if err == nil || !strings.Contains(err.Error(), "--out") || time.Since(start) > 5*time.Second {
+			t.Errorf("refresh to a path under a file: %v after %v, want an --out error before any call", err, time.Since(start))
+		}
+	})
+	t.Run("silent endpoint", func(t *testing.T) {
+		url := simtest.SilentEndpoint(t)
+		t.Setenv("AWS_ENDPOINT_URL", url)
+		start := time.Now()
+		_, err := runCost(t, "refresh", "--out", path, "--http-timeout", "200ms", "--call-timeout", "500ms")
+		if el := time.Since(start); el > 10*time.Second {
+			t.Errorf("failed after %v", el)
+		}
+		if want := "pricing:GetProducts at " + url + ": no answer within"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("refresh: %v, want %q", err, want)
+		}
+		if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, previous.Bytes()) {
+			t.Errorf("the previous table was not kept (%v)", err)
+		}
+	})
 }

@@ -107,8 +107,7 @@ input; 130/143 interrupted by SIGINT/SIGTERM.`,
 				fmt.Fprintf(o, "Sent to %s.\n", d)
 			}
 			if len(res.DeliveryErrors) > 0 {
-				// Their senders logged them (an Opsgenie key refusal
-				// excepted); the exit error tells them, no log again.
+				// Told once, in the exit error: one line per failure.
 				return &exitError{code: exitDeliveryFailed, err: fmt.Errorf("%d deliveries failed (the outputs above are written): %w", len(res.DeliveryErrors), errors.Join(res.DeliveryErrors...))}
 			}
 			return nil

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdaudit/lambdaudit/atomicfile"
-	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/notify"
 	"github.com/lambdaudit/lambdaudit/scanner"
@@ -98,16 +97,10 @@ written); 130/143 interrupted by SIGINT/SIGTERM.`,
 			if err != nil {
 				return err
 			}
-			now := time.Now()
-			rep, table, err := buildReport(res, scanPath, cfgPath, prices, freeTier, now)
+			// The CSVs list the costs the report was priced with.
+			rep, costs, err := buildReport(res, scanPath, cfgPath, prices, freeTier, time.Now())
 			if err != nil {
 				return err
-			}
-			costs, err := cost.Model(res, table, cost.Options{FreeTier: freeTier, Now: now})
-			if err != nil {
-				// The report stands; the CSV's cost columns stay empty.
-				logger.Warn("cost model: the CSV has no cost figures", "err", err)
-				costs = nil
 			}
 			ctx := cmd.Context()
 			d, err := notify.Deliver(ctx, ch, res, costs, rep)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -112,5 +114,49 @@ func TestNotifyS3(t *testing.T) {
 	want, _ := os.ReadFile(filepath.Join(out, "report.csv"))
 	if resp.StatusCode != 200 || string(got) != string(want) {
 		t.Errorf("presigned link: HTTP %d, %d bytes; want the %d-byte CSV", resp.StatusCode, len(got), len(want))
+	}
+}
+
+// TestNotifyFailureToldOnce: a failed Slack post and a failed Opsgenie
+// request each show once on stderr — in the exit error — not also as log
+// lines from the sender and from notify.Deliver.
+func TestNotifyFailureToldOnce(t *testing.T) {
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+	}))
+	t.Cleanup(slack.Close)
+	var ogRequests atomic.Int64
+	og := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ogRequests.Add(1)
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		io.WriteString(w, `{"message":"unprocessable alert","took":0.01,"requestId":"r-1"}`)
+	}))
+	t.Cleanup(og.Close)
+	t.Setenv("SLACK_WEBHOOK_URL", slack.URL+"/services/T000/B000/XXXX")
+	t.Setenv("SLACK_BOT_TOKEN", "")
+	t.Setenv("SLACK_CHANNEL", "")
+	t.Setenv("OPSGENIE_API_KEY", "a-test-key")
+	t.Setenv("OPSGENIE_URL", og.URL)
+	t.Setenv("OPSGENIE_MAX_NEW_ALERTS", "1")
+
+	for _, level := range []string{"warn", "info"} {
+		t.Run("log level "+level, func(t *testing.T) {
+			ogRequests.Store(0)
+			out := t.TempDir()
+			_, stderr, code := runCLI(t, "notify", "--scan", fixtureScan, "-o", out, "--log-level", level)
+			if code != exitDeliveryFailed {
+				t.Fatalf("exit %d, want %d: %s", code, exitDeliveryFailed, stderr)
+			}
+			// One line per failed request: the Slack post, and each
+			// Opsgenie request refused (the alert and the cap's summary).
+			for cause, want := range map[string]int{"invalid_payload": 1, "unprocessable alert": int(ogRequests.Load())} {
+				if n := strings.Count(stderr, cause); n != want || want == 0 {
+					t.Errorf("%q appears %d times on stderr, want %d:\n%s", cause, n, want, stderr)
+				}
+			}
+			if strings.Contains(stderr, "opsgenie: opsgenie") {
+				t.Errorf("the Opsgenie failure is prefixed twice:\n%s", stderr)
+			}
+		})
 	}
 }

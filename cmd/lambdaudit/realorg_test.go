@@ -225,33 +225,6 @@ func firstLines(s string, n int) []string {
 	return lines
 }
 
-func readScanFile(t *testing.T, path string) *scanner.Result {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := scanner.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
-func readReportFile(t *testing.T, path string) *insights.Report {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep insights.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
-	return &rep
-}
-
 // skipReason is why the scan did not query the function's log group.
 func skipReason(res *scanner.Result, id string) string {
 	for _, sk := range res.Logs.Skipped {

@@ -99,8 +99,9 @@ func readScan(stdin io.Reader, path string) (*scanner.Result, error) {
 
 // buildReport builds the report of a scan result with the insights config
 // at cfgPath (default thresholds when empty) and the price table at
-// prices (cost.Open's choice when empty), and returns the table too.
-func buildReport(res *scanner.Result, scanPath, cfgPath, prices string, freeTier bool, now time.Time) (*insights.Report, *cost.Table, error) {
+// prices (cost.Open's choice when empty), and returns the costs it was
+// priced with (for the CSVs).
+func buildReport(res *scanner.Result, scanPath, cfgPath, prices string, freeTier bool, now time.Time) (*insights.Report, *cost.Costs, error) {
 	cfg := insights.DefaultConfig()
 	if cfgPath != "" {
 		var err error
@@ -112,9 +113,9 @@ func buildReport(res *scanner.Result, scanPath, cfgPath, prices string, freeTier
 	if err != nil {
 		return nil, nil, err
 	}
-	rep, err := insights.Build(res, insights.Options{Config: cfg, Prices: table, FreeTier: freeTier, Now: now})
+	rep, costs, err := insights.BuildWithCosts(res, insights.Options{Config: cfg, Prices: table, FreeTier: freeTier, Now: now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("report: %s: %w", scanPath, err)
 	}
-	return rep, table, nil
+	return rep, costs, nil
 }

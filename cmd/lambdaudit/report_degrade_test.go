@@ -17,15 +17,7 @@ import (
 // editedScan is the fixture scan result changed by mod, written to a file.
 func editedScan(t *testing.T, mod func(*scanner.Result)) string {
 	t.Helper()
-	f, err := os.Open(scanFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := scanner.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readScanFile(t, scanFixture)
 	mod(res)
 	var b bytes.Buffer
 	if err := res.Encode(&b); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,14 +102,7 @@ func TestScanAndNotifyOnABudgetDay(t *testing.T) {
 	if !strings.Contains(stderr, "logs not queried for") || !strings.Contains(stderr, "log budget") || strings.Contains(stderr, "not covered") {
 		t.Errorf("stderr does not report the budget skip as coverage: %s", stderr)
 	}
-	b, err := os.ReadFile(scan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := scanner.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readScanFile(t, scan)
 	if res.Coverage.LogsSkippedBy["log budget"] == 0 || res.Coverage.Partial != 0 {
 		t.Errorf("coverage %+v: want budget skips and no partial function", res.Coverage)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,14 +62,7 @@ func TestReportCommand(t *testing.T) {
 		if stdout != "" {
 			t.Errorf("stdout %q with -o", stdout)
 		}
-		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rep insights.Report
-		if err := json.Unmarshal(b, &rep); err != nil {
-			t.Fatal(err)
-		}
+		rep := readReportFile(t, out)
 		if rep.Counts.ByKind["deprecated-runtime"] != 0 || !rep.Sources.FreeTier {
 			t.Errorf("config or free tier not applied: %+v, free tier %v", rep.Counts.ByKind, rep.Sources.FreeTier)
 		}

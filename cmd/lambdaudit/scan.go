@@ -23,6 +23,7 @@ import (
 
 	"github.com/lambdaudit/lambdaudit/atomicfile"
 	"github.com/lambdaudit/lambdaudit/didyoumean"
+	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
@@ -241,21 +242,21 @@ func scanWith(ctx context.Context, base aws.Config, c scanner.Config, logger *sl
 func reportFailures(w io.Writer, res *scanner.Result) error {
 	cv := res.Coverage
 	fmt.Fprintf(w, "lambdaudit scan: %s (%s failed), %s: %s scanned, %s partial, %s failed",
-		plural(cv.Targets, "target", "targets"), count(float64(cv.TargetsFailed)), plural(cv.Listed, "function", "functions"),
-		count(float64(cv.Scanned)), count(float64(cv.Partial)), count(float64(cv.Failed)))
+		plural(cv.Targets, "target", "targets"), insights.FormatCount(float64(cv.TargetsFailed)), plural(cv.Listed, "function", "functions"),
+		insights.FormatCount(float64(cv.Scanned)), insights.FormatCount(float64(cv.Partial)), insights.FormatCount(float64(cv.Failed)))
 	if cv.LogsSkipped > 0 {
 		fmt.Fprintf(w, "; logs not queried for %s (%s)", plural(cv.LogsSkipped, "function", "functions"), skippedBy(cv.LogsSkippedBy))
 	}
-	fmt.Fprintf(w, "; %s, %s throttled, est. $%.4f\n", plural(sum(res.API.Calls), "API call", "API calls"), count(float64(sum(res.API.Throttles))), res.API.EstimatedCostUSD)
+	fmt.Fprintf(w, "; %s, %s throttled, est. $%.4f\n", plural(sum(res.API.Calls), "API call", "API calls"), insights.FormatCount(float64(sum(res.API.Throttles))), res.API.EstimatedCostUSD)
 	if !res.Failed() {
 		return nil
 	}
-	fmt.Fprintf(w, "not covered: %s of %s", count(float64(cv.NotCovered)), plural(cv.Listed, "function", "functions"))
+	fmt.Fprintf(w, "not covered: %s of %s", insights.FormatCount(float64(cv.NotCovered)), plural(cv.Listed, "function", "functions"))
 	if cv.Listed > 0 {
-		fmt.Fprintf(w, " (%s)", share(cv.NotCovered, cv.Listed))
+		fmt.Fprintf(w, " (%s)", insights.FormatPart(cv.NotCovered, cv.Listed))
 	}
 	if cv.TargetsFailed > 0 {
-		fmt.Fprintf(w, ", %s of %s not listed", count(float64(cv.TargetsFailed)), plural(cv.Targets, "account-region", "account-regions"))
+		fmt.Fprintf(w, ", %s of %s not listed", insights.FormatCount(float64(cv.TargetsFailed)), plural(cv.Targets, "account-region", "account-regions"))
 	}
 	fmt.Fprintln(w)
 	const maxCauses = 20
@@ -274,22 +275,9 @@ func reportFailures(w io.Writer, res *scanner.Result) error {
 	return &exitError{code: exitFailures, err: errors.New("scan completed with failures")}
 }
 
-// share is n of total as a percentage, truncated (never rounded up to
-// "100 %" while a function is still covered); "<1 %" for a few.
-func share(n, total int) string {
-	if n > 0 && n*100 < total {
-		return "<1 %"
-	}
-	return fmt.Sprintf("%d %%", n*100/total)
-}
-
-// plural is "1 function", "2,250 functions".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return count(float64(n)) + " " + many
-}
+// plural is "1 function", "2,250 functions" (insights.Plural, as the
+// digest).
+func plural(n int, one, many string) string { return insights.Plural(float64(n), one, many) }
 
 // skippedBy is "log budget 49,976, no log data in window 24", largest
 // first.
@@ -306,7 +294,7 @@ func skippedBy(m map[string]int) string {
 	})
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = cleanText(k) + " " + count(float64(m[k]))
+		parts[i] = cleanText(k) + " " + insights.FormatCount(float64(m[k]))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
 )
@@ -70,15 +69,7 @@ func TestScanCommand(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		f, err := os.Open(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		res, err := scanner.Decode(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := readScanFile(t, out)
 		want := len(env.Fleet.Account("111111111111").Region("us-east-1").Functions)
 		if res.Coverage.Listed != want || res.Coverage.Scanned != want {
 			t.Errorf("coverage %+v, want %d scanned", res.Coverage, want)
@@ -108,11 +99,7 @@ func TestScanCommand(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		b, _ := os.ReadFile(out)
-		res, err := scanner.Decode(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := readScanFile(t, out)
 		if res.Window.Days != 3 || res.Window.End.Format("2006-01-02") != "2026-11-21" || res.Logs.Queries != 0 {
 			t.Errorf("window %+v, log queries %d: config file or environment ignored", res.Window, res.Logs.Queries)
 		}

@@ -1,0 +1,28 @@
+package notify
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A file that cannot be written fails Deliver with an error naming its
+// path once (atomicfile's error already names it), and nothing is sent.
+func TestDeliverWriteErrorNamesPathOnce(t *testing.T) {
+	res, r := ogFixture(t)
+	out := t.TempDir()
+	// A directory where report.json goes: the rename over it fails.
+	blocked := filepath.Join(out, "report.json")
+	if err := os.MkdirAll(filepath.Join(blocked, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Deliver(context.Background(), Channels{Out: out, Opsgenie: OpsgenieConfig{DryRun: true}}, res, nil, r)
+	if err == nil {
+		t.Fatalf("Deliver wrote over a directory: %+v", d)
+	}
+	if n := strings.Count(err.Error(), blocked); n != 1 {
+		t.Errorf("the error names %s %d times, want once: %v", blocked, n, err)
+	}
+}
