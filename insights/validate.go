@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/metrics"
@@ -148,7 +149,7 @@ func ValidateScan(res *scanner.Result) error {
 		return &ScanError{Msg: fmt.Sprintf("schema %q version %d, want %q version %d", res.Schema, res.Version, scanner.Schema, scanner.SchemaVersion), Err: scanner.ErrSchema}
 	}
 	if err := res.Window.Validate(); err != nil {
-		return &ScanError{Path: "window", Msg: err.Error()}
+		return &ScanError{Path: "window", Msg: strings.TrimPrefix(err.Error(), "window: ")}
 	}
 	days := res.Window.Days
 	for i := range res.Targets {

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/lambdaudit/lambdaudit/insights"
@@ -146,20 +145,10 @@ func (v *digestView) logsSkippedLine() string {
 	if c.LogsSkipped == 0 {
 		return ""
 	}
-	keys := make([]string, 0, len(c.LogsSkippedBy))
-	for k := range c.LogsSkippedBy {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := c.LogsSkippedBy[keys[i]], c.LogsSkippedBy[keys[j]]
-		if a != b {
-			return a > b
-		}
-		return keys[i] < keys[j]
-	})
+	keys := scanner.ByCount(c.LogsSkippedBy)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = truncate(clean(k), 40) + " " + fmtCount(float64(c.LogsSkippedBy[k]))
+		parts[i] = truncate(clean(k), 40) + ": " + fmtCount(float64(c.LogsSkippedBy[k]))
 	}
 	s := "logs not queried for " + plural(c.LogsSkipped, "function", "functions")
 	if len(parts) > 0 {

@@ -51,7 +51,7 @@ func TestDigestSaysWhatIsNotCovered(t *testing.T) {
 		"covered functions only, not the whole fleet",
 		"AccessDenied cloudwatch:GetMetricData in 222222222222/eu-west-1: 750 functions",
 		"AccessDenied sts:AssumeRole in 111111111111/eu-west-1: 1 account-region not listed",
-		"logs not queried for 1,401 functions (log budget 1,401) — by design, not a failure",
+		"logs not queried for 1,401 functions (log budget: 1,401) — by design, not a failure",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("terminal digest lacks %q:\n%s", want, b.String())
@@ -86,7 +86,7 @@ func TestDigestCompleteSaysNothing(t *testing.T) {
 			t.Errorf("%s reads as incomplete:\n%s", where, s)
 		}
 	}
-	if !strings.Contains(b.String(), "logs not queried for 40 functions (log budget 40)") {
+	if !strings.Contains(b.String(), "logs not queried for 40 functions (log budget: 40)") {
 		t.Errorf("the budget skip is not in the coverage block:\n%s", b.String())
 	}
 }

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -147,7 +148,11 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	c, err := ParseConfig(b)
-	if err != nil {
+	var fe *FieldError
+	switch {
+	case errors.As(err, &fe):
+		return c, fmt.Errorf("config %s: %w", path, inFile{fe})
+	case err != nil:
 		return c, fmt.Errorf("config %s: %w", path, err)
 	}
 	return c, nil
@@ -353,6 +358,13 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string { return "config: " + e.Field + ": " + e.Msg }
+
+// inFile is a FieldError of a file LoadConfig names already: the field
+// and the message without a second "config:".
+type inFile struct{ fe *FieldError }
+
+func (e inFile) Error() string { return e.fe.Field + ": " + e.fe.Msg }
+func (e inFile) Unwrap() error { return e.fe }
 
 // Targets are the config's targets (validated by NewSessions).
 func (c Config) Targets() Targets {

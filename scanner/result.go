@@ -334,6 +334,23 @@ func (r *Result) summarise() {
 	r.Coverage = c
 }
 
+// ByCount are the keys of a count map (Coverage.LogsSkippedBy), the
+// largest count first, then by key: the order every rendering lists
+// them in.
+func ByCount(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
 // Encode writes the result as indented JSON.
 func (r *Result) Encode(w io.Writer) error {
 	enc := json.NewEncoder(w)

@@ -39,7 +39,7 @@ func TestReportFailures(t *testing.T) {
 			res: &scanner.Result{Targets: []scanner.Target{{Account: "1", Region: "us-east-1", Status: scanner.StatusOK}},
 				Functions: []scanner.Function{{ID: "1/us-east-1/a"}, {ID: "1/us-east-1/b"}},
 				Logs:      scanner.LogsUsage{Skipped: []scanner.Skipped{{LogGroup: "/aws/lambda/b", Functions: []string{"1/us-east-1/b"}, Reason: "log budget"}}}},
-			want:      []string{"lambdaudit scan: 1 target (0 failed), 2 functions: 2 scanned, 0 partial, 0 failed; logs not queried for 1 function (log budget 1);"},
+			want:      []string{"lambdaudit scan: 1 target (0 failed), 2 functions: 2 scanned, 0 partial, 0 failed; logs not queried for 1 function (log budget: 1);"},
 			wantLines: 1,
 			not:       []string{"not covered"},
 		},

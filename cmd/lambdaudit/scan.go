@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -279,22 +278,13 @@ func reportFailures(w io.Writer, res *scanner.Result) error {
 // digest).
 func plural(n int, one, many string) string { return insights.Plural(float64(n), one, many) }
 
-// skippedBy is "log budget 49,976, no log data in window 24", largest
+// skippedBy is "log budget: 49,976, no log data in window: 24", largest
 // first.
 func skippedBy(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
+	keys := scanner.ByCount(m)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = cleanText(k) + " " + insights.FormatCount(float64(m[k]))
+		parts[i] = cleanText(k) + ": " + insights.FormatCount(float64(m[k]))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
 )
@@ -98,7 +99,8 @@ with --endpoint-url / AWS_ENDPOINT_URL and the printed credentials.`,
 			}
 			defer run.Close()
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "lambdaudit sim: %d functions in %d accounts, serving %s\n", f.NumFunctions(), len(f.Accounts), run.URL)
+			fmt.Fprintf(out, "lambdaudit sim: %s in %s, serving %s\n", insights.Plural(float64(f.NumFunctions()), "function", "functions"),
+				insights.Plural(float64(len(f.Accounts)), "account", "accounts"), run.URL)
 			for _, a := range f.Accounts {
 				var rs []string
 				for _, r := range a.Regions {

@@ -66,7 +66,7 @@ func TestSimServesAWSCLI(t *testing.T) {
 	go io.Copy(io.Discard, stdout)
 	text := strings.Join(banner, "\n")
 	url := "http://" + addr
-	for _, want := range []string{"1000 functions", "export AWS_ENDPOINT_URL=" + url, "export AWS_ACCESS_KEY_ID="} {
+	for _, want := range []string{"1,000 functions", "export AWS_ENDPOINT_URL=" + url, "export AWS_ACCESS_KEY_ID="} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("banner lacks %q:\n%s", want, text)
 		}
