@@ -22,7 +22,7 @@ func ExampleWriteText() {
 	//   Health                  99.91 %  ▼ -0.05 pt worse    avg 99.96 %
 	//   Invocations           1,200,000  ▲ +9.0 %            avg 1,100,000
 	//   Errors                    1,080  ▲ +145 % worse      avg 440
-	//   Cold starts               5,200  ▲ +1.9 % worse      avg 5,100 · 112 functions with log data
+	//   Cold starts               5,200  ▲ +1.9 % worse      avg 5,100 · 112 functions with cold-start data
 	//   Cost of the day          $21.40  ▲ +13 % worse       avg $18.90
 	//   Projected month         $641.20  ▲ +9.4 % worse      avg $585.90
 	//

@@ -61,7 +61,7 @@ type summaryRow struct {
 	value    string
 	delta    string // "+89 %", "-0.04 pt", "new", "" without a baseline
 	baseline string // the previous 7 days' average, formatted
-	note     string // e.g. "9 functions with log data"
+	note     string // e.g. "9 functions with cold-start data"
 	// dir is the change's direction (+1, -1, 0); mood whether it is good
 	// (+1), bad (-1) or neither (0).
 	dir, mood int
@@ -264,7 +264,8 @@ func healthRow(f *insights.Figure) summaryRow {
 func coldRow(f *insights.Figure) summaryRow {
 	row := figureRow("Cold starts", f, fmtCount, -1)
 	if f.Value != nil {
-		row.note = fmt.Sprintf("%s with log data", plural(f.Functions, "function", "functions"))
+		// REPORT statistics or Lambda Insights: not only logs.
+		row.note = fmt.Sprintf("%s with cold-start data", plural(f.Functions, "function", "functions"))
 	}
 	return row
 }

@@ -303,7 +303,9 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 		u.ID = fmt.Sprintf("%s/%s/%s/%05d", p.Account, p.Region, KindMetrics, seq)
 		seq++
 		s.progress.unitsTotal.Add(1)
-		if err := pool.Submit(ctx, u); err != nil {
+		if err := pool.Submit(ctx, u); err != nil && ctx.Err() == nil {
+			// On an interruption every unit left is not submitted: the
+			// result says so (interrupted), not a warning per unit.
 			log.Warn("metrics unit not submitted", "unit", u.ID, "err", err)
 		}
 	}
@@ -538,7 +540,9 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 		}
 		u.ID = fmt.Sprintf("%s/%s/%s/%05d", b.Account, b.Region, KindLogs, i)
 		s.progress.unitsTotal.Add(1)
-		if err := pool.Submit(ctx, u); err != nil {
+		if err := pool.Submit(ctx, u); err != nil && ctx.Err() == nil {
+			// On an interruption every unit left is not submitted: the
+			// result says so (interrupted), not a warning per unit.
 			s.logger.Warn("logs unit not submitted", "unit", u.ID, "err", err)
 		}
 	}
