@@ -38,6 +38,15 @@ type Settings struct {
 	LimitWait time.Duration
 	// StopTimeout bounds the StopQuery sent after ctx is done. Default 5 s.
 	StopTimeout time.Duration
+	// Clock is the time the LimitWait deadline is measured on; default
+	// time.Now.
+	Clock func() time.Time `json:"-"`
+	// Sleep waits d before each GetQueryResults poll and each StartQuery
+	// retry; it returns nil after d, or ctx's error as soon as ctx ends.
+	// Default a real timer. Tests inject a fake (with a Clock it
+	// advances) so that no result, count or golden file depends on how
+	// long real polling took.
+	Sleep func(ctx context.Context, d time.Duration) error `json:"-"`
 }
 
 // Defaults of Settings.
@@ -65,6 +74,12 @@ func (s Settings) withDefaults() Settings {
 	}
 	if s.StopTimeout <= 0 {
 		s.StopTimeout = DefaultStopTimeout
+	}
+	if s.Clock == nil {
+		s.Clock = time.Now
+	}
+	if s.Sleep == nil {
+		s.Sleep = sleep
 	}
 	return s
 }
@@ -260,8 +275,8 @@ func (r *Runner) acquire(ctx context.Context, account, region string) (release f
 	}
 }
 
-// logsSleep waits d or until ctx ends.
-func logsSleep(ctx context.Context, d time.Duration) error {
+// sleep waits d or until ctx ends: the default Settings.Sleep.
+func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -294,7 +309,7 @@ func (r *Runner) runQuery(ctx context.Context, api API, b *Batch, query string, 
 	}
 	where := fmt.Sprintf("%s/%s (%d log groups)", b.Account, b.Region, len(groups))
 	var id string
-	wait, deadline := r.set.InitialPoll, time.Now().Add(r.set.LimitWait)
+	wait, deadline := r.set.InitialPoll, r.set.Clock().Add(r.set.LimitWait)
 	for {
 		out, err := api.StartQuery(ctx, in)
 		if err == nil {
@@ -305,10 +320,10 @@ func (r *Runner) runQuery(ctx context.Context, api API, b *Batch, query string, 
 			return bad, fmt.Errorf("logs insights %s: start query: %w", where, err)
 		}
 		var le *types.LimitExceededException
-		if !errors.As(err, &le) || time.Now().Add(wait).After(deadline) {
+		if !errors.As(err, &le) || r.set.Clock().Add(wait).After(deadline) {
 			return nil, fmt.Errorf("logs insights %s: start query: %w", where, err)
 		}
-		if err := logsSleep(ctx, wait); err != nil {
+		if err := r.set.Sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("logs insights %s: waiting for the account's query limit: %w", where, err)
 		}
 		wait = min(2*wait, r.set.MaxPoll)
@@ -371,7 +386,7 @@ func (r *Runner) poll(ctx context.Context, api API, b *Batch, id string, groups 
 	wait := r.set.InitialPoll
 	var out *cloudwatchlogs.GetQueryResultsOutput
 	for out == nil {
-		if err := logsSleep(ctx, wait); err != nil {
+		if err := r.set.Sleep(ctx, wait); err != nil {
 			return logsPolled{}, nil, fmt.Errorf("logs insights %s: query %s: %w", where, id, err)
 		}
 		wait = min(2*wait, r.set.MaxPoll)
