@@ -86,7 +86,8 @@ func (p *lgSmallPages) GetQueryResults(ctx context.Context, in *cloudwatchlogs.G
 // TestLogsRunFollowsResultPages: every page is read and mapped; without
 // the pages after the first most functions would have no data.
 func TestLogsRunFollowsResultPages(t *testing.T) {
-	env := simtest.Start(t, lgOrgSpec, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.Start(t, lgOrgSpec, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
 	tr := lgTruths(env.Fleet)
 	var fns []metrics.Function
@@ -100,7 +101,7 @@ func TestLogsRunFollowsResultPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := &lgSmallPages{API: lgClient(env, "us-east-1"), n: 7}
-	stats, failed, errs, pages := lgRunBatches(t, logstats.NewRunner(lgSettings), api, plan)
+	stats, failed, errs, pages := lgRunBatches(t, logstats.NewRunner(set), api, plan)
 	if len(errs) > 0 || len(failed) > 0 {
 		t.Fatalf("errors %v, failed %v", errs, failed)
 	}
@@ -127,14 +128,15 @@ func TestLogsRunFollowsResultPages(t *testing.T) {
 // a "Task timed out after" line (never counted twice), and on Managed
 // Instances functions (JSON only).
 func TestLogsTimeoutsFromReportStatus(t *testing.T) {
-	env := simtest.Start(t, lgOrgSpec, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.Start(t, lgOrgSpec, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
 	tr := lgTruths(env.Fleet)
 	plan, err := logstats.NewPlan(lgFunctions(env.Fleet), w, nil, logstats.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats, _, errs, _ := lgRunBatches(t, logstats.NewRunner(lgSettings), lgClient(env, "us-east-1"), plan)
+	stats, _, errs, _ := lgRunBatches(t, logstats.NewRunner(set), lgClient(env, "us-east-1"), plan)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -195,7 +197,8 @@ func TestLogsDeliveryClassGroupAlone(t *testing.T) {
 		{"found by splitting", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := simtest.Start(t, lgOrgSpec, lgFastQueries)
+			qopt, set := lgFakeQueries()
+			env := simtest.Start(t, lgOrgSpec, qopt)
 			w := metrics.LastCompleteDay(simtest.Now)
 			tr := lgTruths(env.Fleet)
 			fns := lgFunctions(env.Fleet)
@@ -208,7 +211,7 @@ func TestLogsDeliveryClassGroupAlone(t *testing.T) {
 			if tc.nameless {
 				api = wrap
 			}
-			stats, failed, errs, _ := lgRunBatches(t, logstats.NewRunner(lgSettings), api, plan)
+			stats, failed, errs, _ := lgRunBatches(t, logstats.NewRunner(set), api, plan)
 			if len(errs) > 0 {
 				t.Fatalf("a Delivery-class group failed a whole batch: %v", errs)
 			}
@@ -252,7 +255,8 @@ func TestLogsDeniedOnOneLogGroup(t *testing.T) {
 		}, nil, true, 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := simtest.Start(t, lgSpec, lgFastQueries, sim.WithFaults(tc.faults...))
+			qopt, set := lgFakeQueries()
+			env := simtest.Start(t, lgSpec, qopt, sim.WithFaults(tc.faults...))
 			w := metrics.LastCompleteDay(simtest.Now)
 			tr := lgTruths(env.Fleet)
 			fns := lgFunctions(env.Fleet)
@@ -260,7 +264,7 @@ func TestLogsDeniedOnOneLogGroup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stats, failed, errs, _ := lgRunBatches(t, logstats.NewRunner(lgSettings), lgClient(env, "us-east-1"), plan)
+			stats, failed, errs, _ := lgRunBatches(t, logstats.NewRunner(set), lgClient(env, "us-east-1"), plan)
 			var gotFailed []string
 			for id, why := range failed {
 				if !strings.HasPrefix(why, logstats.ReasonLogGroupDenied+" ") {

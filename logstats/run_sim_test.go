@@ -79,7 +79,27 @@ accounts:
 
 var lgSettings = logstats.Settings{InitialPoll: 5 * time.Millisecond, MaxPoll: 20 * time.Millisecond}
 
-var lgFastQueries = sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Millisecond})
+// lgFakeQueries serves the sim's Logs Insights queries (10 ms each) on a
+// fake clock that only the runner's sleeps move, and returns the runner
+// settings that share it: a test waits on no real polling time. The
+// sim's per-second StartQuery and GetQueryResults quotas, which count
+// real time, are off: polls that take no time would only be throttled
+// and wait out the SDK's jittered retry (throttling is the limiters'
+// and the scanner's tests' concern, not what the runner reads).
+func lgFakeQueries() (sim.Option, logstats.Settings) {
+	ft := newFakeTime()
+	q := sim.DefaultQuotas()
+	q.StartQuery, q.GetQueryResults = 0, 0
+	opt := func(s *sim.Server) error {
+		for _, o := range []sim.Option{sim.WithQuotas(q), sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Millisecond}), sim.WithQueryClock(ft.Now)} {
+			if err := o(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return opt, ft.settings(lgSettings)
+}
 
 // lgFunctions is what the inventory would hand the metrics stage.
 func lgFunctions(f *fleet.Fleet) []metrics.Function {
@@ -240,7 +260,8 @@ func lgRunAll(t *testing.T, env *simtest.Env, r *logstats.Runner, plan *logstats
 }
 
 func TestLogsRunMatchesTruth(t *testing.T) {
-	env := simtest.Start(t, lgSpec, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.Start(t, lgSpec, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
 	tr := lgTruths(env.Fleet)
 	plan, err := logstats.NewPlan(lgFunctions(env.Fleet), w, nil, logstats.PlanOptions{})
@@ -251,7 +272,7 @@ func TestLogsRunMatchesTruth(t *testing.T) {
 		t.Fatalf("want one Text and one JSON batch and nothing skipped, got %d batches, skipped %v", len(plan.Batches), plan.Skipped)
 	}
 	var bytes, wantBytes float64
-	for _, res := range lgRunAll(t, env, logstats.NewRunner(lgSettings), plan) {
+	for _, res := range lgRunAll(t, env, logstats.NewRunner(set), plan) {
 		if res == nil {
 			continue
 		}
@@ -275,14 +296,15 @@ func TestLogsRunMatchesTruth(t *testing.T) {
 // TestLogsStatsShape pins what "no data" and zero look like for a few
 // known function-days, independently of checkTruth.
 func TestLogsStatsShape(t *testing.T) {
-	env := simtest.Start(t, lgSpec, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.Start(t, lgSpec, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
 	plan, err := logstats.NewPlan(lgFunctions(env.Fleet), w, nil, logstats.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	stats := map[string]*logstats.Stats{}
-	for _, res := range lgRunAll(t, env, logstats.NewRunner(lgSettings), plan) {
+	for _, res := range lgRunAll(t, env, logstats.NewRunner(set), plan) {
 		if res != nil {
 			for id, s := range res.Stats {
 				stats[id] = s
@@ -327,7 +349,8 @@ func TestLogsStatsShape(t *testing.T) {
 }
 
 func TestLogsBudgetSkipsInDocumentedOrder(t *testing.T) {
-	env := simtest.Start(t, lgSpec, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.Start(t, lgSpec, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
 	tr := lgTruths(env.Fleet)
 	est := lgIncomingBytes(tr, w)
@@ -359,7 +382,7 @@ func TestLogsBudgetSkipsInDocumentedOrder(t *testing.T) {
 		t.Errorf("estimated %v, want %v", plan.EstimatedBytes, budget)
 	}
 	var scanned float64
-	for _, res := range lgRunAll(t, env, logstats.NewRunner(lgSettings), plan) {
+	for _, res := range lgRunAll(t, env, logstats.NewRunner(set), plan) {
 		if res == nil {
 			continue
 		}
@@ -384,7 +407,8 @@ func TestLogsMissingLogGroup(t *testing.T) {
 		{"found by splitting", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := simtest.Start(t, lgSpec, lgFastQueries)
+			qopt, set := lgFakeQueries()
+			env := simtest.Start(t, lgSpec, qopt)
 			w := metrics.LastCompleteDay(simtest.Now)
 			tr := lgTruths(env.Fleet)
 			fns := lgFunctions(env.Fleet)
@@ -401,7 +425,7 @@ func TestLogsMissingLogGroup(t *testing.T) {
 			}
 			failed := map[string]string{}
 			ok := 0
-			r := logstats.NewRunner(lgSettings)
+			r := logstats.NewRunner(set)
 			for _, b := range plan.Batches {
 				res, err := r.Run(context.Background(), api, b)
 				if err != nil {
@@ -490,14 +514,15 @@ func TestLogsQueryEndsBadly(t *testing.T) {
 		{"timed out", sim.Fault{Service: "logs", QueryTimeout: true}, "Timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := simtest.Start(t, lgSpec, lgFastQueries, sim.WithFaults(tc.fault))
+			qopt, set := lgFakeQueries()
+			env := simtest.Start(t, lgSpec, qopt, sim.WithFaults(tc.fault))
 			w := metrics.LastCompleteDay(simtest.Now)
 			plan, err := logstats.NewPlan(lgFunctions(env.Fleet), w, nil, logstats.PlanOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			b := plan.Batches[0]
-			_, err = logstats.NewRunner(lgSettings).Run(context.Background(), lgClient(env, "us-east-1"), b)
+			_, err = logstats.NewRunner(set).Run(context.Background(), lgClient(env, "us-east-1"), b)
 			var qe *logstats.QueryError
 			if !errors.As(err, &qe) || qe.Status != tc.status || qe.Account != "111111111111" || qe.Region != "us-east-1" || qe.Groups != len(b.Groups) {
 				t.Fatalf("err = %#v, want a QueryError with status %s", err, tc.status)
@@ -572,7 +597,8 @@ func TestLogsGeneratedFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := simtest.StartFleet(t, f, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.StartFleet(t, f, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
 	tr := lgTruths(f)
 	fns := lgFunctions(f)
@@ -599,7 +625,7 @@ func TestLogsGeneratedFleet(t *testing.T) {
 			t.Errorf("skipped %+v", s)
 		}
 	}
-	r := logstats.NewRunner(lgSettings)
+	r := logstats.NewRunner(set)
 	got, days := 0, 0
 	var bytes float64
 	for _, res := range lgRunAll(t, env, r, plan) {
