@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
@@ -323,7 +324,7 @@ func validateFunction(f *scanner.Function, starts []time.Time) error {
 // scan has no data.
 func (m *modeller) usage(f *scanner.Function) []*Usage {
 	out := make([]*Usage, m.w.Days)
-	var logs *metrics.LogStats
+	var logs *logstats.Stats
 	if f.Logs != nil && !f.Logs.SharedLogGroup {
 		logs = f.Logs
 	}
@@ -347,7 +348,7 @@ func (m *modeller) usage(f *scanner.Function) []*Usage {
 			MemoryAssumed: m.starts[d].Before(f.LastModified)}
 		// The REPORT lines say what memory the day ran (and was billed)
 		// at; the configuration only has today's.
-		if mem, ok := logsVal(logs, func(l *metrics.LogStats) metrics.Series { return l.MemorySizeMB }, d); ok && mem > 0 {
+		if mem, ok := logsVal(logs, func(l *logstats.Stats) metrics.Series { return l.MemorySizeMB }, d); ok && mem > 0 {
 			u.MemoryMB, u.MemoryAssumed = int(mem), false
 		}
 		pc := false
@@ -362,10 +363,10 @@ func (m *modeller) usage(f *scanner.Function) []*Usage {
 			}
 		}
 		initBilled := InitBilled(f.Runtime, f.PackageType, m.starts[d], pc)
-		if billed, ok := logsVal(logs, func(l *metrics.LogStats) metrics.Series { return l.BilledDurationMs }, d); ok {
+		if billed, ok := logsVal(logs, func(l *logstats.Stats) metrics.Series { return l.BilledDurationMs }, d); ok {
 			u.Source = "logs"
 			if initBilled {
-				if it, ok := logsVal(logs, func(l *metrics.LogStats) metrics.Series { return l.InitTotalMs }, d); ok {
+				if it, ok := logsVal(logs, func(l *logstats.Stats) metrics.Series { return l.InitTotalMs }, d); ok {
 					u.InitMs = min(it, billed)
 				}
 			}
@@ -391,7 +392,7 @@ func (m *modeller) usage(f *scanner.Function) []*Usage {
 	return out
 }
 
-func logsVal(l *metrics.LogStats, s func(*metrics.LogStats) metrics.Series, d int) (float64, bool) {
+func logsVal(l *logstats.Stats, s func(*logstats.Stats) metrics.Series, d int) (float64, bool) {
 	if l == nil {
 		return 0, false
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lambdaudit/lambdaudit/cost"
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
@@ -43,7 +44,7 @@ func billedFn(account, region, name, arch string, memoryMB int, invocations, bil
 	return scanner.Function{ID: account + "/" + region + "/" + name, Account: account, Region: region, Name: name,
 		Runtime: "nodejs22.x", Architecture: arch, PackageType: "Zip", MemoryMB: memoryMB, EphemeralMB: 512,
 		Metrics: map[string]metrics.Series{metrics.InvocationsSum: series(invocations...)},
-		Logs: &metrics.LogStats{Invocations: series(invocations...), BilledDurationMs: series(billedMs...),
+		Logs: &logstats.Stats{Invocations: series(invocations...), BilledDurationMs: series(billedMs...),
 			InitTotalMs: series(zero...), ColdStarts: series(zero...)}}
 }
 

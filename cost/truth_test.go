@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/lambdaudit/lambdaudit/cost"
-	"github.com/lambdaudit/lambdaudit/metrics"
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/scanner/scantest"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
@@ -80,7 +80,7 @@ func truthCost(fn fleet.FunctionTruth, d fleet.DayTruth) float64 {
 func TestModelAgainstGroundTruth(t *testing.T) {
 	env := simtest.Start(t, truthSpec)
 	res := scantest.Scan(t, env, scanner.Targets{Regions: []string{"us-east-1", "eu-west-1"}},
-		scanner.Settings{Logs: true, LogsSettings: metrics.LogsSettings{InitialPoll: 20 * time.Millisecond}})
+		scanner.Settings{Logs: true, LogsSettings: logstats.Settings{InitialPoll: 20 * time.Millisecond}})
 	costs, err := cost.Model(res, cost.Embedded(), cost.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
@@ -256,7 +257,7 @@ func (c *fnCtx) invocations(i int) (float64, bool) {
 // logs are the function's REPORT statistics, or the rule records why
 // there are none. Before blaming the logs it checks the metrics: a
 // function not invoked on the report day has nothing to log.
-func (c *fnCtx) logs(kind string) *metrics.LogStats {
+func (c *fnCtx) logs(kind string) *logstats.Stats {
 	if c.failed(kind) {
 		return nil
 	}

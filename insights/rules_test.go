@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lambdaudit/lambdaudit/cost"
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
@@ -51,7 +52,7 @@ func testFunction(name string, mods ...func(*scanner.Function)) scanner.Function
 			metrics.DurationSum: flat(200000), metrics.DurationMaximum: flat(500), metrics.DurationP99: flat(400),
 			metrics.ConcurrentExecutionsMaximum: flat(2),
 		},
-		Logs: &metrics.LogStats{LogGroup: "/aws/lambda/" + name, Invocations: flat(1000), ColdStarts: flat(0), Timeouts: flat(0),
+		Logs: &logstats.Stats{LogGroup: "/aws/lambda/" + name, Invocations: flat(1000), ColdStarts: flat(0), Timeouts: flat(0),
 			OutOfMemory: flat(0), MemoryMaxMB: flat(600), MemoryP99MB: flat(550), InitP95Ms: nulls(), InitTotalMs: flat(0),
 			BilledDurationMs: flat(200500)},
 	}

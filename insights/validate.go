@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lambdaudit/lambdaudit/cost"
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
@@ -262,7 +263,7 @@ func errorsConsistent(m map[string]metrics.Series) *ScanError {
 // after" lines, and such a line can fall just before midnight while its
 // REPORT record falls on the next day (after the window, on the report
 // day), so a day may honestly hold more timeouts than REPORT records.
-func logsConsistent(l *metrics.LogStats) *ScanError {
+func logsConsistent(l *logstats.Stats) *ScanError {
 	if l == nil {
 		return nil
 	}
@@ -287,7 +288,7 @@ type namedSeries struct {
 }
 
 // logSeries are a LogStats' series with their JSON names.
-func logSeries(l *metrics.LogStats) [10]namedSeries {
+func logSeries(l *logstats.Stats) [10]namedSeries {
 	if l == nil {
 		return [10]namedSeries{}
 	}

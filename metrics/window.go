@@ -1,9 +1,12 @@
-// Package metrics owns what each function did: it builds the CloudWatch
-// GetMetricData queries for a fleet and maps the answers back to
-// functions and days, runs the Logs Insights queries over Lambda's REPORT
-// records (within a bytes-scanned budget), and uses LambdaInsights metrics
-// where a function has them. It reports values; it does not decide what is
-// bad (package insights does).
+// Package metrics owns what each function did as CloudWatch metrics
+// record it: it discovers which optional metrics each function has
+// (ListMetrics), builds the GetMetricData queries for a fleet, packs them
+// into batches and maps the answers back to functions and days, and
+// defines the window, the daily series and the function description the
+// scan shares. It reports values; it does not decide what is bad (package
+// insights does), and it does not read logs: the Logs Insights statistics
+// of the REPORT records are package logstats', which takes the AWS/Logs
+// IncomingBytes estimates fetched here for its budget.
 package metrics
 
 import (

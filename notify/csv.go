@@ -14,6 +14,7 @@ import (
 
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
@@ -348,7 +349,7 @@ func (r *csvRow) avgDuration() string {
 
 // ownLogs are the function's REPORT statistics when they are its own (not
 // a shared log group's).
-func (r *csvRow) ownLogs() *metrics.LogStats {
+func (r *csvRow) ownLogs() *logstats.Stats {
 	if l := r.f.Logs; l != nil && !l.SharedLogGroup {
 		return l
 	}

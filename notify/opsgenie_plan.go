@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lambdaudit/lambdaudit/insights"
-	"github.com/lambdaudit/lambdaudit/metrics"
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
@@ -373,7 +373,7 @@ func ogUncovered(a OpenAlert, cov ScanCoverage, failedTargets map[string]string,
 // in the window, covered by LambdaInsights).
 func logsSkippedByDesign(why string) bool {
 	r, ok := strings.CutPrefix(why, "logs: ")
-	return ok && !strings.HasPrefix(r, metrics.ReasonNoLogData) && !strings.HasPrefix(r, metrics.ReasonLambdaInsights)
+	return ok && !strings.HasPrefix(r, logstats.ReasonNoLogData) && !strings.HasPrefix(r, logstats.ReasonLambdaInsights)
 }
 
 func ogFunctionID(a OpenAlert) string { return a.Account + "/" + a.Region + "/" + a.Function }

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/lambdaudit/lambdaudit/awserr"
-	"github.com/lambdaudit/lambdaudit/metrics"
+	"github.com/lambdaudit/lambdaudit/logstats"
 )
 
 // Cause is a failure normalised for grouping: what went wrong (Code),
@@ -79,7 +79,7 @@ func (c Cause) String() string {
 // "Query"+status in logs:GetQueryResults.
 func normalise(err error) (code, api string) {
 	api = awserr.API(err)
-	var qe *metrics.QueryError
+	var qe *logstats.QueryError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return CodeInterrupted, api
@@ -98,7 +98,7 @@ var (
 	reStatus    = regexp.MustCompile(`StatusCode: (\d{3})`)
 	reGMDStatus = regexp.MustCompile(`GetMetricData status (\w+|\(none\))`)
 	// reCodeAPI: a reason already normalised, "AccessDeniedException
-	// logs:StartQuery …" (metrics.ReasonLogGroupDenied).
+	// logs:StartQuery …" (logstats.ReasonLogGroupDenied).
 	reCodeAPI = regexp.MustCompile(`^([A-Za-z0-9_.]+) ([a-z0-9-]+:[A-Za-z0-9]+)\b`)
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/lambdaudit/lambdaudit/metrics"
+	"github.com/lambdaudit/lambdaudit/logstats"
 )
 
 // sdkErr is an error shaped as aws-sdk-go-v2 returns it.
@@ -38,7 +38,7 @@ func TestNormalise(t *testing.T) {
 		{"connection refused", &smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole", Err: &smithyhttp.RequestSendError{Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}}, CodeUnreachable, "sts:AssumeRole", false},
 		{"cancelled", &smithy.OperationError{ServiceID: "CloudWatch", OperationName: "GetMetricData", Err: &smithyhttp.RequestSendError{Err: context.Canceled}}, CodeInterrupted, "cloudwatch:GetMetricData", true},
 		{"deadline", fmt.Errorf("wait: %w", context.DeadlineExceeded), CodeTimeout, "", true},
-		{"query failed", &metrics.QueryError{Account: "1", Region: "r", QueryID: "q", Status: "Failed", Groups: 3}, "QueryFailed", "logs:GetQueryResults", false},
+		{"query failed", &logstats.QueryError{Account: "1", Region: "r", QueryID: "q", Status: "Failed", Groups: 3}, "QueryFailed", "logs:GetQueryResults", false},
 		{"target error", &TargetError{Account: "1", Region: "r", Op: "lambda:ListFunctions", Err: fmt.Errorf("%w: %w", ErrAccessDenied, sdkErr("Lambda", "ListFunctions", 403, &smithy.GenericAPIError{Code: "AccessDeniedException"}))}, "AccessDeniedException", "lambda:ListFunctions", true},
 		{"anything else", errors.New("boom"), CodeError, "", true},
 	} {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/lambdaudit/lambdaudit/didyoumean"
 	"github.com/lambdaudit/lambdaudit/fanout"
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 )
 
@@ -423,7 +424,7 @@ func (c Config) Settings(now time.Time) (Settings, error) {
 	if c.LogsBudgetUSD != nil {
 		budget = *c.LogsBudgetUSD
 	}
-	s.LogsBudgetBytes = metrics.LogsBudgetBytes(budget)
+	s.LogsBudgetBytes = logstats.BudgetBytes(budget)
 	s.LogsSettings.MaxConcurrentQueries = c.ConcurrentQueries
 	s.Pairs, s.Workers, s.MaxAttempts = c.Pairs, c.Workers, c.MaxAttempts
 	return s, nil

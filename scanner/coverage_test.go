@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdaudit/lambdaudit/metrics"
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
@@ -44,7 +44,7 @@ func TestLogsBudgetSkipIsCoverage(t *testing.T) {
 	if res.Failed() || c.Partial != 0 || c.Failed != 0 || c.NotCovered != 0 || len(c.Reasons) != 0 {
 		t.Errorf("a budget skip made the scan fail: %+v", c)
 	}
-	if c.LogsSkippedBy[metrics.ReasonLogBudget] == 0 || c.LogsSkipped < c.LogsSkippedBy[metrics.ReasonLogBudget] {
+	if c.LogsSkippedBy[logstats.ReasonLogBudget] == 0 || c.LogsSkipped < c.LogsSkippedBy[logstats.ReasonLogBudget] {
 		t.Errorf("budget skips not counted: logsSkipped %d, by reason %v", c.LogsSkipped, c.LogsSkippedBy)
 	}
 	if res.Logs.Queries == 0 {
@@ -327,8 +327,8 @@ func TestMeterAgreesWithSim(t *testing.T) {
 		t.Errorf("estimated cost: meter $%.10f, sim $%.10f", res.API.EstimatedCostUSD, snap.EstimatedCostUSD)
 	}
 	// One GB everywhere: the budget a dollar buys is 1/0.005 GB of 2^30.
-	if got, want := metrics.LogsBudgetBytes(0.005), float64(scanner.LogsBytesPerGB); got != want {
-		t.Errorf("metrics.LogsBudgetBytes($0.005) = %v bytes, want one GB of %v", got, want)
+	if got, want := logstats.BudgetBytes(0.005), float64(scanner.LogsBytesPerGB); got != want {
+		t.Errorf("logstats.BudgetBytes($0.005) = %v bytes, want one GB of %v", got, want)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 )
 
@@ -100,7 +101,7 @@ type Function struct {
 	Metrics map[string]metrics.Series `json:"metrics"`
 	// Logs are the per-day statistics of the REPORT records; nil when the
 	// logs were not queried (see Failures and Result.Logs.Skipped).
-	Logs *metrics.LogStats `json:"logs"`
+	Logs *logstats.Stats `json:"logs"`
 	// Status is scanned, partial or failed; Failures say which stage
 	// failed and why.
 	Status   string    `json:"status"`

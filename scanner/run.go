@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lambdaudit/lambdaudit/fanout"
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 )
 
@@ -46,10 +47,10 @@ type Settings struct {
 	// Logs turns the Logs Insights stage on.
 	Logs bool
 	// LogsBudgetBytes caps the bytes the Logs Insights stage may scan per
-	// scan (0 = no budget). metrics.LogsBudgetBytes converts dollars.
+	// scan (0 = no budget). logstats.BudgetBytes converts dollars.
 	LogsBudgetBytes float64
 	// LogsSettings tune the Logs Insights runner.
-	LogsSettings metrics.LogsSettings
+	LogsSettings logstats.Settings
 	// LogsWorkers is the number of Logs Insights queries in flight over
 	// the whole scan (default 30 per pair, at most 120).
 	LogsWorkers int
@@ -435,8 +436,8 @@ func (s *Scanner) scanPair(ctx context.Context, p Pair) *pairScan {
 
 // logsOutcome is the Logs Insights stage's result over the whole scan.
 type logsOutcome struct {
-	plan   *metrics.LogsPlan
-	stats  map[string]*metrics.LogStats
+	plan   *logstats.Plan
+	stats  map[string]*logstats.Stats
 	failed map[string]Failure
 	usage  LogsUsage
 	// done: the stage ran to its end (not interrupted).
@@ -465,8 +466,8 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 			}
 		}
 	}
-	out := &logsOutcome{stats: map[string]*metrics.LogStats{}, failed: map[string]Failure{}}
-	plan, err := metrics.PlanLogs(fns, s.set.Window, estimates, metrics.LogsPlanOptions{BudgetBytes: s.set.LogsBudgetBytes})
+	out := &logsOutcome{stats: map[string]*logstats.Stats{}, failed: map[string]Failure{}}
+	plan, err := logstats.NewPlan(fns, s.set.Window, estimates, logstats.PlanOptions{BudgetBytes: s.set.LogsBudgetBytes})
 	if err != nil {
 		return nil, fmt.Errorf("scan: plan logs: %w", err)
 	}
@@ -475,17 +476,17 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 	// Skips by design — over the budget, no data, no log group — are
 	// coverage, not failures: the plan's now, the runner's (a log group
 	// that does not exist) as they come.
-	skips := append([]metrics.LogsSkip(nil), plan.Skipped...)
+	skips := append([]logstats.Skip(nil), plan.Skipped...)
 	defer func() { out.usage.Skipped = groupSkips(skips) }()
 	if len(plan.Batches) == 0 {
 		out.done = true
 		return out, nil
 	}
 	unitErrs := &unitErrors{}
-	runner := metrics.NewLogsRunner(s.set.LogsSettings)
+	runner := logstats.NewRunner(s.set.LogsSettings)
 	var mu sync.Mutex
 	handle := func(ctx context.Context, u fanout.Unit) error {
-		var b metrics.LogsBatch
+		var b logstats.Batch
 		if err := json.Unmarshal(u.Body, &b); err != nil {
 			return fanout.Permanent(fmt.Errorf("logs unit %s: %w", u.ID, err))
 		}
@@ -504,7 +505,7 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 			out.stats[id] = st
 		}
 		for _, f := range r.Failed {
-			if metrics.LogsCoverageReason(f.Reason) {
+			if logstats.CoverageReason(f.Reason) {
 				skips = append(skips, f) // no log group, Delivery class: coverage
 				continue
 			}
@@ -554,7 +555,7 @@ func (s *Scanner) runLogs(ctx context.Context, scans []*pairScan) (*logsOutcome,
 
 // groupSkips turns per-function skips into Result.Logs.Skipped: one
 // entry per log group and reason, sorted.
-func groupSkips(skips []metrics.LogsSkip) []Skipped {
+func groupSkips(skips []logstats.Skip) []Skipped {
 	byGroup := map[string]*Skipped{}
 	var out []Skipped
 	var keys []string

@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/scanner/scantest"
@@ -21,7 +23,9 @@ import (
 // newScanner builds a scanner over env as cmd/lambdaudit does.
 func newScanner(t *testing.T, env *simtest.Env, targets scanner.Targets, set scanner.Settings) (*scanner.Scanner, *scanner.Meter) {
 	t.Helper()
-	set.LogsSettings.InitialPoll = 20 * time.Millisecond // the golden result's GetQueryResults count depends on it
+	// Poll the sim's 300 ms queries a few times, not dozens (its
+	// GetQueryResults quota is 10 a second).
+	set.LogsSettings.InitialPoll = 20 * time.Millisecond
 	return scantest.New(t, env, targets, set)
 }
 
@@ -271,12 +275,44 @@ accounts:
               duration: {p50: 200, max: 700}
 `
 
+// fakeQueryTime is a clock only Sleep moves: Sleep advances it by d and
+// returns at once (or ctx's error when ctx has ended).
+type fakeQueryTime struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (f *fakeQueryTime) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeQueryTime) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+	return nil
+}
+
 // TestScanResultGolden pins the scan result's JSON (schema version 1) for
 // a tiny fleet; run with -update after a deliberate format change, and
 // bump scanner.SchemaVersion when a field changes meaning.
+//
+// Logs Insights runs on a fake clock that the sim's queries and the
+// scan's runner share and only the runner's sleeps move, one query at a
+// time, so the GetQueryResults count in the file is 4 a query (waits of
+// 25, 50, 100 and 200 ms against the sim's 300 ms queries) however fast
+// the machine is.
 func TestScanResultGolden(t *testing.T) {
-	env := simtest.Start(t, goldenSpec)
-	s, _ := newScanner(t, env, scanner.Targets{}, scanner.Settings{Logs: true, Tags: true, Window: metrics.Window{End: simtest.Now.Truncate(24 * time.Hour), Days: 4}})
+	qt := &fakeQueryTime{now: simtest.Now}
+	env := simtest.Start(t, goldenSpec, sim.WithQueryClock(qt.Now))
+	set := scanner.Settings{Logs: true, Tags: true, Window: metrics.Window{End: simtest.Now.Truncate(24 * time.Hour), Days: 4}}
+	set.LogsSettings = logstats.Settings{InitialPoll: 25 * time.Millisecond, MaxConcurrentQueries: 1, Clock: qt.Now, Sleep: qt.Sleep}
+	s, _ := scantest.New(t, env, scanner.Targets{}, set)
 	res, err := s.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ const (
 // LogsBytesPerGB is the GB that Logs Insights bytes scanned are billed
 // and budgeted in: 2^30 bytes. AWS bills CloudWatch Logs "per GB" and
 // its bills measure a GB as 2^30 bytes (binary gigabyte); the budget
-// conversion (metrics.LogsBudgetBytes), this meter, the simulated
+// conversion (logstats.BudgetBytes), this meter, the simulated
 // account's accounting (sim) and the report all use this one
 // definition, and TestMeterAgreesWithSim holds them to it.
 const LogsBytesPerGB = 1 << 30

@@ -47,7 +47,7 @@ const (
 type query struct {
 	id              string
 	account, region string
-	started         time.Time // real time
+	started         time.Time // on the query clock (real time by default)
 	runFor          time.Duration
 	fail, timeout   bool
 	bytes           int64
@@ -57,7 +57,7 @@ type query struct {
 	stopped  bool
 	result   *logsql.Result
 	err      error
-	finished time.Time // real time the query left the running set
+	finished time.Time // query-clock time the query left the running set
 	counted  bool
 }
 
@@ -74,7 +74,7 @@ func newQueryManager(s *Server) *queryManager {
 	return &queryManager{s: s, queries: map[string]*query{}, sem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
 }
 
-// status derives a query's status from real time and its evaluation.
+// status derives a query's status from the query clock and its evaluation.
 func (q *query) status(now time.Time) string {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -300,8 +300,8 @@ func (s *Server) startQuery(c *call, req *logsRequest) (any, *apiError) {
 	end := time.Unix(*req.EndTime, 0).UTC().Add(time.Second) // endTime is inclusive
 	m := s.queries
 	m.mu.Lock()
-	realNow := time.Now()
-	if n := m.running(c.account, c.region, realNow); s.quotas.ConcurrentQueries > 0 && n >= s.quotas.ConcurrentQueries {
+	qnow := s.queryNow()
+	if n := m.running(c.account, c.region, qnow); s.quotas.ConcurrentQueries > 0 && n >= s.quotas.ConcurrentQueries {
 		m.mu.Unlock()
 		return nil, &apiError{Status: 400, Code: "LimitExceededException", Message: fmt.Sprintf("Account maximum query concurrency limit of [%d] reached.", s.quotas.ConcurrentQueries)}
 	}
@@ -311,16 +311,20 @@ func (s *Server) startQuery(c *call, req *logsRequest) (any, *apiError) {
 	for _, fn := range fns {
 		bytes += groupBytes(fn, start, end, c.now)
 	}
-	qq := &query{id: id, account: c.account, region: c.region, started: realNow, bytes: bytes,
+	qq := &query{id: id, account: c.account, region: c.region, started: qnow, bytes: bytes,
 		runFor:  s.qtime.Base + time.Duration(float64(s.qtime.PerGB)*float64(bytes)/(1<<30)),
 		fail:    c.verdict.queryFail,
 		timeout: c.verdict.queryTimeout,
 	}
 	m.queries[id] = qq
-	n := m.running(c.account, c.region, realNow)
+	n := m.running(c.account, c.region, qnow)
 	m.mu.Unlock()
 	s.acct.peak(c.account, c.region, n)
-	go m.evaluate(qq, q, fns, start, end, c.now, limit)
+	if s.qclock != nil {
+		m.evaluate(qq, q, fns, start, end, c.now, limit)
+	} else {
+		go m.evaluate(qq, q, fns, start, end, c.now, limit)
+	}
 	return map[string]string{"queryId": id}, nil
 }
 
@@ -429,7 +433,7 @@ func (s *Server) getQueryResults(c *call, req *logsRequest) (any, *apiError) {
 		}
 		from = n
 	}
-	st := q.status(time.Now())
+	st := q.status(s.queryNow())
 	rows := [][]resultField{}
 	stats := map[string]float64{"recordsMatched": 0, "recordsScanned": 0, "bytesScanned": 0}
 	out := map[string]any{}
@@ -491,7 +495,7 @@ func (s *Server) stopQuery(c *call, req *logsRequest) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	st := q.status(time.Now())
+	st := q.status(s.queryNow())
 	if st != qScheduled && st != qRunning {
 		return nil, logsInvalid("Query " + q.id + " is not running: " + st)
 	}

@@ -34,6 +34,9 @@ type Server struct {
 	reqSeq  atomic.Uint64
 	maxBody int64
 	qtime   QueryTime
+	// qclock is the clock Logs Insights queries run on; nil: real time,
+	// with queries evaluated in the background.
+	qclock func() time.Time
 }
 
 // Latency is the simulated service time of each call: Default, or the
@@ -123,6 +126,31 @@ func WithQueryTime(q QueryTime) Option {
 		s.qtime = q
 		return nil
 	}
+}
+
+// WithQueryClock makes Logs Insights queries run on now instead of real
+// time: a query is Scheduled, Running and then done by now's readings
+// (QueryTime still says for how long), and it is evaluated before
+// StartQuery answers, so its status depends on the clock alone. Paired
+// with the same clock and a sleep that advances it in the scan's Logs
+// Insights runner, the number of GetQueryResults polls no longer
+// depends on how fast the machine is.
+func WithQueryClock(now func() time.Time) Option {
+	return func(s *Server) error {
+		if now == nil {
+			return errors.New("sim: WithQueryClock: nil clock")
+		}
+		s.qclock = now
+		return nil
+	}
+}
+
+// queryNow is the time Logs Insights queries run on.
+func (s *Server) queryNow() time.Time {
+	if s.qclock != nil {
+		return s.qclock()
+	}
+	return time.Now()
 }
 
 // WithFaults injects faults.

@@ -1,4 +1,4 @@
-package metrics_test
+package logstats_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
@@ -76,9 +77,29 @@ accounts:
     - name: text-idle
 `
 
-var lgSettings = metrics.LogsSettings{InitialPoll: 5 * time.Millisecond, MaxPoll: 20 * time.Millisecond}
+var lgSettings = logstats.Settings{InitialPoll: 5 * time.Millisecond, MaxPoll: 20 * time.Millisecond}
 
-var lgFastQueries = sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Millisecond})
+// lgFakeQueries serves the sim's Logs Insights queries (10 ms each) on a
+// fake clock that only the runner's sleeps move, and returns the runner
+// settings that share it: a test waits on no real polling time. The
+// sim's per-second StartQuery and GetQueryResults quotas, which count
+// real time, are off: polls that take no time would only be throttled
+// and wait out the SDK's jittered retry (throttling is the limiters'
+// and the scanner's tests' concern, not what the runner reads).
+func lgFakeQueries() (sim.Option, logstats.Settings) {
+	ft := newFakeTime()
+	q := sim.DefaultQuotas()
+	q.StartQuery, q.GetQueryResults = 0, 0
+	opt := func(s *sim.Server) error {
+		for _, o := range []sim.Option{sim.WithQuotas(q), sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Millisecond}), sim.WithQueryClock(ft.Now)} {
+			if err := o(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return opt, ft.settings(lgSettings)
+}
 
 // lgFunctions is what the inventory would hand the metrics stage.
 func lgFunctions(f *fleet.Fleet) []metrics.Function {
@@ -142,7 +163,7 @@ func lgWindowBytes(ft fleet.FunctionTruth, w metrics.Window) float64 {
 
 func lgF64(v float64) *float64 { return &v }
 
-// lgWantDay is the truth of one function-day as LogStats would carry it.
+// lgWantDay is the truth of one function-day as Stats would carry it.
 func lgWantDay(d *fleet.DayTruth) map[string]*float64 {
 	if d == nil || d.Invocations == 0 {
 		return map[string]*float64{}
@@ -160,7 +181,7 @@ func lgWantDay(d *fleet.DayTruth) map[string]*float64 {
 	return m
 }
 
-func lgGotDay(s *metrics.LogStats, i int) map[string]*float64 {
+func lgGotDay(s *logstats.Stats, i int) map[string]*float64 {
 	m := map[string]*float64{}
 	for k, ser := range map[string]metrics.Series{
 		"invocations": s.Invocations, "coldStarts": s.ColdStarts, "timeouts": s.Timeouts,
@@ -178,7 +199,7 @@ func lgGotDay(s *metrics.LogStats, i int) map[string]*float64 {
 // lgCheckTruth compares every day of every stat with the ground truth,
 // exactly; no data must stay nil. It returns the days compared that had
 // data.
-func lgCheckTruth(t *testing.T, id string, ft fleet.FunctionTruth, w metrics.Window, s *metrics.LogStats) int {
+func lgCheckTruth(t *testing.T, id string, ft fleet.FunctionTruth, w metrics.Window, s *logstats.Stats) int {
 	t.Helper()
 	if s == nil {
 		t.Errorf("%s: no stats", id)
@@ -220,9 +241,9 @@ func lgClient(env *simtest.Env, region string) *cloudwatchlogs.Client {
 }
 
 // lgRunAll runs every batch of the plan concurrently, as the pool would.
-func lgRunAll(t *testing.T, env *simtest.Env, r *metrics.LogsRunner, plan *metrics.LogsPlan) []*metrics.LogsResult {
+func lgRunAll(t *testing.T, env *simtest.Env, r *logstats.Runner, plan *logstats.Plan) []*logstats.Result {
 	t.Helper()
-	out := make([]*metrics.LogsResult, len(plan.Batches))
+	out := make([]*logstats.Result, len(plan.Batches))
 	var wg sync.WaitGroup
 	for i, b := range plan.Batches {
 		wg.Go(func() {
@@ -239,10 +260,11 @@ func lgRunAll(t *testing.T, env *simtest.Env, r *metrics.LogsRunner, plan *metri
 }
 
 func TestLogsRunMatchesTruth(t *testing.T) {
-	env := simtest.Start(t, lgSpec, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.Start(t, lgSpec, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
 	tr := lgTruths(env.Fleet)
-	plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+	plan, err := logstats.NewPlan(lgFunctions(env.Fleet), w, nil, logstats.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +272,7 @@ func TestLogsRunMatchesTruth(t *testing.T) {
 		t.Fatalf("want one Text and one JSON batch and nothing skipped, got %d batches, skipped %v", len(plan.Batches), plan.Skipped)
 	}
 	var bytes, wantBytes float64
-	for _, res := range lgRunAll(t, env, metrics.NewLogsRunner(lgSettings), plan) {
+	for _, res := range lgRunAll(t, env, logstats.NewRunner(set), plan) {
 		if res == nil {
 			continue
 		}
@@ -274,14 +296,15 @@ func TestLogsRunMatchesTruth(t *testing.T) {
 // TestLogsStatsShape pins what "no data" and zero look like for a few
 // known function-days, independently of checkTruth.
 func TestLogsStatsShape(t *testing.T) {
-	env := simtest.Start(t, lgSpec, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.Start(t, lgSpec, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
-	plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+	plan, err := logstats.NewPlan(lgFunctions(env.Fleet), w, nil, logstats.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats := map[string]*metrics.LogStats{}
-	for _, res := range lgRunAll(t, env, metrics.NewLogsRunner(lgSettings), plan) {
+	stats := map[string]*logstats.Stats{}
+	for _, res := range lgRunAll(t, env, logstats.NewRunner(set), plan) {
 		if res != nil {
 			for id, s := range res.Stats {
 				stats[id] = s
@@ -326,7 +349,8 @@ func TestLogsStatsShape(t *testing.T) {
 }
 
 func TestLogsBudgetSkipsInDocumentedOrder(t *testing.T) {
-	env := simtest.Start(t, lgSpec, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.Start(t, lgSpec, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
 	tr := lgTruths(env.Fleet)
 	est := lgIncomingBytes(tr, w)
@@ -341,7 +365,7 @@ func TestLogsBudgetSkipsInDocumentedOrder(t *testing.T) {
 			size("json-api"), size("text-api"), size("json-new"), size("text-old"))
 	}
 	budget := size("json-api") + size("text-old")
-	plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, est, metrics.LogsPlanOptions{BudgetBytes: budget})
+	plan, err := logstats.NewPlan(lgFunctions(env.Fleet), w, est, logstats.PlanOptions{BudgetBytes: budget})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,8 +373,8 @@ func TestLogsBudgetSkipsInDocumentedOrder(t *testing.T) {
 	for _, s := range plan.Skipped {
 		skipped[strings.TrimPrefix(s.ID, p)] = s.Reason
 	}
-	want := map[string]string{"text-api": metrics.ReasonLogBudget, "json-new": metrics.ReasonLogBudget,
-		"text-insights": metrics.ReasonLogBudget, "text-idle": metrics.ReasonNoLogData}
+	want := map[string]string{"text-api": logstats.ReasonLogBudget, "json-new": logstats.ReasonLogBudget,
+		"text-insights": logstats.ReasonLogBudget, "text-idle": logstats.ReasonNoLogData}
 	if fmt.Sprint(skipped) != fmt.Sprint(want) {
 		t.Errorf("skipped %v, want %v", skipped, want)
 	}
@@ -358,7 +382,7 @@ func TestLogsBudgetSkipsInDocumentedOrder(t *testing.T) {
 		t.Errorf("estimated %v, want %v", plan.EstimatedBytes, budget)
 	}
 	var scanned float64
-	for _, res := range lgRunAll(t, env, metrics.NewLogsRunner(lgSettings), plan) {
+	for _, res := range lgRunAll(t, env, logstats.NewRunner(set), plan) {
 		if res == nil {
 			continue
 		}
@@ -383,24 +407,25 @@ func TestLogsMissingLogGroup(t *testing.T) {
 		{"found by splitting", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := simtest.Start(t, lgSpec, lgFastQueries)
+			qopt, set := lgFakeQueries()
+			env := simtest.Start(t, lgSpec, qopt)
 			w := metrics.LastCompleteDay(simtest.Now)
 			tr := lgTruths(env.Fleet)
 			fns := lgFunctions(env.Fleet)
 			ghost := metrics.Function{ID: "111111111111/us-east-1/ghost", Name: "ghost"}
 			ghost2 := metrics.Function{ID: "111111111111/us-east-1/ghost2", Name: "ghost2", LogGroup: "/gone/ghost2"}
 			fns = append([]metrics.Function{ghost}, append(fns, ghost2)...)
-			plan, err := metrics.PlanLogs(fns, w, nil, metrics.LogsPlanOptions{})
+			plan, err := logstats.NewPlan(fns, w, nil, logstats.PlanOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var api metrics.LogsAPI = lgClient(env, "us-east-1")
+			var api logstats.API = lgClient(env, "us-east-1")
 			if tc.hide {
 				api = lgAnonymousNotFound{api}
 			}
 			failed := map[string]string{}
 			ok := 0
-			r := metrics.NewLogsRunner(lgSettings)
+			r := logstats.NewRunner(set)
 			for _, b := range plan.Batches {
 				res, err := r.Run(context.Background(), api, b)
 				if err != nil {
@@ -427,10 +452,10 @@ func TestLogsMissingLogGroup(t *testing.T) {
 
 // lgAnonymousNotFound rewrites ResourceNotFoundException so it names no
 // log group.
-type lgAnonymousNotFound struct{ metrics.LogsAPI }
+type lgAnonymousNotFound struct{ logstats.API }
 
 func (a lgAnonymousNotFound) StartQuery(ctx context.Context, in *cloudwatchlogs.StartQueryInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StartQueryOutput, error) {
-	out, err := a.LogsAPI.StartQuery(ctx, in, opts...)
+	out, err := a.API.StartQuery(ctx, in, opts...)
 	var nf *types.ResourceNotFoundException
 	if errors.As(err, &nf) {
 		return nil, &types.ResourceNotFoundException{Message: aws.String("The specified log group does not exist.")}
@@ -440,13 +465,13 @@ func (a lgAnonymousNotFound) StartQuery(ctx context.Context, in *cloudwatchlogs.
 
 // lgStartSignal closes started once a StartQuery succeeded.
 type lgStartSignal struct {
-	metrics.LogsAPI
+	logstats.API
 	once    sync.Once
 	started chan struct{}
 }
 
 func (s *lgStartSignal) StartQuery(ctx context.Context, in *cloudwatchlogs.StartQueryInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StartQueryOutput, error) {
-	out, err := s.LogsAPI.StartQuery(ctx, in, opts...)
+	out, err := s.API.StartQuery(ctx, in, opts...)
 	if err == nil {
 		s.once.Do(func() { close(s.started) })
 	}
@@ -456,17 +481,17 @@ func (s *lgStartSignal) StartQuery(ctx context.Context, in *cloudwatchlogs.Start
 func TestLogsCancelStopsQuery(t *testing.T) {
 	env := simtest.Start(t, lgSpec, sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Minute}))
 	w := metrics.LastCompleteDay(simtest.Now)
-	plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+	plan, err := logstats.NewPlan(lgFunctions(env.Fleet), w, nil, logstats.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &lgStartSignal{LogsAPI: lgClient(env, "us-east-1"), started: make(chan struct{})}
+	api := &lgStartSignal{API: lgClient(env, "us-east-1"), started: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-api.started
 		cancel()
 	}()
-	_, err = metrics.NewLogsRunner(lgSettings).Run(ctx, api, plan.Batches[0])
+	_, err = logstats.NewRunner(lgSettings).Run(ctx, api, plan.Batches[0])
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -489,15 +514,16 @@ func TestLogsQueryEndsBadly(t *testing.T) {
 		{"timed out", sim.Fault{Service: "logs", QueryTimeout: true}, "Timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := simtest.Start(t, lgSpec, lgFastQueries, sim.WithFaults(tc.fault))
+			qopt, set := lgFakeQueries()
+			env := simtest.Start(t, lgSpec, qopt, sim.WithFaults(tc.fault))
 			w := metrics.LastCompleteDay(simtest.Now)
-			plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+			plan, err := logstats.NewPlan(lgFunctions(env.Fleet), w, nil, logstats.PlanOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			b := plan.Batches[0]
-			_, err = metrics.NewLogsRunner(lgSettings).Run(context.Background(), lgClient(env, "us-east-1"), b)
-			var qe *metrics.QueryError
+			_, err = logstats.NewRunner(set).Run(context.Background(), lgClient(env, "us-east-1"), b)
+			var qe *logstats.QueryError
 			if !errors.As(err, &qe) || qe.Status != tc.status || qe.Account != "111111111111" || qe.Region != "us-east-1" || qe.Groups != len(b.Groups) {
 				t.Fatalf("err = %#v, want a QueryError with status %s", err, tc.status)
 			}
@@ -529,18 +555,18 @@ func TestLogsConcurrentQueryLimit(t *testing.T) {
 			env := simtest.Start(t, lgSpec, sim.WithQuotas(q), sim.WithQueryTime(sim.QueryTime{Base: 50 * time.Millisecond}))
 			w := metrics.LastCompleteDay(simtest.Now)
 			tr := lgTruths(env.Fleet)
-			plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+			plan, err := logstats.NewPlan(lgFunctions(env.Fleet), w, nil, logstats.PlanOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			// Six copies of the plan's batches, all at once.
-			var many metrics.LogsPlan
+			var many logstats.Plan
 			for range 3 {
 				many.Batches = append(many.Batches, plan.Batches...)
 			}
 			set := lgSettings
 			set.MaxConcurrentQueries = tc.runnerLimit
-			for _, res := range lgRunAll(t, env, metrics.NewLogsRunner(set), &many) {
+			for _, res := range lgRunAll(t, env, logstats.NewRunner(set), &many) {
 				if res != nil {
 					for id, s := range res.Stats {
 						lgCheckTruth(t, id, tr[id], w, s)
@@ -571,11 +597,12 @@ func TestLogsGeneratedFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := simtest.StartFleet(t, f, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.StartFleet(t, f, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
 	tr := lgTruths(f)
 	fns := lgFunctions(f)
-	plan, err := metrics.PlanLogs(fns, w, lgIncomingBytes(tr, w), metrics.LogsPlanOptions{})
+	plan, err := logstats.NewPlan(fns, w, lgIncomingBytes(tr, w), logstats.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -594,11 +621,11 @@ func TestLogsGeneratedFleet(t *testing.T) {
 		t.Errorf("%d batches for %v, want %d", len(plan.Batches), per, wantBatches)
 	}
 	for _, s := range plan.Skipped {
-		if s.Reason != metrics.ReasonNoLogData || lgWindowBytes(tr[s.ID], w) != 0 {
+		if s.Reason != logstats.ReasonNoLogData || lgWindowBytes(tr[s.ID], w) != 0 {
 			t.Errorf("skipped %+v", s)
 		}
 	}
-	r := metrics.NewLogsRunner(lgSettings)
+	r := logstats.NewRunner(set)
 	got, days := 0, 0
 	var bytes float64
 	for _, res := range lgRunAll(t, env, r, plan) {
@@ -620,15 +647,15 @@ func TestLogsGeneratedFleet(t *testing.T) {
 	if st := env.Server.Accounting().API("logs", "StartQuery"); st.Calls != int64(wantBatches) {
 		t.Errorf("StartQuery calls %d, want %d", st.Calls, wantBatches)
 	}
-	t.Logf("200 functions: %d queries, %d function-days compared, %.1f MB scanned ($%.6f)", len(plan.Batches), days, bytes/1e6, metrics.LogsCostUSD(bytes))
+	t.Logf("200 functions: %d queries, %d function-days compared, %.1f MB scanned ($%.6f)", len(plan.Batches), days, bytes/1e6, logstats.CostUSD(bytes))
 }
 
 func TestLogsBatchJSON(t *testing.T) {
 	w := metrics.LastCompleteDay(simtest.Now)
-	b := metrics.LogsBatch{Account: "123456789012", Region: "ap-southeast-2", Format: metrics.LogFormatJSON, Window: w}
-	for i := range metrics.MaxLogGroupsPerQuery {
+	b := logstats.Batch{Account: "123456789012", Region: "ap-southeast-2", Format: logstats.LogFormatJSON, Window: w}
+	for i := range logstats.MaxLogGroupsPerQuery {
 		name := fmt.Sprintf("%s-%03d", strings.Repeat("x", 490), i) // log group names reach 512
-		b.Groups = append(b.Groups, metrics.LogGroupRef{Name: "/" + name, Functions: []string{"123456789012/ap-southeast-2/" + name[:60]}, EstimatedBytes: 1e12})
+		b.Groups = append(b.Groups, logstats.GroupRef{Name: "/" + name, Functions: []string{"123456789012/ap-southeast-2/" + name[:60]}, EstimatedBytes: 1e12})
 	}
 	if err := b.Validate(); err != nil {
 		t.Fatal(err)
@@ -640,7 +667,7 @@ func TestLogsBatchJSON(t *testing.T) {
 	if len(raw) > 256<<10 {
 		t.Errorf("a full batch is %d bytes of JSON; a unit must stay well under SQS's 1 MiB", len(raw))
 	}
-	var back metrics.LogsBatch
+	var back logstats.Batch
 	if err := json.Unmarshal(raw, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -648,16 +675,16 @@ func TestLogsBatchJSON(t *testing.T) {
 	if string(again) != string(raw) || !back.Window.End.Equal(w.End) {
 		t.Errorf("round trip changed the batch")
 	}
-	if got := len(back.Items()); got != metrics.MaxLogGroupsPerQuery {
+	if got := len(back.Items()); got != logstats.MaxLogGroupsPerQuery {
 		t.Errorf("items %d", got)
 	}
 }
 
 func TestLogsBudgetConversion(t *testing.T) {
-	if got := metrics.LogsBudgetBytes(0.005); got != 1<<30 {
+	if got := logstats.BudgetBytes(0.005); got != 1<<30 {
 		t.Errorf("$0.005 buys %v bytes, want 2^30", got)
 	}
-	if got := metrics.LogsCostUSD(10 << 30); math.Abs(got-0.05) > 1e-12 {
+	if got := logstats.CostUSD(10 << 30); math.Abs(got-0.05) > 1e-12 {
 		t.Errorf("10 GB cost $%v, want $0.05", got)
 	}
 }

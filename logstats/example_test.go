@@ -1,4 +1,4 @@
-package metrics_test
+package logstats_test
 
 import (
 	"context"
@@ -10,15 +10,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
 )
 
-// ExampleLogsRunner plans the Logs Insights queries of two functions, one
+// ExampleRunner plans the Logs Insights queries of two functions, one
 // logging Text and one JSON, and runs them against the simulated account
 // with the real CloudWatch Logs client.
-func ExampleLogsRunner() {
+func ExampleRunner() {
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 	spec, err := fleet.Parse([]byte(`
 accounts:
@@ -67,14 +68,14 @@ accounts:
 
 	fns := []metrics.Function{
 		{ID: "123456789012/us-east-1/report-builder", Name: "report-builder"},
-		{ID: "123456789012/us-east-1/search-indexer", Name: "search-indexer", LogFormat: metrics.LogFormatJSON},
+		{ID: "123456789012/us-east-1/search-indexer", Name: "search-indexer", LogFormat: logstats.LogFormatJSON},
 	}
 	w := metrics.LastCompleteDay(now)
-	plan, err := metrics.PlanLogs(fns, w, nil, metrics.LogsPlanOptions{})
+	plan, err := logstats.NewPlan(fns, w, nil, logstats.PlanOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	runner := metrics.NewLogsRunner(metrics.LogsSettings{InitialPoll: 10 * time.Millisecond})
+	runner := logstats.NewRunner(logstats.Settings{InitialPoll: 10 * time.Millisecond})
 	for _, b := range plan.Batches {
 		res, err := runner.Run(context.Background(), client, b)
 		if err != nil {

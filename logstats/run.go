@@ -1,4 +1,4 @@
-package metrics
+package logstats
 
 import (
 	"context"
@@ -14,16 +14,16 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// LogsAPI is the part of the CloudWatch Logs client the Logs Insights
+// API is the part of the CloudWatch Logs client the Logs Insights
 // runner uses; *cloudwatchlogs.Client implements it.
-type LogsAPI interface {
+type API interface {
 	StartQuery(ctx context.Context, params *cloudwatchlogs.StartQueryInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StartQueryOutput, error)
 	GetQueryResults(ctx context.Context, params *cloudwatchlogs.GetQueryResultsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.GetQueryResultsOutput, error)
 	StopQuery(ctx context.Context, params *cloudwatchlogs.StopQueryInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StopQueryOutput, error)
 }
 
-// LogsSettings tune a LogsRunner; zero fields take the defaults.
-type LogsSettings struct {
+// Settings tune a Runner; zero fields take the defaults.
+type Settings struct {
 	// MaxConcurrentQueries caps the queries running at once per
 	// account-region (AWS's limit: 30 in older docs, 100 in newer ones).
 	// Default 30.
@@ -38,9 +38,18 @@ type LogsSettings struct {
 	LimitWait time.Duration
 	// StopTimeout bounds the StopQuery sent after ctx is done. Default 5 s.
 	StopTimeout time.Duration
+	// Clock is the time the LimitWait deadline is measured on; default
+	// time.Now.
+	Clock func() time.Time `json:"-"`
+	// Sleep waits d before each GetQueryResults poll and each StartQuery
+	// retry; it returns nil after d, or ctx's error as soon as ctx ends.
+	// Default a real timer. Tests inject a fake (with a Clock it
+	// advances) so that no result, count or golden file depends on how
+	// long real polling took.
+	Sleep func(ctx context.Context, d time.Duration) error `json:"-"`
 }
 
-// Defaults of LogsSettings.
+// Defaults of Settings.
 const (
 	DefaultMaxConcurrentQueries = 30
 	DefaultInitialPoll          = 500 * time.Millisecond
@@ -49,7 +58,7 @@ const (
 	DefaultStopTimeout          = 5 * time.Second
 )
 
-func (s LogsSettings) withDefaults() LogsSettings {
+func (s Settings) withDefaults() Settings {
 	if s.MaxConcurrentQueries <= 0 {
 		s.MaxConcurrentQueries = DefaultMaxConcurrentQueries
 	}
@@ -66,33 +75,39 @@ func (s LogsSettings) withDefaults() LogsSettings {
 	if s.StopTimeout <= 0 {
 		s.StopTimeout = DefaultStopTimeout
 	}
+	if s.Clock == nil {
+		s.Clock = time.Now
+	}
+	if s.Sleep == nil {
+		s.Sleep = sleep
+	}
 	return s
 }
 
-// LogsRunner runs Logs Insights batches. One runner is shared by a scan:
+// Runner runs Logs Insights batches. One runner is shared by a scan:
 // it holds the per account-region limit on running queries. It is safe
 // for concurrent use.
-type LogsRunner struct {
-	set   LogsSettings
+type Runner struct {
+	set   Settings
 	mu    sync.Mutex
 	slots map[string]chan struct{} // "account/region" → running queries
 }
 
-// NewLogsRunner returns a runner with the settings.
-func NewLogsRunner(s LogsSettings) *LogsRunner {
-	return &LogsRunner{set: s.withDefaults(), slots: map[string]chan struct{}{}}
+// NewRunner returns a runner with the settings.
+func NewRunner(s Settings) *Runner {
+	return &Runner{set: s.withDefaults(), slots: map[string]chan struct{}{}}
 }
 
-// LogsResult is what running a batch found.
-type LogsResult struct {
+// Result is what running a batch found.
+type Result struct {
 	// Stats per function ID, for every function of the batch whose log
 	// group was queried (all-nil series when it had no REPORT record).
-	Stats map[string]*LogStats `json:"stats"`
+	Stats map[string]*Stats `json:"stats"`
 	// Failed are the batch's functions with no stats because their log
 	// group alone made StartQuery fail: ReasonNoLogGroup,
 	// ReasonLogGroupClass (both coverage: nothing to query) or
 	// ReasonLogGroupDenied (a loss).
-	Failed []LogsSkip `json:"failed,omitempty"`
+	Failed []Skip `json:"failed,omitempty"`
 	// Pages counts the GetQueryResults pages read after the queries
 	// completed (one per query, more when results came by nextToken).
 	Pages int `json:"pages"`
@@ -130,15 +145,15 @@ func (e *QueryError) Error() string {
 // split in halves until it does. When ctx ends the running query is
 // stopped (StopQuery) and ctx's error returned. Any other failure is an
 // error for the whole batch, which the caller retries as a unit.
-func (r *LogsRunner) Run(ctx context.Context, api LogsAPI, b LogsBatch) (*LogsResult, error) {
+func (r *Runner) Run(ctx context.Context, api API, b Batch) (*Result, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
-	query, err := LogsQuery(b.Format)
+	query, err := Query(b.Format)
 	if err != nil {
 		return nil, err
 	}
-	res := &LogsResult{Stats: map[string]*LogStats{}}
+	res := &Result{Stats: map[string]*Stats{}}
 	denied := 0
 	if err := r.runGroups(ctx, api, &b, query, b.Groups, res, &denied); err != nil {
 		return nil, err
@@ -155,7 +170,7 @@ const maxDeniedGroups = 2
 // runGroups queries groups, dropping the ones StartQuery names as the
 // cause of its error; when it cannot tell which group it is, it splits
 // the groups in halves.
-func (r *LogsRunner) runGroups(ctx context.Context, api LogsAPI, b *LogsBatch, query string, groups []LogGroupRef, res *LogsResult, denied *int) error {
+func (r *Runner) runGroups(ctx context.Context, api API, b *Batch, query string, groups []GroupRef, res *Result, denied *int) error {
 	for len(groups) > 0 {
 		bad, err := r.runQuery(ctx, api, b, query, groups, res)
 		if err == nil {
@@ -181,7 +196,7 @@ func (r *LogsRunner) runGroups(ctx context.Context, api LogsAPI, b *LogsBatch, q
 		}
 		if i >= 0 {
 			for _, id := range groups[i].Functions {
-				res.Failed = append(res.Failed, LogsSkip{ID: id, LogGroup: groups[i].Name, Reason: bad.reason, EstimatedBytes: groups[i].EstimatedBytes})
+				res.Failed = append(res.Failed, Skip{ID: id, LogGroup: groups[i].Name, Reason: bad.reason, EstimatedBytes: groups[i].EstimatedBytes})
 			}
 			groups = append(groups[:i:i], groups[i+1:]...)
 			continue
@@ -243,7 +258,7 @@ func logsGroupCause(err error) *logsGroupError {
 }
 
 // acquire takes one of the account-region's query slots.
-func (r *LogsRunner) acquire(ctx context.Context, account, region string) (release func(), err error) {
+func (r *Runner) acquire(ctx context.Context, account, region string) (release func(), err error) {
 	r.mu.Lock()
 	k := account + "/" + region
 	sem := r.slots[k]
@@ -260,8 +275,8 @@ func (r *LogsRunner) acquire(ctx context.Context, account, region string) (relea
 	}
 }
 
-// logsSleep waits d or until ctx ends.
-func logsSleep(ctx context.Context, d time.Duration) error {
+// sleep waits d or until ctx ends: the default Settings.Sleep.
+func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -274,7 +289,7 @@ func logsSleep(ctx context.Context, d time.Duration) error {
 
 // runQuery runs one query over groups and maps its rows into res. On an
 // error one log group causes it returns that cause too.
-func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, query string, groups []LogGroupRef, res *LogsResult) (*logsGroupError, error) {
+func (r *Runner) runQuery(ctx context.Context, api API, b *Batch, query string, groups []GroupRef, res *Result) (*logsGroupError, error) {
 	release, err := r.acquire(ctx, b.Account, b.Region)
 	if err != nil {
 		return nil, err
@@ -294,7 +309,7 @@ func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, qu
 	}
 	where := fmt.Sprintf("%s/%s (%d log groups)", b.Account, b.Region, len(groups))
 	var id string
-	wait, deadline := r.set.InitialPoll, time.Now().Add(r.set.LimitWait)
+	wait, deadline := r.set.InitialPoll, r.set.Clock().Add(r.set.LimitWait)
 	for {
 		out, err := api.StartQuery(ctx, in)
 		if err == nil {
@@ -305,10 +320,10 @@ func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, qu
 			return bad, fmt.Errorf("logs insights %s: start query: %w", where, err)
 		}
 		var le *types.LimitExceededException
-		if !errors.As(err, &le) || time.Now().Add(wait).After(deadline) {
+		if !errors.As(err, &le) || r.set.Clock().Add(wait).After(deadline) {
 			return nil, fmt.Errorf("logs insights %s: start query: %w", where, err)
 		}
-		if err := logsSleep(ctx, wait); err != nil {
+		if err := r.set.Sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("logs insights %s: waiting for the account's query limit: %w", where, err)
 		}
 		wait = min(2*wait, r.set.MaxPoll)
@@ -324,9 +339,9 @@ func (r *LogsRunner) runQuery(ctx context.Context, api LogsAPI, b *LogsBatch, qu
 		return nil, &QueryError{Account: b.Account, Region: b.Region, QueryID: id, Groups: len(groups),
 			Status: fmt.Sprintf("with %d rows, the most a query returns: results may be cut", len(rows))}
 	}
-	m := logsRowMapper{account: b.Account, window: b.Window, stats: map[string]*LogStats{}}
+	m := logsRowMapper{account: b.Account, window: b.Window, stats: map[string]*Stats{}}
 	for _, g := range groups {
-		st := newLogStats(g.Name, b.Window.Days)
+		st := newStats(g.Name, b.Window.Days)
 		st.SharedLogGroup = len(g.Functions) > 1
 		m.stats[g.Name] = st
 	}
@@ -367,11 +382,11 @@ type logsPolled struct {
 // InitialPoll, then twice as long each time up to MaxPoll, then follows
 // the result's pages (nextToken, at most MaxRowsPerPage rows each) and
 // returns every row.
-func (r *LogsRunner) poll(ctx context.Context, api LogsAPI, b *LogsBatch, id string, groups int, where string) (logsPolled, [][]types.ResultField, error) {
+func (r *Runner) poll(ctx context.Context, api API, b *Batch, id string, groups int, where string) (logsPolled, [][]types.ResultField, error) {
 	wait := r.set.InitialPoll
 	var out *cloudwatchlogs.GetQueryResultsOutput
 	for out == nil {
-		if err := logsSleep(ctx, wait); err != nil {
+		if err := r.set.Sleep(ctx, wait); err != nil {
 			return logsPolled{}, nil, fmt.Errorf("logs insights %s: query %s: %w", where, id, err)
 		}
 		wait = min(2*wait, r.set.MaxPoll)
@@ -411,7 +426,7 @@ func (r *LogsRunner) poll(ctx context.Context, api LogsAPI, b *LogsBatch, id str
 // stop stops a query whose caller gave up, with its own short context
 // (the caller's may be done already). Failure is ignored: the query
 // ends by itself at AWS's 60-minute limit.
-func (r *LogsRunner) stop(api LogsAPI, id string) {
+func (r *Runner) stop(api API, id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.set.StopTimeout)
 	defer cancel()
 	_, _ = api.StopQuery(ctx, &cloudwatchlogs.StopQueryInput{QueryId: aws.String(id)})

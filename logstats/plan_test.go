@@ -1,4 +1,4 @@
-package metrics_test
+package logstats_test
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 )
 
@@ -24,7 +25,7 @@ func lgFn(name string, mods ...func(*metrics.Function)) metrics.Function {
 	return f
 }
 
-func lgJSON(f *metrics.Function)               { f.LogFormat = metrics.LogFormatJSON }
+func lgJSON(f *metrics.Function)               { f.LogFormat = logstats.LogFormatJSON }
 func lgInsights(f *metrics.Function)           { f.LambdaInsights = true }
 func lgGroup(g string) func(*metrics.Function) { return func(f *metrics.Function) { f.LogGroup = g } }
 
@@ -44,7 +45,7 @@ func lgEstimates(days int, kv ...any) map[string]metrics.Series {
 
 // lgDescribe renders a plan as "region format [groups]" per batch and
 // "name: reason" per skip.
-func lgDescribe(p *metrics.LogsPlan) (batches, skipped []string) {
+func lgDescribe(p *logstats.Plan) (batches, skipped []string) {
 	for _, b := range p.Batches {
 		var gs []string
 		for _, g := range b.Groups {
@@ -67,7 +68,7 @@ func lgNames(ids []string) []string {
 	return out
 }
 
-func TestPlanLogs(t *testing.T) {
+func TestNewPlan(t *testing.T) {
 	w := metrics.Window{End: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Days: 15}
 	many := func(prefix string, n int, mods ...func(*metrics.Function)) []metrics.Function {
 		var out []metrics.Function
@@ -81,7 +82,7 @@ func TestPlanLogs(t *testing.T) {
 		fns         []metrics.Function
 		window      metrics.Window
 		est         map[string]metrics.Series
-		opt         metrics.LogsPlanOptions
+		opt         logstats.PlanOptions
 		wantBatches []string
 		wantSkipped []string
 		wantBytes   float64
@@ -95,7 +96,7 @@ func TestPlanLogs(t *testing.T) {
 			name:        "busiest first; a group that does not fit is skipped and smaller ones tried",
 			fns:         []metrics.Function{lgFn("big"), lgFn("mid"), lgFn("small"), lgFn("tiny")},
 			est:         lgEstimates(15, "big", 100.0, "mid", 60.0, "small", 30.0, "tiny", 10.0),
-			opt:         metrics.LogsPlanOptions{BudgetBytes: 135},
+			opt:         logstats.PlanOptions{BudgetBytes: 135},
 			wantBatches: []string{"us-east-1 Text [big(big) small(small)]"},
 			wantSkipped: []string{"mid: log budget", "tiny: log budget"},
 			wantBytes:   130,
@@ -104,7 +105,7 @@ func TestPlanLogs(t *testing.T) {
 			name:        "a group larger than the whole budget does not starve the rest",
 			fns:         []metrics.Function{lgFn("huge"), lgFn("small")},
 			est:         lgEstimates(15, "huge", 1e12, "small", 10.0),
-			opt:         metrics.LogsPlanOptions{BudgetBytes: 100},
+			opt:         logstats.PlanOptions{BudgetBytes: 100},
 			wantBatches: []string{"us-east-1 Text [small(small)]"},
 			wantSkipped: []string{"huge: log budget"},
 			wantBytes:   10,
@@ -113,7 +114,7 @@ func TestPlanLogs(t *testing.T) {
 			name:        "LambdaInsights groups come after every other group",
 			fns:         []metrics.Function{lgFn("li", lgInsights), lgFn("plain")},
 			est:         lgEstimates(15, "li", 100.0, "plain", 10.0),
-			opt:         metrics.LogsPlanOptions{BudgetBytes: 100},
+			opt:         logstats.PlanOptions{BudgetBytes: 100},
 			wantBatches: []string{"us-east-1 Text [plain(plain)]"},
 			wantSkipped: []string{"li: log budget"},
 			wantBytes:   10,
@@ -122,14 +123,14 @@ func TestPlanLogs(t *testing.T) {
 			name:        "LambdaInsights groups are queried when the budget allows",
 			fns:         []metrics.Function{lgFn("li", lgInsights), lgFn("plain")},
 			est:         lgEstimates(15, "li", 100.0, "plain", 10.0),
-			opt:         metrics.LogsPlanOptions{BudgetBytes: 110},
+			opt:         logstats.PlanOptions{BudgetBytes: 110},
 			wantBatches: []string{"us-east-1 Text [li(li) plain(plain)]"},
 			wantBytes:   110,
 		},
 		{
 			name:        "SkipLambdaInsights",
 			fns:         []metrics.Function{lgFn("li", lgInsights), lgFn("plain")},
-			opt:         metrics.LogsPlanOptions{SkipLambdaInsights: true},
+			opt:         logstats.PlanOptions{SkipLambdaInsights: true},
 			wantBatches: []string{"us-east-1 Text [plain(plain)]"},
 			wantSkipped: []string{"li: covered by LambdaInsights"},
 		},
@@ -152,7 +153,7 @@ func TestPlanLogs(t *testing.T) {
 			name:        "no estimate: skipped under a budget",
 			fns:         []metrics.Function{lgFn("unknown"), lgFn("busy")},
 			est:         lgEstimates(15, "busy", 5.0),
-			opt:         metrics.LogsPlanOptions{BudgetBytes: 1e9},
+			opt:         logstats.PlanOptions{BudgetBytes: 1e9},
 			wantBatches: []string{"us-east-1 Text [busy(busy)]"},
 			wantSkipped: []string{"unknown: no log size estimate"},
 			wantBytes:   5,
@@ -180,7 +181,7 @@ func TestPlanLogs(t *testing.T) {
 			if win.Days == 0 {
 				win = w
 			}
-			p, err := metrics.PlanLogs(tc.fns, win, tc.est, tc.opt)
+			p, err := logstats.NewPlan(tc.fns, win, tc.est, tc.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -216,7 +217,7 @@ func TestPlanLogs(t *testing.T) {
 			{"per format: JSON 10, Text 50 and 10", append(many("t", 60), many("j", 10, lgJSON)...), 15, []int{10, 50, 10}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				p, err := metrics.PlanLogs(tc.fns, metrics.Window{End: w.End, Days: tc.days}, nil, metrics.LogsPlanOptions{})
+				p, err := logstats.NewPlan(tc.fns, metrics.Window{End: w.End, Days: tc.days}, nil, logstats.PlanOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -245,7 +246,7 @@ func TestPlanLogs(t *testing.T) {
 			{"window end not midnight", nil, metrics.Window{End: w.End.Add(time.Hour), Days: 1}, "not a UTC midnight"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := metrics.PlanLogs(tc.fns, tc.w, nil, metrics.LogsPlanOptions{})
+				_, err := logstats.NewPlan(tc.fns, tc.w, nil, logstats.PlanOptions{})
 				if err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Errorf("err = %v, want it to say %q", err, tc.want)
 				}
@@ -256,25 +257,25 @@ func TestPlanLogs(t *testing.T) {
 
 func TestLogsBatchValidate(t *testing.T) {
 	w := metrics.Window{End: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Days: 15}
-	ok := metrics.LogsBatch{Account: "1", Region: "r", Format: metrics.LogFormatText, Window: w,
-		Groups: []metrics.LogGroupRef{{Name: "/g", Functions: []string{"1/r/g"}}}}
+	ok := logstats.Batch{Account: "1", Region: "r", Format: logstats.LogFormatText, Window: w,
+		Groups: []logstats.GroupRef{{Name: "/g", Functions: []string{"1/r/g"}}}}
 	tooMany := ok
 	tooMany.Groups = nil
 	for i := range 51 {
-		tooMany.Groups = append(tooMany.Groups, metrics.LogGroupRef{Name: fmt.Sprint("/g", i), Functions: []string{"x"}})
+		tooMany.Groups = append(tooMany.Groups, logstats.GroupRef{Name: fmt.Sprint("/g", i), Functions: []string{"x"}})
 	}
 	for _, tc := range []struct {
 		name string
-		mod  func(b *metrics.LogsBatch)
+		mod  func(b *logstats.Batch)
 		want string
 	}{
-		{"valid", func(*metrics.LogsBatch) {}, ""},
-		{"51 groups", func(b *metrics.LogsBatch) { *b = tooMany }, "51 log groups, at most 50"},
-		{"format", func(b *metrics.LogsBatch) { b.Format = "text" }, `got "text"`},
-		{"no account", func(b *metrics.LogsBatch) { b.Account = "" }, "account and region are required"},
-		{"twice", func(b *metrics.LogsBatch) { b.Groups = append(b.Groups, b.Groups[0]) }, "listed twice"},
-		{"group without functions", func(b *metrics.LogsBatch) { b.Groups = []metrics.LogGroupRef{{Name: "/g"}} }, "needs a name and functions"},
-		{"window", func(b *metrics.LogsBatch) { b.Window.Days = 0 }, "days must be at least 1"},
+		{"valid", func(*logstats.Batch) {}, ""},
+		{"51 groups", func(b *logstats.Batch) { *b = tooMany }, "51 log groups, at most 50"},
+		{"format", func(b *logstats.Batch) { b.Format = "text" }, `got "text"`},
+		{"no account", func(b *logstats.Batch) { b.Account = "" }, "account and region are required"},
+		{"twice", func(b *logstats.Batch) { b.Groups = append(b.Groups, b.Groups[0]) }, "listed twice"},
+		{"group without functions", func(b *logstats.Batch) { b.Groups = []logstats.GroupRef{{Name: "/g"}} }, "needs a name and functions"},
+		{"window", func(b *logstats.Batch) { b.Window.Days = 0 }, "days must be at least 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := ok

@@ -1,4 +1,4 @@
-package metrics
+package logstats
 
 import (
 	"fmt"
@@ -8,9 +8,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/lambdaudit/lambdaudit/metrics"
 )
 
-// LogsQueryText is the Logs Insights query over Text-format log groups.
+// QueryText is the Logs Insights query over Text-format log groups.
 // It reads the fields Logs Insights discovers in REPORT lines
 // (@maxMemoryUsed is in bytes, MB × 1,000,000). Timeouts are the REPORT
 // records with "Status: timeout": current runtimes no longer log a "Task
@@ -18,7 +20,7 @@ import (
 // carries the status too, so the line is neither needed nor counted.
 // Only REPORT lines have @duration, so count(@duration) counts
 // invocations.
-const LogsQueryText = `filter @type = "REPORT"
+const QueryText = `filter @type = "REPORT"
 | stats count(@duration) as invocations,
     count(@initDuration) as coldStarts,
     sum(strcontains(@message, "Status: timeout")) as timeoutReports,
@@ -31,9 +33,9 @@ const LogsQueryText = `filter @type = "REPORT"
     sum(@billedDuration) as billedMs
   by @log, bin(1d)`
 
-// LogsQueryJSON is the Logs Insights query over JSON-format log groups:
+// QueryJSON is the Logs Insights query over JSON-format log groups:
 // the platform.report records and their flattened record.* keys.
-const LogsQueryJSON = `filter type = "platform.report"
+const QueryJSON = `filter type = "platform.report"
 | stats count(*) as invocations,
     count(record.metrics.initDurationMs) as coldStarts,
     sum(strcontains(record.status, "timeout")) as timeoutReports,
@@ -46,56 +48,56 @@ const LogsQueryJSON = `filter type = "platform.report"
     sum(record.metrics.billedDurationMs) as billedMs
   by @log, bin(1d)`
 
-// LogsQuery is the query for a log format.
-func LogsQuery(format string) (string, error) {
+// Query is the query for a log format.
+func Query(format string) (string, error) {
 	switch format {
 	case LogFormatText, "":
-		return LogsQueryText, nil
+		return QueryText, nil
 	case LogFormatJSON:
-		return LogsQueryJSON, nil
+		return QueryJSON, nil
 	}
 	return "", fmt.Errorf("logs query: %s %q", ReasonLogFormat, format)
 }
 
-// LogStats is what the REPORT records of one log group say, per window
+// Stats is what the REPORT records of one log group say, per window
 // day. A nil day means the log group had no REPORT record that day (no
 // data, not zero); on a day with records the counts are numbers, zero
 // included, and InitTotalMs is 0 when there was no cold start while
 // InitP95Ms stays nil (no percentile of nothing).
-type LogStats struct {
+type Stats struct {
 	LogGroup string `json:"logGroup"`
 	// SharedLogGroup: several functions log to this group, and every one
 	// of them carries the group's combined stats.
 	SharedLogGroup bool `json:"sharedLogGroup,omitempty"`
 	// Invocations counts REPORT records.
-	Invocations Series `json:"invocations"`
+	Invocations metrics.Series `json:"invocations"`
 	// ColdStarts counts REPORT records with an Init Duration.
-	ColdStarts Series `json:"coldStarts"`
+	ColdStarts metrics.Series `json:"coldStarts"`
 	// Timeouts counts timed-out invocations: REPORT records with status
 	// timeout (Text "Status: timeout", JSON record.status "timeout").
-	Timeouts Series `json:"timeouts"`
+	Timeouts metrics.Series `json:"timeouts"`
 	// OutOfMemory counts REPORT records ending in Runtime.OutOfMemory.
-	OutOfMemory Series `json:"outOfMemory"`
+	OutOfMemory metrics.Series `json:"outOfMemory"`
 	// MemoryMaxMB and MemoryP99MB are Max Memory Used, MB (nearest-rank
 	// p99 as Logs Insights pct computes it).
-	MemoryMaxMB Series `json:"memoryMaxMB"`
+	MemoryMaxMB metrics.Series `json:"memoryMaxMB"`
 	// MemorySizeMB is the largest Memory Size of the day's REPORT lines:
 	// the configured memory the day was billed at (a function whose
 	// memory changed shows it here, while its configuration has today's).
-	MemorySizeMB Series `json:"memorySizeMB"`
-	MemoryP99MB  Series `json:"memoryP99MB"`
+	MemorySizeMB metrics.Series `json:"memorySizeMB"`
+	MemoryP99MB  metrics.Series `json:"memoryP99MB"`
 	// InitP95Ms and InitTotalMs are over the cold starts' Init Duration.
-	InitP95Ms   Series `json:"initP95Ms"`
-	InitTotalMs Series `json:"initTotalMs"`
+	InitP95Ms   metrics.Series `json:"initP95Ms"`
+	InitTotalMs metrics.Series `json:"initTotalMs"`
 	// BilledDurationMs is the sum of Billed Duration.
-	BilledDurationMs Series `json:"billedDurationMs"`
+	BilledDurationMs metrics.Series `json:"billedDurationMs"`
 }
 
-func newLogStats(group string, days int) *LogStats {
-	return &LogStats{LogGroup: group,
-		Invocations: NewSeries(days), ColdStarts: NewSeries(days), Timeouts: NewSeries(days),
-		OutOfMemory: NewSeries(days), MemoryMaxMB: NewSeries(days), MemoryP99MB: NewSeries(days), MemorySizeMB: NewSeries(days),
-		InitP95Ms: NewSeries(days), InitTotalMs: NewSeries(days), BilledDurationMs: NewSeries(days)}
+func newStats(group string, days int) *Stats {
+	return &Stats{LogGroup: group,
+		Invocations: metrics.NewSeries(days), ColdStarts: metrics.NewSeries(days), Timeouts: metrics.NewSeries(days),
+		OutOfMemory: metrics.NewSeries(days), MemoryMaxMB: metrics.NewSeries(days), MemoryP99MB: metrics.NewSeries(days), MemorySizeMB: metrics.NewSeries(days),
+		InitP95Ms: metrics.NewSeries(days), InitTotalMs: metrics.NewSeries(days), BilledDurationMs: metrics.NewSeries(days)}
 }
 
 // logsBinLayout is how Logs Insights renders bin() and @timestamp values.
@@ -104,8 +106,8 @@ const logsBinLayout = "2006-01-02 15:04:05.000"
 // logsRowMapper maps result rows of one query back to log groups and days.
 type logsRowMapper struct {
 	account string
-	window  Window
-	stats   map[string]*LogStats // by log group name
+	window  metrics.Window
+	stats   map[string]*Stats // by log group name
 	// unexpected counts rows that name no queried group or fall outside
 	// the window.
 	unexpected int

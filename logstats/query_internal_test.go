@@ -1,4 +1,4 @@
-package metrics
+package logstats
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/lambdaudit/lambdaudit/metrics"
 )
 
 // logsResultRow builds a result row from "field=value" pairs.
@@ -21,14 +23,14 @@ func logsResultRow(kv ...string) []types.ResultField {
 }
 
 func TestRowMapper(t *testing.T) {
-	w := Window{End: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Days: 3}
+	w := metrics.Window{End: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Days: 3}
 	const log = "@log=111111111111:/aws/lambda/a"
 	day2 := "bin(1d)=2026-11-20 00:00:00.000"
-	show := func(s *LogStats, day int) string {
+	show := func(s *Stats, day int) string {
 		var b strings.Builder
 		for _, x := range []struct {
 			k string
-			s Series
+			s metrics.Series
 		}{{"inv", s.Invocations}, {"cold", s.ColdStarts}, {"to", s.Timeouts}, {"oom", s.OutOfMemory},
 			{"mem", s.MemoryMaxMB}, {"p99", s.MemoryP99MB}, {"p95i", s.InitP95Ms}, {"init", s.InitTotalMs}, {"billed", s.BilledDurationMs}} {
 			if x.s[day] != nil {
@@ -61,7 +63,7 @@ func TestRowMapper(t *testing.T) {
 		{"bad bin", logsResultRow(log, "bin(1d)=yesterday", "invocations=1"), "", 0, `bin(1d) = "yesterday"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := logsRowMapper{account: "111111111111", window: w, stats: map[string]*LogStats{"/aws/lambda/a": newLogStats("/aws/lambda/a", w.Days)}}
+			m := logsRowMapper{account: "111111111111", window: w, stats: map[string]*Stats{"/aws/lambda/a": newStats("/aws/lambda/a", w.Days)}}
 			err := m.add(tc.row)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -89,7 +91,7 @@ func TestRowMapper(t *testing.T) {
 // BenchmarkRowMapper maps a full page of results: 10,000 rows, 50 log
 // groups × 200 days.
 func BenchmarkRowMapper(b *testing.B) {
-	w := Window{End: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Days: 200}
+	w := metrics.Window{End: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Days: 200}
 	var rows [][]types.ResultField
 	for g := range 50 {
 		for d := range w.Days {
@@ -101,10 +103,10 @@ func BenchmarkRowMapper(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		m := logsRowMapper{account: "111111111111", window: w, stats: map[string]*LogStats{}}
+		m := logsRowMapper{account: "111111111111", window: w, stats: map[string]*Stats{}}
 		for g := range 50 {
 			name := fmt.Sprintf("/aws/lambda/fn-%02d", g)
-			m.stats[name] = newLogStats(name, w.Days)
+			m.stats[name] = newStats(name, w.Days)
 		}
 		for _, r := range rows {
 			if err := m.add(r); err != nil {

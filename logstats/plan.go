@@ -1,10 +1,12 @@
-package metrics
+package logstats
 
 import (
 	"cmp"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/lambdaudit/lambdaudit/metrics"
 )
 
 // Lambda log formats (LoggingConfig.LogFormat).
@@ -23,9 +25,9 @@ const (
 	// MaxRowsPerPage is the most rows one GetQueryResults page holds;
 	// the rest follow by nextToken.
 	MaxRowsPerPage = 10000
-	// LogsPricePerGB is what Logs Insights charges per GB scanned, in USD
+	// PricePerGB is what Logs Insights charges per GB scanned, in USD
 	// (us-east-1), GB = 2^30 bytes as the simulated account counts it.
-	LogsPricePerGB = 0.005
+	PricePerGB     = 0.005
 	logsBytesPerGB = 1 << 30
 )
 
@@ -33,7 +35,7 @@ const (
 // verbatim.
 const (
 	// ReasonLogBudget: the log group's estimated bytes did not fit in
-	// what was left of the scan's bytes budget (see PlanLogs for the order).
+	// what was left of the scan's bytes budget (see NewPlan for the order).
 	ReasonLogBudget = "log budget"
 	// ReasonNoLogData: AWS/Logs IncomingBytes has no (or only zero) data
 	// for the log group over the window, so there is nothing to scan. This
@@ -42,7 +44,7 @@ const (
 	// ReasonNoEstimate: a budget is set but there is no IncomingBytes
 	// estimate for the log group, so its cost cannot be bounded.
 	ReasonNoEstimate = "no log size estimate"
-	// ReasonLambdaInsights: LogsPlanOptions.SkipLambdaInsights is set and
+	// ReasonLambdaInsights: PlanOptions.SkipLambdaInsights is set and
 	// the function's memory and init duration come from LambdaInsights.
 	ReasonLambdaInsights = "covered by LambdaInsights"
 	// ReasonNoLogGroup: StartQuery said the log group does not exist.
@@ -60,13 +62,13 @@ const (
 	ReasonLogFormat = "unsupported log format"
 )
 
-// LogsCoverageReason reports whether a reason a function got no log
+// CoverageReason reports whether a reason a function got no log
 // stats is coverage — nothing was lost that the scan should have had: a
 // budget skip, no log data or no estimate, LambdaInsights instead, an
 // unsupported log format, a log group that does not exist or is in the
 // Delivery class — rather than a failure (an API error, a denial, a
 // query that ended badly), which is data lost.
-func LogsCoverageReason(reason string) bool {
+func CoverageReason(reason string) bool {
 	switch reason {
 	case ReasonLogBudget, ReasonNoLogData, ReasonNoEstimate, ReasonLambdaInsights, ReasonNoLogGroup, ReasonLogGroupClass:
 		return true
@@ -74,16 +76,16 @@ func LogsCoverageReason(reason string) bool {
 	return strings.HasPrefix(reason, ReasonLogFormat+" ")
 }
 
-// LogsBudgetBytes converts a Logs Insights budget in USD into bytes
-// scanned at LogsPricePerGB.
-func LogsBudgetBytes(usd float64) float64 { return usd / LogsPricePerGB * logsBytesPerGB }
+// BudgetBytes converts a Logs Insights budget in USD into bytes
+// scanned at PricePerGB.
+func BudgetBytes(usd float64) float64 { return usd / PricePerGB * logsBytesPerGB }
 
-// LogsCostUSD is what scanning bytes costs at LogsPricePerGB.
-func LogsCostUSD(bytes float64) float64 { return bytes / logsBytesPerGB * LogsPricePerGB }
+// CostUSD is what scanning bytes costs at PricePerGB.
+func CostUSD(bytes float64) float64 { return bytes / logsBytesPerGB * PricePerGB }
 
-// LogGroupRef is one log group of a LogsBatch and the functions that log
+// GroupRef is one log group of a Batch and the functions that log
 // to it (usually one; several when functions share a custom log group).
-type LogGroupRef struct {
+type GroupRef struct {
 	Name      string   `json:"name"`
 	Functions []string `json:"functions"`
 	// EstimatedBytes is the IncomingBytes estimate over the window; 0
@@ -91,19 +93,19 @@ type LogGroupRef struct {
 	EstimatedBytes float64 `json:"estimatedBytes,omitempty"`
 }
 
-// LogsBatch is one Logs Insights query's worth of work: at most
+// Batch is one Logs Insights query's worth of work: at most
 // MaxLogGroupsPerQuery log groups of one account-region and one log
 // format, over a window. It is the body of a fanout unit (JSON).
-type LogsBatch struct {
-	Account string        `json:"account"`
-	Region  string        `json:"region"`
-	Format  string        `json:"format"`
-	Window  Window        `json:"window"`
-	Groups  []LogGroupRef `json:"groups"`
+type Batch struct {
+	Account string         `json:"account"`
+	Region  string         `json:"region"`
+	Format  string         `json:"format"`
+	Window  metrics.Window `json:"window"`
+	Groups  []GroupRef     `json:"groups"`
 }
 
 // Items are the function IDs the batch covers, in group order.
-func (b *LogsBatch) Items() []string {
+func (b *Batch) Items() []string {
 	var out []string
 	for _, g := range b.Groups {
 		out = append(out, g.Functions...)
@@ -112,7 +114,7 @@ func (b *LogsBatch) Items() []string {
 }
 
 // EstimatedBytes is the sum of the groups' estimates.
-func (b *LogsBatch) EstimatedBytes() float64 {
+func (b *Batch) EstimatedBytes() float64 {
 	var t float64
 	for _, g := range b.Groups {
 		t += g.EstimatedBytes
@@ -128,7 +130,7 @@ func logsGroupsPerQuery(days int) int {
 }
 
 // Validate reports a batch that cannot be run as one query.
-func (b *LogsBatch) Validate() error {
+func (b *Batch) Validate() error {
 	if err := b.Window.Validate(); err != nil {
 		return fmt.Errorf("logs batch %s/%s: %w", b.Account, b.Region, err)
 	}
@@ -153,8 +155,8 @@ func (b *LogsBatch) Validate() error {
 	return nil
 }
 
-// LogsSkip is a function that gets no log stats, and why.
-type LogsSkip struct {
+// Skip is a function that gets no log stats, and why.
+type Skip struct {
 	ID       string `json:"id"`
 	LogGroup string `json:"logGroup"`
 	Reason   string `json:"reason"`
@@ -162,10 +164,10 @@ type LogsSkip struct {
 	EstimatedBytes float64 `json:"estimatedBytes,omitempty"`
 }
 
-// LogsPlanOptions tune PlanLogs.
-type LogsPlanOptions struct {
+// PlanOptions tune NewPlan.
+type PlanOptions struct {
 	// BudgetBytes caps the estimated bytes scanned by the whole plan; 0
-	// (or less) means no budget. LogsBudgetBytes converts dollars.
+	// (or less) means no budget. BudgetBytes converts dollars.
 	BudgetBytes float64
 	// SkipLambdaInsights skips log groups whose functions all emit
 	// LambdaInsights (reason ReasonLambdaInsights). By default they are
@@ -175,17 +177,17 @@ type LogsPlanOptions struct {
 	SkipLambdaInsights bool
 }
 
-// LogsPlan is the Logs Insights work of a scan: the batches to run, the
+// Plan is the Logs Insights work of a scan: the batches to run, the
 // functions left out with their reasons, and the estimated bytes the
 // batches will scan.
-type LogsPlan struct {
-	Batches        []LogsBatch `json:"batches"`
-	Skipped        []LogsSkip  `json:"skipped,omitempty"`
-	EstimatedBytes float64     `json:"estimatedBytes"`
+type Plan struct {
+	Batches        []Batch `json:"batches"`
+	Skipped        []Skip  `json:"skipped,omitempty"`
+	EstimatedBytes float64 `json:"estimatedBytes"`
 }
 
 // EstimatedUSD is the plan's estimated Logs Insights cost.
-func (p *LogsPlan) EstimatedUSD() float64 { return LogsCostUSD(p.EstimatedBytes) }
+func (p *Plan) EstimatedUSD() float64 { return CostUSD(p.EstimatedBytes) }
 
 // logsSplitID splits a function ID "account/region/name".
 func logsSplitID(id string) (account, region, name string, err error) {
@@ -205,7 +207,7 @@ type logsPlanGroup struct {
 	bytes                         float64
 }
 
-// PlanLogs turns functions into Logs Insights batches over the window.
+// NewPlan turns functions into Logs Insights batches over the window.
 //
 // Functions are grouped by account-region (from their IDs), log group
 // (LogGroup, default /aws/lambda/<name>) and log format (default Text);
@@ -233,11 +235,11 @@ type logsPlanGroup struct {
 // is so long that one row per group and day would pass MaxQueryRows.
 // Groups are in name order within a batch, batches in (account, region,
 // format) order.
-func PlanLogs(fns []Function, w Window, estimates map[string]Series, opt LogsPlanOptions) (*LogsPlan, error) {
+func NewPlan(fns []metrics.Function, w metrics.Window, estimates map[string]metrics.Series, opt PlanOptions) (*Plan, error) {
 	if err := w.Validate(); err != nil {
 		return nil, fmt.Errorf("plan logs: %w", err)
 	}
-	plan := &LogsPlan{}
+	plan := &Plan{}
 	type key struct{ account, region, name string }
 	groups := map[key]*logsPlanGroup{}
 	var order []*logsPlanGroup
@@ -255,7 +257,7 @@ func PlanLogs(fns []Function, w Window, estimates map[string]Series, opt LogsPla
 			format = LogFormatText
 		}
 		if format != LogFormatText && format != LogFormatJSON {
-			plan.Skipped = append(plan.Skipped, LogsSkip{ID: fn.ID, LogGroup: lg, Reason: ReasonLogFormat + " " + format})
+			plan.Skipped = append(plan.Skipped, Skip{ID: fn.ID, LogGroup: lg, Reason: ReasonLogFormat + " " + format})
 			continue
 		}
 		k := key{account, region, lg}
@@ -280,7 +282,7 @@ func PlanLogs(fns []Function, w Window, estimates map[string]Series, opt LogsPla
 	}
 	skip := func(g *logsPlanGroup, reason string) {
 		for _, id := range g.fns {
-			plan.Skipped = append(plan.Skipped, LogsSkip{ID: id, LogGroup: g.name, Reason: reason, EstimatedBytes: g.bytes})
+			plan.Skipped = append(plan.Skipped, Skip{ID: id, LogGroup: g.name, Reason: reason, EstimatedBytes: g.bytes})
 		}
 	}
 	budget := opt.BudgetBytes > 0
@@ -323,13 +325,13 @@ func PlanLogs(fns []Function, w Window, estimates map[string]Series, opt LogsPla
 	per := logsGroupsPerQuery(w.Days)
 	for i := 0; i < len(admitted); {
 		g := admitted[i]
-		b := LogsBatch{Account: g.account, Region: g.region, Format: g.format, Window: w}
+		b := Batch{Account: g.account, Region: g.region, Format: g.format, Window: w}
 		for ; i < len(admitted) && len(b.Groups) < per; i++ {
 			h := admitted[i]
 			if h.account != g.account || h.region != g.region || h.format != g.format {
 				break
 			}
-			b.Groups = append(b.Groups, LogGroupRef{Name: h.name, Functions: h.fns, EstimatedBytes: h.bytes})
+			b.Groups = append(b.Groups, GroupRef{Name: h.name, Functions: h.fns, EstimatedBytes: h.bytes})
 		}
 		plan.Batches = append(plan.Batches, b)
 	}

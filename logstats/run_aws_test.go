@@ -1,4 +1,4 @@
-package metrics_test
+package logstats_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/lambdaudit/lambdaudit/logstats"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
@@ -45,9 +46,9 @@ const lgOrgSpec = lgSpec + `    - name: text-legacy
 // lgRunBatches runs every batch of a plan with api, one after the other,
 // and returns the stats, the failures (reason and group by function) and
 // the runs' errors.
-func lgRunBatches(t *testing.T, r *metrics.LogsRunner, api metrics.LogsAPI, plan *metrics.LogsPlan) (map[string]*metrics.LogStats, map[string]string, []error, int) {
+func lgRunBatches(t *testing.T, r *logstats.Runner, api logstats.API, plan *logstats.Plan) (map[string]*logstats.Stats, map[string]string, []error, int) {
 	t.Helper()
-	stats, failed := map[string]*metrics.LogStats{}, map[string]string{}
+	stats, failed := map[string]*logstats.Stats{}, map[string]string{}
 	var errs []error
 	pages := 0
 	for _, b := range plan.Batches {
@@ -70,7 +71,7 @@ func lgRunBatches(t *testing.T, r *metrics.LogsRunner, api metrics.LogsAPI, plan
 // lgSmallPages asks GetQueryResults for pages of n rows, so a small fleet
 // exercises nextToken the way 10,000-row pages of a big one would.
 type lgSmallPages struct {
-	metrics.LogsAPI
+	logstats.API
 	n     int32
 	calls atomic.Int64
 }
@@ -79,13 +80,14 @@ func (p *lgSmallPages) GetQueryResults(ctx context.Context, in *cloudwatchlogs.G
 	p.calls.Add(1)
 	cp := *in
 	cp.MaxItems = aws.Int32(p.n)
-	return p.LogsAPI.GetQueryResults(ctx, &cp, opts...)
+	return p.API.GetQueryResults(ctx, &cp, opts...)
 }
 
 // TestLogsRunFollowsResultPages: every page is read and mapped; without
 // the pages after the first most functions would have no data.
 func TestLogsRunFollowsResultPages(t *testing.T) {
-	env := simtest.Start(t, lgOrgSpec, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.Start(t, lgOrgSpec, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
 	tr := lgTruths(env.Fleet)
 	var fns []metrics.Function
@@ -94,12 +96,12 @@ func TestLogsRunFollowsResultPages(t *testing.T) {
 			fns = append(fns, f)
 		}
 	}
-	plan, err := metrics.PlanLogs(fns, w, nil, metrics.LogsPlanOptions{})
+	plan, err := logstats.NewPlan(fns, w, nil, logstats.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &lgSmallPages{LogsAPI: lgClient(env, "us-east-1"), n: 7}
-	stats, failed, errs, pages := lgRunBatches(t, metrics.NewLogsRunner(lgSettings), api, plan)
+	api := &lgSmallPages{API: lgClient(env, "us-east-1"), n: 7}
+	stats, failed, errs, pages := lgRunBatches(t, logstats.NewRunner(set), api, plan)
 	if len(errs) > 0 || len(failed) > 0 {
 		t.Fatalf("errors %v, failed %v", errs, failed)
 	}
@@ -126,14 +128,15 @@ func TestLogsRunFollowsResultPages(t *testing.T) {
 // a "Task timed out after" line (never counted twice), and on Managed
 // Instances functions (JSON only).
 func TestLogsTimeoutsFromReportStatus(t *testing.T) {
-	env := simtest.Start(t, lgOrgSpec, lgFastQueries)
+	qopt, set := lgFakeQueries()
+	env := simtest.Start(t, lgOrgSpec, qopt)
 	w := metrics.LastCompleteDay(simtest.Now)
 	tr := lgTruths(env.Fleet)
-	plan, err := metrics.PlanLogs(lgFunctions(env.Fleet), w, nil, metrics.LogsPlanOptions{})
+	plan, err := logstats.NewPlan(lgFunctions(env.Fleet), w, nil, logstats.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats, _, errs, _ := lgRunBatches(t, metrics.NewLogsRunner(lgSettings), lgClient(env, "us-east-1"), plan)
+	stats, _, errs, _ := lgRunBatches(t, logstats.NewRunner(set), lgClient(env, "us-east-1"), plan)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -169,13 +172,13 @@ func TestLogsTimeoutsFromReportStatus(t *testing.T) {
 // lgNamelessClass rewrites the Delivery-class refusal so it names no log
 // group: the runner must find the group by splitting.
 type lgNamelessClass struct {
-	metrics.LogsAPI
+	logstats.API
 	starts atomic.Int64
 }
 
 func (a *lgNamelessClass) StartQuery(ctx context.Context, in *cloudwatchlogs.StartQueryInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.StartQueryOutput, error) {
 	a.starts.Add(1)
-	out, err := a.LogsAPI.StartQuery(ctx, in, opts...)
+	out, err := a.API.StartQuery(ctx, in, opts...)
 	var ip *types.InvalidParameterException
 	if errors.As(err, &ip) {
 		return nil, &types.InvalidParameterException{Message: aws.String("Log groups in the DELIVERY log class do not support this operation")}
@@ -194,20 +197,21 @@ func TestLogsDeliveryClassGroupAlone(t *testing.T) {
 		{"found by splitting", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := simtest.Start(t, lgOrgSpec, lgFastQueries)
+			qopt, set := lgFakeQueries()
+			env := simtest.Start(t, lgOrgSpec, qopt)
 			w := metrics.LastCompleteDay(simtest.Now)
 			tr := lgTruths(env.Fleet)
 			fns := lgFunctions(env.Fleet)
-			plan, err := metrics.PlanLogs(fns, w, nil, metrics.LogsPlanOptions{})
+			plan, err := logstats.NewPlan(fns, w, nil, logstats.PlanOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var api metrics.LogsAPI = lgClient(env, "us-east-1")
-			wrap := &lgNamelessClass{LogsAPI: api}
+			var api logstats.API = lgClient(env, "us-east-1")
+			wrap := &lgNamelessClass{API: api}
 			if tc.nameless {
 				api = wrap
 			}
-			stats, failed, errs, _ := lgRunBatches(t, metrics.NewLogsRunner(lgSettings), api, plan)
+			stats, failed, errs, _ := lgRunBatches(t, logstats.NewRunner(set), api, plan)
 			if len(errs) > 0 {
 				t.Fatalf("a Delivery-class group failed a whole batch: %v", errs)
 			}
@@ -251,18 +255,19 @@ func TestLogsDeniedOnOneLogGroup(t *testing.T) {
 		}, nil, true, 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := simtest.Start(t, lgSpec, lgFastQueries, sim.WithFaults(tc.faults...))
+			qopt, set := lgFakeQueries()
+			env := simtest.Start(t, lgSpec, qopt, sim.WithFaults(tc.faults...))
 			w := metrics.LastCompleteDay(simtest.Now)
 			tr := lgTruths(env.Fleet)
 			fns := lgFunctions(env.Fleet)
-			plan, err := metrics.PlanLogs(fns, w, nil, metrics.LogsPlanOptions{})
+			plan, err := logstats.NewPlan(fns, w, nil, logstats.PlanOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			stats, failed, errs, _ := lgRunBatches(t, metrics.NewLogsRunner(lgSettings), lgClient(env, "us-east-1"), plan)
+			stats, failed, errs, _ := lgRunBatches(t, logstats.NewRunner(set), lgClient(env, "us-east-1"), plan)
 			var gotFailed []string
 			for id, why := range failed {
-				if !strings.HasPrefix(why, metrics.ReasonLogGroupDenied+" ") {
+				if !strings.HasPrefix(why, logstats.ReasonLogGroupDenied+" ") {
 					t.Errorf("%s: reason %q", id, why)
 				}
 				gotFailed = append(gotFailed, strings.TrimPrefix(id, "111111111111/us-east-1/"))
@@ -293,21 +298,21 @@ func TestLogsCoverageReason(t *testing.T) {
 		reason   string
 		coverage bool
 	}{
-		{metrics.ReasonLogBudget, true},
-		{metrics.ReasonNoLogData, true},
-		{metrics.ReasonNoEstimate, true},
-		{metrics.ReasonLambdaInsights, true},
-		{metrics.ReasonNoLogGroup, true},
-		{metrics.ReasonLogGroupClass, true},
-		{metrics.ReasonLogFormat + " XML", true},
-		{metrics.ReasonLogGroupDenied, false},
+		{logstats.ReasonLogBudget, true},
+		{logstats.ReasonNoLogData, true},
+		{logstats.ReasonNoEstimate, true},
+		{logstats.ReasonLambdaInsights, true},
+		{logstats.ReasonNoLogGroup, true},
+		{logstats.ReasonLogGroupClass, true},
+		{logstats.ReasonLogFormat + " XML", true},
+		{logstats.ReasonLogGroupDenied, false},
 		{"AccessDeniedException: User: x is not authorized", false},
 		{"logs insights query q in a/r over 3 log groups ended Failed", false},
-		{metrics.ReasonLogFormat, false},
+		{logstats.ReasonLogFormat, false},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
-			if got := metrics.LogsCoverageReason(tc.reason); got != tc.coverage {
-				t.Errorf("LogsCoverageReason(%q) = %v, want %v", tc.reason, got, tc.coverage)
+			if got := logstats.CoverageReason(tc.reason); got != tc.coverage {
+				t.Errorf("CoverageReason(%q) = %v, want %v", tc.reason, got, tc.coverage)
 			}
 		})
 	}
