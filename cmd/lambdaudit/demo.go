@@ -40,7 +40,7 @@ OPSGENIE_API_KEY set (see lambdaudit notify --help), it really sends them.
 --spec runs another fleet (YAML, sim/fleet's format), e.g. examples/fleet.yaml.
 
 SIGINT or SIGTERM during the scan stop it and write only scan.json, what was
-scanned, marked interrupted; before the scan, nothing is written.
+scanned, marked interrupted; before any function was listed, nothing is written.
 
 Exit status: 0 done; 4 the outputs are written but a delivery failed; 2 bad
 input; 130/143 interrupted by SIGINT/SIGTERM.`,
@@ -93,7 +93,7 @@ input; 130/143 interrupted by SIGINT/SIGTERM.`,
 				if res != nil && len(res.Files) > 0 {
 					return asInterrupted(ctx, err, "wrote "+strings.Join(res.Files, ", ")+" (the partial scan, marked interrupted)")
 				}
-				return asInterrupted(ctx, err, "nothing written")
+				return asInterrupted(ctx, err, "stopped before any function was listed; nothing written (the output directory is left as it was)")
 			}
 			o := cmd.OutOrStdout()
 			if err := demo.WriteDigest(o, res, isTerminal(o)); err != nil {
