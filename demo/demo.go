@@ -65,6 +65,9 @@ type Options struct {
 	Opsgenie *notify.OpsgenieConfig
 	// HTTPClient sends the deliveries (default: their own clients).
 	HTTPClient *http.Client
+	// DeliveryTimeout bounds each channel's delivery, its retries
+	// included (0: notify.DefaultDeliveryTimeout).
+	DeliveryTimeout time.Duration
 }
 
 // Result is what a demo run produced.
@@ -118,7 +121,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if opt.Opsgenie != nil {
 		ch.Opsgenie = *opt.Opsgenie
 	}
-	ch.HTTPClient, ch.Logger = opt.HTTPClient, opt.Logger
+	ch.HTTPClient, ch.Logger, ch.Timeout = opt.HTTPClient, opt.Logger, opt.DeliveryTimeout
 	if err := ch.Validate(); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
