@@ -65,6 +65,9 @@ type Options struct {
 	Opsgenie *notify.OpsgenieConfig
 	// HTTPClient sends the deliveries (default: their own clients).
 	HTTPClient *http.Client
+	// DeliveryTimeout bounds each channel's delivery, its retries
+	// included (0: notify.DefaultDeliveryTimeout).
+	DeliveryTimeout time.Duration
 }
 
 // Result is what a demo run produced.
@@ -87,7 +90,8 @@ type Result struct {
 // outputs into opt.Out (made when the outputs are written, not before).
 // When ctx ends during the scan, Run writes only scan.json — what was
 // scanned, marked interrupted — and returns the Result with ctx's error;
-// when it ends before anything was scanned, nothing is written.
+// when it ends before any function was listed, nothing is written (the
+// Result's Files is empty).
 func Run(ctx context.Context, opt Options) (*Result, error) {
 	start := time.Now()
 	if opt.Out == "" {
@@ -117,7 +121,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if opt.Opsgenie != nil {
 		ch.Opsgenie = *opt.Opsgenie
 	}
-	ch.HTTPClient, ch.Logger = opt.HTTPClient, opt.Logger
+	ch.HTTPClient, ch.Logger, ch.Timeout = opt.HTTPClient, opt.Logger, opt.DeliveryTimeout
 	if err := ch.Validate(); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -188,6 +192,12 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		// Interrupted: keep what was scanned, marked so, and nothing else.
 		sc.Interrupted = interruptReason(ctx)
 		res.Scan = sc
+		if len(sc.Functions) == 0 {
+			// Nothing was listed: an empty scan.json would only replace a
+			// good one. res.Files stays empty: nothing written.
+			res.Elapsed = time.Since(start)
+			return res, err
+		}
 		if werr := writePartial(opt.Out, res); werr != nil {
 			return nil, errors.Join(err, werr)
 		}

@@ -195,13 +195,17 @@ func cappedAlerts(n int) int {
 // an empty directory.
 func TestDemoInterrupted(t *testing.T) {
 	slowMetrics := &sim.Latency{PerAPI: map[string]time.Duration{"GetMetricData": 30 * time.Second}}
+	slowListing := &sim.Latency{PerAPI: map[string]time.Duration{"ListFunctions": 30 * time.Second}}
 	tests := []struct {
 		name    string
 		timeout time.Duration
 		latency *sim.Latency
+		// written: scan.json is written (something was listed).
+		written bool
 	}{
-		{"before the scan", 0, nil},
-		{"during the metrics", 1500 * time.Millisecond, slowMetrics},
+		{"before the scan", 0, nil, false},
+		{"during the listing", 1500 * time.Millisecond, slowListing, false},
+		{"during the metrics", 1500 * time.Millisecond, slowMetrics, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,7 +226,12 @@ func TestDemoInterrupted(t *testing.T) {
 				if res != nil && len(res.Files) > 0 {
 					t.Errorf("Files %v but no directory", res.Files)
 				}
+				if tt.written {
+					t.Error("nothing written, though functions were listed")
+				}
 				return // nothing written
+			case !tt.written:
+				t.Fatalf("wrote %d entries (%v) though no function was listed", len(ents), ents)
 			case statErr != nil:
 				t.Fatal(statErr)
 			case len(ents) == 0:

@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/insights"
@@ -32,9 +34,62 @@ type Channels struct {
 	// Store keeps the open-alert set between runs (default: a directory
 	// "state" under Out).
 	Store Store
-	// HTTPClient sends to Slack and Opsgenie (nil: their own clients).
+	// HTTPClient sends to Slack and Opsgenie (nil: their own clients, whose
+	// attempts time out after DefaultAttemptTimeout).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Timeout bounds each channel's delivery, its retries included: Slack
+	// and Opsgenie each get at most this long, so an endpoint that never
+	// answers fails within it, named (0: DefaultDeliveryTimeout).
+	Timeout time.Duration
+}
+
+// Bounds of a delivery.
+const (
+	// DefaultAttemptTimeout is the most one HTTP attempt to Slack or
+	// Opsgenie may take (both answer within a second when they are well).
+	DefaultAttemptTimeout = 10 * time.Second
+	// DefaultDeliveryTimeout is the most one channel's delivery may
+	// take, its retries included (Channels.Timeout, notify and demo's
+	// --delivery-timeout).
+	DefaultDeliveryTimeout = 2 * time.Minute
+)
+
+// deliveryDeadline is the cause of a channel's context when its
+// delivery ran out of time.
+type deliveryDeadline struct {
+	channel string
+	d       time.Duration
+}
+
+func (e *deliveryDeadline) Error() string {
+	return fmt.Sprintf("%s: the delivery deadline of %s passed", e.channel, e.d)
+}
+
+// withDeliveryDeadline is ctx ending after d, with a *deliveryDeadline
+// as its cause.
+func withDeliveryDeadline(ctx context.Context, channel string, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, &deliveryDeadline{channel: channel, d: d})
+}
+
+// deadlinePassed is the deadline that ended ctx, or nil when ctx has not
+// ended or ended for another reason (an interruption).
+func deadlinePassed(ctx context.Context) *deliveryDeadline {
+	var dl *deliveryDeadline
+	if ctx.Err() != nil && errors.As(context.Cause(ctx), &dl) {
+		return dl
+	}
+	return nil
+}
+
+// endpoint is a URL without its path, query or credentials: what an
+// error may name (a webhook's path is its secret).
+func endpoint(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "the configured URL"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // ChannelsFromEnv reads the Slack and Opsgenie settings from the
@@ -171,22 +226,44 @@ func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.C
 	if err := write("slack.json", func(w io.Writer) error { _, err := w.Write(payload); return err }); err != nil {
 		return nil, err
 	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultDeliveryTimeout
+	}
 	if c.Slack.Enabled() {
 		sender, err := NewSlackSender(c.Slack, SlackSenderOptions{HTTPClient: c.HTTPClient, Logger: log})
 		if err == nil {
+			sctx, cancel := withDeliveryDeadline(ctx, "slack", timeout)
 			var sd SlackDelivery
-			sd, err = sender.Send(ctx, d.Message)
+			sd, err = sender.Send(sctx, d.Message)
 			d.Slack = &sd
+			if dl := deadlinePassed(sctx); err != nil && dl != nil {
+				at := c.Slack.APIURL
+				if at == "" {
+					at = "https://slack.com/api/"
+				}
+				if c.Slack.Mode() == SlackWebhook {
+					at = endpoint(c.Slack.WebhookURL)
+				}
+				err = fmt.Errorf("slack at %s: no answer within %s (--delivery-timeout): %w", at, dl.d, err)
+			} else if err != nil {
+				err = fmt.Errorf("slack: %w", err)
+			}
+			cancel()
+		} else {
+			err = fmt.Errorf("slack: %w", err)
 		}
 		if err != nil {
-			d.Errors = append(d.Errors, fmt.Errorf("slack: %w", err))
+			d.Errors = append(d.Errors, err)
 		} else {
 			d.Sent = append(d.Sent, "slack")
 		}
 	}
 
 	if run != nil {
-		run, ogErr = og.Execute(ctx, store, run)
+		octx, cancel := withDeliveryDeadline(ctx, "opsgenie", timeout)
+		run, ogErr = og.Execute(octx, store, run)
+		cancel()
 	}
 	d.Alerts = run
 	if run != nil {

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lambdaudit/lambdaudit/insights"
@@ -92,14 +94,14 @@ type Opsgenie struct {
 }
 
 // NewOpsgenie validates cfg and returns a sender using client (nil:
-// a client with a 30 s timeout), logging to log (nil: discarded) and
-// retrying per retry (zero: the defaults).
+// a client whose attempts time out after DefaultAttemptTimeout), logging
+// to log (nil: discarded) and retrying per retry (zero: the defaults).
 func NewOpsgenie(cfg OpsgenieConfig, client *http.Client, log *slog.Logger, retry OpsgenieRetry) (*Opsgenie, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+		client = &http.Client{Timeout: DefaultAttemptTimeout}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -159,6 +161,50 @@ var ErrOpsgenieKeyRefused = errors.New("API key refused")
 // (OpsgenieConfig.Force) sends it anyway.
 var ErrOpsgenieOlderReport = errors.New("report older than the stored open-alert set")
 
+// ErrOpsgenieNoAnswer is wrapped (with ErrOpsgenie) when a request got
+// no answer after its retries (a timeout, a connection refused or reset,
+// the delivery deadline): the next request would wait the same way, so
+// none is sent.
+var ErrOpsgenieNoAnswer = errors.New("no answer")
+
+// ogNoAnswerError is the request that got no answer: the endpoint, how
+// long it was tried and the last error.
+type ogNoAnswerError struct {
+	url      string
+	within   time.Duration
+	attempts int
+	err      error
+}
+
+func (e *ogNoAnswerError) Error() string {
+	return fmt.Sprintf("opsgenie at %s: no answer within %s (%s; the last error: %v)",
+		e.url, e.within.Round(100*time.Millisecond), plural(e.attempts, "attempt", "attempts"), e.err)
+}
+
+func (e *ogNoAnswerError) Is(target error) bool {
+	return target == ErrOpsgenie || target == ErrOpsgenieNoAnswer
+}
+
+func (e *ogNoAnswerError) Unwrap() error { return e.err }
+
+// noAnswer says whether a request that failed with err (status 0: no
+// HTTP answer) got no answer from the endpoint — a timeout, a refused or
+// reset connection, an answer cut off, or the delivery deadline — rather
+// than being stopped by an interruption.
+func noAnswer(ctx context.Context, status int, err error) bool {
+	if err == nil || status != 0 {
+		return false
+	}
+	if ctx.Err() != nil {
+		return deadlinePassed(ctx) != nil
+	}
+	var ne net.Error
+	var op *net.OpError
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &op)
+}
+
 // ogAuthRefused says whether a status means the key is refused.
 func ogAuthRefused(status int) bool {
 	return status == http.StatusUnauthorized || status == http.StatusForbidden
@@ -166,28 +212,38 @@ func ogAuthRefused(status int) bool {
 
 // Send sends the requests one after the other and returns a result for
 // each, in order. One request failing does not stop the others, except a
-// 401 or 403 (the key is refused: the rest would be too), which stops
-// the send: the rest fail with ErrOpsgenieKeyRefused, unsent, and nothing
-// more is logged (Run returns the refusal as one error). ctx ending stops
-// it too. Requests not sent have Attempts 0.
+// 401 or 403 (the key is refused: the rest would be too), or a request
+// that got no answer after its retries (a timeout, a refused or reset
+// connection, ctx's delivery deadline: the rest would wait the same way),
+// which stop the send: the rest fail with ErrOpsgenieKeyRefused or
+// ErrOpsgenieNoAnswer, unsent, and nothing more is logged (Execute
+// returns the stop as one error). ctx ending stops it too. Requests not
+// sent have Attempts 0.
 func (o *Opsgenie) Send(ctx context.Context, reqs []AlertRequest) []AlertResult {
 	out := make([]AlertResult, len(reqs))
-	var refused error
+	var stopped error
 	for i, r := range reqs {
 		out[i] = AlertResult{Action: r.Action, Alias: r.Alias}
-		if refused != nil {
-			out[i].Err = fmt.Errorf("%w: %s %s: not sent: %w", ErrOpsgenie, r.Action, r.Alias, ErrOpsgenieKeyRefused)
+		if stopped != nil {
+			out[i].Err = fmt.Errorf("%w: %s %s: not sent: %w", ErrOpsgenie, r.Action, r.Alias, stopped)
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			out[i].Err = fmt.Errorf("%w: %s %s: not sent: %w", ErrOpsgenie, r.Action, r.Alias, err)
 			continue
 		}
+		start := time.Now()
 		o.send(ctx, r, &out[i])
 		if ogAuthRefused(out[i].Status) && out[i].Err != nil {
 			// Not logged here: the refusal is the run's one error (Execute),
 			// which its caller reports once.
-			refused = out[i].Err
+			stopped = ErrOpsgenieKeyRefused
+			continue
+		}
+		if out[i].Attempts > 0 && noAnswer(ctx, out[i].Status, out[i].Err) {
+			// Not logged here either: Execute tells it once.
+			out[i].Err = &ogNoAnswerError{url: o.cfg.baseURL(), within: time.Since(start), attempts: out[i].Attempts, err: out[i].Err}
+			stopped = ErrOpsgenieNoAnswer
 			continue
 		}
 		if out[i].Err != nil {
@@ -401,7 +457,8 @@ func (o *Opsgenie) Execute(ctx context.Context, store Store, run *OpsgenieRun) (
 	}
 	run.Results = o.Send(ctx, run.Plan.Requests)
 	var errs []error
-	var refused error
+	var refused, silent error
+	notSent := 0
 	for _, res := range run.Results {
 		switch {
 		case res.Err == nil:
@@ -409,17 +466,28 @@ func (o *Opsgenie) Execute(ctx context.Context, store Store, run *OpsgenieRun) (
 		case res.Attempts > 0 && ogAuthRefused(res.Status):
 			run.Failed++
 			refused = res.Err
-		case errors.Is(res.Err, ErrOpsgenieKeyRefused):
-			run.Failed++ // not sent after the refusal
+		case res.Attempts > 0 && errors.Is(res.Err, ErrOpsgenieNoAnswer):
+			run.Failed++
+			silent = res.Err
+		case res.Attempts == 0:
+			// Not sent: after a refusal or a request without an answer
+			// (told with it), or ctx ended (told by the count below).
+			run.Failed++
+			notSent++
 		default:
 			run.Failed++
 			errs = append(errs, res.Err)
 		}
 	}
-	if refused != nil {
+	switch {
+	case refused != nil:
 		// Told once: the refusal, what to check, how many were not sent.
 		errs = append([]error{fmt.Errorf("%w: %w — check OPSGENIE_API_KEY and that its integration may create and close alerts; %s not sent (the answer: %v)",
 			ErrOpsgenie, ErrOpsgenieKeyRefused, plural(len(run.Results)-1, "other request", "other requests"), refused)}, errs...)
+	case silent != nil:
+		// Told once: the endpoint, how long it was tried, how many were
+		// not sent.
+		errs = append([]error{fmt.Errorf("%w: %s not sent", silent, plural(notSent, "request", "requests"))}, errs...)
 	}
 	run.Open = run.Plan.Apply(run.Results)
 	if loadErr != nil {
@@ -432,8 +500,25 @@ func (o *Opsgenie) Execute(ctx context.Context, store Store, run *OpsgenieRun) (
 	if err := SaveOpenAlerts(sctx, store, OpenAlertsKey, run.Open); err != nil {
 		errs = append([]error{err}, errs...)
 	}
-	if run.Failed > 0 && refused == nil {
-		errs = append([]error{fmt.Errorf("%w: %s of %s failed", ErrOpsgenie, fmtCount(float64(run.Failed)), plural(len(run.Results), "request", "requests"))}, errs...)
+	if run.Failed > 0 && refused == nil && silent == nil {
+		// Sent and failed apart from not sent: "12 of 12 failed" when 10
+		// were never sent would say Opsgenie refused them.
+		all := plural(len(run.Results), "request", "requests")
+		sentFailed := run.Failed - notSent
+		var what string
+		switch {
+		case notSent == 0:
+			what = fmt.Sprintf("%s of %s failed", fmtCount(float64(run.Failed)), all)
+		case sentFailed == 0:
+			what = fmt.Sprintf("%s of %s not sent", fmtCount(float64(notSent)), all)
+		default:
+			what = fmt.Sprintf("%s of %s failed: %s sent and failed, %s not sent", fmtCount(float64(run.Failed)), all,
+				fmtCount(float64(sentFailed)), fmtCount(float64(notSent)))
+		}
+		if notSent > 0 && ctx.Err() != nil {
+			what += fmt.Sprintf(" (%v)", context.Cause(ctx))
+		}
+		errs = append([]error{fmt.Errorf("%w: %s", ErrOpsgenie, what)}, errs...)
 	}
 	return run, errors.Join(errs...)
 }

@@ -31,7 +31,8 @@ const (
 
 // SlackSenderOptions tune a SlackSender; the zero value is the defaults.
 type SlackSenderOptions struct {
-	// HTTPClient sends the requests; nil is a client with a 30 s timeout.
+	// HTTPClient sends the requests; nil is a client whose attempts time
+	// out after DefaultAttemptTimeout.
 	HTTPClient *http.Client
 	// Logger gets one line per retry and per delivery (never a secret);
 	// nil discards.
@@ -90,7 +91,7 @@ func NewSlackSender(cfg SlackConfig, opt SlackSenderOptions) (*SlackSender, erro
 	s := &SlackSender{cfg: cfg, client: opt.HTTPClient, log: opt.Logger, attempts: opt.Attempts, maxAfter: opt.MaxRetryAfter,
 		backoff: opt.Backoff, maxBackoff: opt.MaxBackoff, maxElapsed: opt.MaxElapsed, interval: opt.Interval, sleep: opt.Sleep}
 	if s.client == nil {
-		s.client = &http.Client{Timeout: 30 * time.Second}
+		s.client = &http.Client{Timeout: DefaultAttemptTimeout}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdaudit/lambdaudit/demo"
+	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/notify"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
@@ -18,6 +20,7 @@ func newDemoCmd() *cobra.Command {
 	var (
 		out, specPath, logLevel string
 		progress                string
+		deliveryTimeout         time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -36,11 +39,12 @@ and AWS SDK clients, prints the digest, and writes into the output directory
   state/          the alerts left open, for the next run to close
 
 With SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and SLACK_CHANNEL, or
-OPSGENIE_API_KEY set (see lambdaudit notify --help), it really sends them.
+OPSGENIE_API_KEY set (see lambdaudit notify --help), it really sends them, each
+channel bounded by --delivery-timeout (default 2m).
 --spec runs another fleet (YAML, sim/fleet's format), e.g. examples/fleet.yaml.
 
 SIGINT or SIGTERM during the scan stop it and write only scan.json, what was
-scanned, marked interrupted; before the scan, nothing is written.
+scanned, marked interrupted; before any function was listed, nothing is written.
 
 Exit status: 0 done; 4 the outputs are written but a delivery failed; 2 bad
 input; 130/143 interrupted by SIGINT/SIGTERM.`,
@@ -55,7 +59,10 @@ input; 130/143 interrupted by SIGINT/SIGTERM.`,
 			if !slices.Contains(scanner.ProgressModes, progress) {
 				return fmt.Errorf("--progress %q: want %s", progress, strings.Join(scanner.ProgressModes, ", "))
 			}
-			opt := demo.Options{Out: out, Logger: logger}
+			if deliveryTimeout <= 0 {
+				return fmt.Errorf("--delivery-timeout %s: must be more than 0 (e.g. 2m)", deliveryTimeout)
+			}
+			opt := demo.Options{Out: out, Logger: logger, DeliveryTimeout: deliveryTimeout}
 			if specPath != "" {
 				if opt.Spec, err = os.ReadFile(specPath); err != nil {
 					return fmt.Errorf("--spec: %w", err)
@@ -93,13 +100,13 @@ input; 130/143 interrupted by SIGINT/SIGTERM.`,
 				if res != nil && len(res.Files) > 0 {
 					return asInterrupted(ctx, err, "wrote "+strings.Join(res.Files, ", ")+" (the partial scan, marked interrupted)")
 				}
-				return asInterrupted(ctx, err, "nothing written")
+				return asInterrupted(ctx, err, "stopped before any function was listed; nothing written (the output directory is left as it was)")
 			}
 			o := cmd.OutOrStdout()
 			if err := demo.WriteDigest(o, res, isTerminal(o)); err != nil {
 				return err
 			}
-			fmt.Fprintf(o, "\nScanned %d functions in %s. Wrote:\n", res.Functions, res.Elapsed.Round(100*time.Millisecond))
+			fmt.Fprintf(o, "\nScanned %s in %s. Wrote:\n", insights.Plural(float64(res.Functions), "function", "functions"), res.Elapsed.Round(100*time.Millisecond))
 			for _, f := range res.Files {
 				fmt.Fprintf(o, "  %s\n", f)
 			}
@@ -108,7 +115,8 @@ input; 130/143 interrupted by SIGINT/SIGTERM.`,
 			}
 			if len(res.DeliveryErrors) > 0 {
 				// Told once, in the exit error: one line per failure.
-				return &exitError{code: exitDeliveryFailed, err: fmt.Errorf("%d deliveries failed (the outputs above are written): %w", len(res.DeliveryErrors), errors.Join(res.DeliveryErrors...))}
+				return &exitError{code: exitDeliveryFailed, err: fmt.Errorf("%s failed (the outputs above are written): %w",
+					insights.Plural(float64(len(res.DeliveryErrors)), "delivery", "deliveries"), errors.Join(res.DeliveryErrors...))}
 			}
 			return nil
 		},
@@ -118,5 +126,6 @@ input; 130/143 interrupted by SIGINT/SIGTERM.`,
 	fl.StringVar(&specPath, "spec", "", "another fleet spec (YAML, sim/fleet's format) instead of the embedded one")
 	fl.StringVar(&progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
 	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
+	fl.DurationVar(&deliveryTimeout, "delivery-timeout", notify.DefaultDeliveryTimeout, "most each channel's delivery (Slack, Opsgenie) may take, its retries included")
 	return cmd
 }

@@ -88,7 +88,9 @@ func signalContext() (context.Context, func()) {
 		select {
 		case s := <-sigs:
 			i := signalInterruption(s)
-			fmt.Fprintf(os.Stderr, "\nlambdaudit: %s: stopping and writing what is done (again to exit now)\n", i.what)
+			// Neutral: what is kept depends on the command (scan writes its
+			// partial result, sim nothing): the command says what it kept.
+			fmt.Fprintf(os.Stderr, "\nlambdaudit: %s: stopping (again to exit now)\n", i.what)
 			cancel(i)
 			select {
 			case s := <-sigs:

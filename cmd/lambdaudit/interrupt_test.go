@@ -96,6 +96,33 @@ func TestScanInterruptedBeforeScanning(t *testing.T) {
 	}
 }
 
+// TestScanInterruptedBeforeListing: a scan stopped after its preflight
+// but before any function was listed (ListFunctions slow) keeps the
+// previous output file instead of replacing it with an empty result, and
+// says so.
+func TestScanInterruptedBeforeListing(t *testing.T) {
+	env := simtest.Start(t, exampleFleet(t), sim.WithLatency(sim.Latency{PerAPI: map[string]time.Duration{"ListFunctions": 20 * time.Second}}))
+	simEnv(t, env)
+	out := filepath.Join(t.TempDir(), "scan.json")
+	if err := os.WriteFile(out, []byte(`{"previous":"good"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, stderr, code := runCLI(t, "scan", "--day", reportDay, "-o", out, "--progress", "never", "--timeout", "1s")
+	if el := time.Since(start); el > 15*time.Second {
+		t.Errorf("took %v after a 1s --timeout", el)
+	}
+	if code != exitTimeout {
+		t.Fatalf("exit %d, want %d: %s", code, exitTimeout, stderr)
+	}
+	if !strings.Contains(stderr, "before any function was listed; nothing written") || !strings.Contains(stderr, out) {
+		t.Errorf("stderr does not say nothing was written and the file was kept: %s", stderr)
+	}
+	if b, _ := os.ReadFile(out); string(b) != `{"previous":"good"}` {
+		t.Errorf("the previous output was replaced by %.200q", b)
+	}
+}
+
 // TestScanInterruptedMidScan: --timeout during the metrics stage exits
 // 124 and writes the partial result marked interrupted.
 func TestScanInterruptedMidScan(t *testing.T) {

@@ -19,7 +19,7 @@ func newNotifyCmd() *cobra.Command {
 	var (
 		scanPath, cfgPath, prices, out, s3URL, logLevel string
 		freeTier, text, force                           bool
-		httpTimeout, callTimeout                        time.Duration
+		httpTimeout, callTimeout, deliveryTimeout       time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "notify",
@@ -54,6 +54,14 @@ Opsgenie (environment; without OPSGENIE_API_KEY the alerts are a dry run):
 S3 uploads (--s3) use the default AWS credential chain; every call is bounded by
 --http-timeout per attempt and --call-timeout per call.
 
+Bounded waits: each HTTP attempt to Slack or Opsgenie times out after 10s, and
+each channel's delivery, its retries included, after --delivery-timeout (default
+2m): an endpoint that never answers fails within it, named in the error. An
+Opsgenie request that gets no answer after its retries (a timeout, a refused or
+reset connection) stops the alerts there, like a 401/403: the rest are not sent,
+and it is said once. Slack and Opsgenie are sent one after the other, so notify
+waits at most twice --delivery-timeout for them.
+
 SIGINT or SIGTERM stop the deliveries under way; the files already written stay.
 
 Exit status: 0 delivered; 4 the files are written but a delivery failed; 2 bad
@@ -72,6 +80,10 @@ written); 130/143 interrupted by SIGINT/SIGTERM.`,
 				return err
 			}
 			ch.Logger = logger
+			if deliveryTimeout <= 0 {
+				return fmt.Errorf("--delivery-timeout %s: must be more than 0 (e.g. 2m)", deliveryTimeout)
+			}
+			ch.Timeout = deliveryTimeout
 			if force {
 				ch.Opsgenie.Force = true
 			}
@@ -127,14 +139,16 @@ written); 130/143 interrupted by SIGINT/SIGTERM.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "sent to %s\n", s)
 			}
 			if i := interruptedBy(ctx); i != nil && len(d.Errors) > 0 {
-				return &exitError{code: i.code, err: fmt.Errorf("%s: the files are written in %s; %d deliveries did not finish: %w", i, out, len(d.Errors), errors.Join(d.Errors...))}
+				return &exitError{code: i.code, err: fmt.Errorf("%s: the files are written in %s; %s not finish: %w", i, out,
+					insights.Plural(float64(len(d.Errors)), "delivery did", "deliveries did"), errors.Join(d.Errors...))}
 			}
 			if a := d.Alerts; !text && a != nil && len(a.Plan.Capped) > 0 && (a.DryRun || a.Accepted > 0) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "opsgenie: %s over the cap of %s opened no alert; one summary alert lists them\n",
 					insights.Plural(float64(len(a.Plan.Capped)), "insight", "insights"), insights.Plural(float64(a.Plan.Cap), "new alert", "new alerts"))
 			}
 			if len(d.Errors) > 0 {
-				return &exitError{code: exitDeliveryFailed, err: fmt.Errorf("%d deliveries failed (the files are written): %w", len(d.Errors), errors.Join(d.Errors...))}
+				return &exitError{code: exitDeliveryFailed, err: fmt.Errorf("%s failed (the files are written): %w",
+					insights.Plural(float64(len(d.Errors)), "delivery", "deliveries"), errors.Join(d.Errors...))}
 			}
 			return nil
 		},
@@ -151,5 +165,6 @@ written); 130/143 interrupted by SIGINT/SIGTERM.`,
 	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
 	fl.DurationVar(&httpTimeout, "http-timeout", scanner.DefaultHTTPTimeout, "most one HTTP attempt of an S3 call may take")
 	fl.DurationVar(&callTimeout, "call-timeout", scanner.DefaultCallTimeout, "most one S3 call may take, its retries included")
+	fl.DurationVar(&deliveryTimeout, "delivery-timeout", notify.DefaultDeliveryTimeout, "most each channel's delivery (Slack, Opsgenie) may take, its retries included")
 	return cmd
 }

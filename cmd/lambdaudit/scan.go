@@ -60,7 +60,8 @@ the endpoint.
 
 SIGINT, SIGTERM or --timeout stop the scan cleanly (running Logs Insights
 queries are stopped) and write what finished, marked "interrupted" in the
-result; a second signal exits at once without writing.
+result; stopped before any function was listed, it writes nothing and leaves
+the output file as it was; a second signal exits at once without writing.
 
 Exit status: 0 no data lost (a Logs Insights budget skip or absent optional
 data is coverage, counted in the result); 3 data that should have come back was
@@ -131,6 +132,16 @@ stderr, the full errors in the result); 2 bad input or the scan could not run;
 				return asInterrupted(ctx, err, kept)
 			}
 			i := interruptedBy(ctx)
+			if err != nil && len(res.Functions) == 0 {
+				// Stopped before any function was listed: an empty result
+				// would only replace a good one, so nothing is written.
+				stop()
+				kept := "stopped before any function was listed; nothing written"
+				if c.Out != "-" && c.Out != "" {
+					kept += " (" + c.Out + " is left as it was)"
+				}
+				return &exitError{code: i.code, err: fmt.Errorf("%s: %s", i, kept)}
+			}
 			if err != nil && res.Interrupted == "" {
 				res.Interrupted = i.reason
 			}

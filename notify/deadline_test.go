@@ -1,0 +1,207 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// silentServer accepts connections and never answers; it returns its
+// URL and the number of connections accepted.
+func silentServer(t *testing.T) (string, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int32
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "http://" + ln.Addr().String(), &n
+}
+
+// refusedURL is a loopback URL nothing listens on.
+func refusedURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + ln.Addr().String()
+	ln.Close()
+	return u
+}
+
+// An Opsgenie endpoint that does not answer (silent, or refusing the
+// connection) stops the run at the first request, after its retries:
+// the rest are not sent, and it is told once, naming the URL.
+func TestOpsgenieStopsWithoutAnswer(t *testing.T) {
+	silent, accepted := silentServer(t)
+	tests := []struct {
+		name  string
+		url   string
+		conns *atomic.Int32
+	}{
+		{"silent", silent, accepted},
+		{"refused", refusedURL(t), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, r := ogFixture(t)
+			o, err := NewOpsgenie(OpsgenieConfig{APIKey: ogTestKey, BaseURL: tt.url}, &http.Client{Timeout: 100 * time.Millisecond}, nil,
+				OpsgenieRetry{Attempts: 2, Base: 10 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			store, err := NewDirStore(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			run, err := o.Run(context.Background(), store, r, CoverageFromScan(res))
+			if el := time.Since(start); el > 2*time.Second {
+				t.Errorf("took %v; want the first request's two 100ms attempts", el)
+			}
+			if run == nil || len(run.Results) < 3 {
+				t.Fatalf("run %+v: want several requests planned", run)
+			}
+			if !errors.Is(err, ErrOpsgenieNoAnswer) {
+				t.Fatalf("err = %v, want ErrOpsgenie", err)
+			}
+			if a := run.Results[0].Attempts; a != 2 {
+				t.Errorf("first request: %d attempts, want 2", a)
+			}
+			for i, res := range run.Results[1:] {
+				if res.Attempts != 0 {
+					t.Errorf("request %d sent (%d attempts) after the first got no answer", i+2, res.Attempts)
+				}
+			}
+			if tt.conns != nil && tt.conns.Load() != 2 {
+				t.Errorf("%d connections, want 2 (the first request's attempts)", tt.conns.Load())
+			}
+			msg := err.Error()
+			want := fmt.Sprintf("opsgenie at %s: no answer within ", tt.url)
+			if !strings.Contains(msg, want) || !strings.Contains(msg, fmt.Sprintf(": %d requests not sent", len(run.Results)-1)) {
+				t.Errorf("error %q: want %q… and the requests not sent", msg, want)
+			}
+			if n := strings.Count(msg, "no answer"); n != 1 {
+				t.Errorf("told %d times, want once: %s", n, msg)
+			}
+			if strings.Contains(msg, ogTestKey) {
+				t.Error("the key is in the error")
+			}
+		})
+	}
+}
+
+// Deliver bounds each channel with Channels.Timeout: a Slack webhook and
+// an Opsgenie endpoint that never answer fail within it (the attempts'
+// own 10 s timeout is cut short), each error naming the endpoint (the
+// webhook without its secret path), and the files are written.
+func TestDeliverDeadline(t *testing.T) {
+	ogURL, ogConns := silentServer(t)
+	slackURL, _ := silentServer(t)
+	res, r := ogFixture(t)
+	out := t.TempDir()
+	ch := Channels{Out: out, Timeout: 300 * time.Millisecond,
+		Slack:    SlackConfig{WebhookURL: slackURL + "/services/T0/B0/secretpath"},
+		Opsgenie: OpsgenieConfig{APIKey: ogTestKey, BaseURL: ogURL}}
+	start := time.Now()
+	d, err := Deliver(context.Background(), ch, res, nil, r)
+	el := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el > 2*time.Second {
+		t.Errorf("took %v with a 300ms deadline per channel", el)
+	}
+	if len(d.Errors) != 2 || len(d.Sent) != 0 {
+		t.Fatalf("errors %v, sent %v: want both channels failed", d.Errors, d.Sent)
+	}
+	slackErr, ogErr := d.Errors[0].Error(), d.Errors[1].Error()
+	if !strings.Contains(slackErr, "slack at "+slackURL+": no answer within 300ms") || strings.Contains(slackErr, "secretpath") {
+		t.Errorf("slack error %q: want the endpoint named without its path", slackErr)
+	}
+	if !strings.Contains(ogErr, "opsgenie at "+ogURL+": no answer within") || !strings.Contains(ogErr, "requests not sent") {
+		t.Errorf("opsgenie error %q: want the endpoint named and the requests not sent", ogErr)
+	}
+	if n := ogConns.Load(); n != 1 {
+		t.Errorf("opsgenie: %d connections, want 1 (one request attempted)", n)
+	}
+	for _, f := range []string{"scan.json", "report.csv", "slack.json", "opsgenie.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+}
+
+// Requests not sent because the run was stopped are counted apart from
+// the ones that were sent and failed, once: "11 of 12 requests failed: 1
+// sent and failed, 10 not sent", not "11 of 12 failed" nor one line each.
+func TestOpsgenieNotSentCountedApart(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if n.Add(1) == 1 {
+			w.WriteHeader(http.StatusAccepted)
+			fmt.Fprint(w, `{"result":"Request will be processed","requestId":"r-1"}`)
+			return
+		}
+		// The run is interrupted while the second request fails.
+		cancel(errors.New("interrupted by SIGTERM"))
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	res, r := ogFixture(t)
+	o, err := NewOpsgenie(OpsgenieConfig{APIKey: ogTestKey, BaseURL: srv.URL}, nil, nil, OpsgenieRetry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := NewDirStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := o.Run(ctx, store, r, CoverageFromScan(res))
+	if run == nil || err == nil {
+		t.Fatalf("run %v, err %v: want the interruption told", run, err)
+	}
+	total := len(run.Results)
+	want := fmt.Sprintf("opsgenie: %d of %d requests failed: 1 sent and failed, %d not sent (interrupted by SIGTERM)", total-1, total, total-2)
+	if msg := err.Error(); !strings.Contains(msg, want) || strings.Count(msg, "not sent") != 1 {
+		t.Errorf("error %q: want %q, once", msg, want)
+	}
+	if run.Accepted != 1 || run.Failed != total-1 || n.Load() != 2 {
+		t.Errorf("accepted %d failed %d, %d requests received, want 1, %d and 2", run.Accepted, run.Failed, n.Load(), total-1)
+	}
+}
