@@ -23,44 +23,65 @@ const Perm fs.FileMode = 0o644
 // when write and every step succeed. On failure path is untouched and the
 // temporary file removed.
 func Write(path string, write func(io.Writer) error) error {
+	return commit(path, "write", write, os.Rename)
+}
+
+// Create writes path with write as Write does, but only when path does
+// not exist (a claim): the synced temporary file is hard-linked to path —
+// link(2) fails when the name exists, so of concurrent Creates exactly
+// one wins, across processes too, and no reader sees half a file — and
+// then removed. The error wraps fs.ErrExist when path exists.
+func Create(path string, write func(io.Writer) error) error {
+	return commit(path, "create", write, os.Link)
+}
+
+// commit writes a synced temporary file beside path and places it with
+// place (rename or link); the temporary name never survives.
+func commit(path, verb string, write func(io.Writer) error, place func(tmp, path string) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("%s %s: %w", verb, path, unwrapPath(err))
 	}
 	name := tmp.Name()
-	committed := false
+	closed := false
 	defer func() {
-		if !committed {
+		if !closed {
 			tmp.Close()
-			os.Remove(name)
 		}
+		os.Remove(name) // after a rename the name is gone already
 	}()
 	if err := write(tmp); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", verb, path, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("%s %s: %w", verb, path, unwrapPath(err))
 	}
+	closed = true
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("%s %s: %w", verb, path, unwrapPath(err))
 	}
 	if err := os.Chmod(name, Perm); err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("%s %s: %w", verb, path, unwrapPath(err))
 	}
-	if err := os.Rename(name, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+	if err := place(name, path); err != nil {
+		return fmt.Errorf("%s %s: %w", verb, path, unwrapPath(err))
 	}
-	committed = true
 	syncDir(filepath.Dir(path))
 	return nil
 }
 
 // WriteFile writes b to path as Write does.
-func WriteFile(path string, b []byte) error {
-	return Write(path, func(w io.Writer) error {
+func WriteFile(path string, b []byte) error { return Write(path, bytesTo(b)) }
+
+// CreateFile writes b to path as Create does: only when path does not
+// exist.
+func CreateFile(path string, b []byte) error { return Create(path, bytesTo(b)) }
+
+func bytesTo(b []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
 		_, err := io.Copy(w, bytes.NewReader(b))
 		return err
-	})
+	}
 }
 
 // CheckFile reports whether Write could write path now: its directory

@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,5 +115,44 @@ func TestCheckUnwritable(t *testing.T) {
 	}
 	if err := CheckDir(filepath.Join(dir, "out")); err == nil {
 		t.Error("CheckDir: no error under a read-only directory")
+	}
+}
+
+// TestCreate: a claim is made once; a second Create of the same path,
+// however many race for it, finds it taken (fs.ErrExist) and changes
+// nothing; no temporary file is left.
+func TestCreate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "claim")
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() { errs <- CreateFile(path, []byte{byte('a' + i)}) }()
+	}
+	won := 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		case !errors.Is(err, fs.ErrExist):
+			t.Errorf("a losing Create: %v, want fs.ErrExist", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d Creates won, want exactly 1", won)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) != 1 {
+		t.Fatalf("claim %q, %v", b, err)
+	}
+	if err := CreateFile(path, []byte("later")); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("Create over an existing file: %v, want fs.ErrExist", err)
+	}
+	if again, _ := os.ReadFile(path); string(again) != string(b) {
+		t.Errorf("the claim changed to %q", again)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("left in the directory: %v", ents)
 	}
 }

@@ -10,45 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// silentServer accepts connections and never answers; it returns its
-// URL and the number of connections accepted.
-func silentServer(t *testing.T) (string, *atomic.Int32) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int32
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String(), &n
-}
+	"github.com/lambdaudit/lambdaudit/sim/simtest"
+)
 
 // refusedURL is a loopback URL nothing listens on.
 func refusedURL(t *testing.T) string {
@@ -66,7 +33,7 @@ func refusedURL(t *testing.T) string {
 // connection) stops the run at the first request, after its retries:
 // the rest are not sent, and it is told once, naming the URL.
 func TestOpsgenieStopsWithoutAnswer(t *testing.T) {
-	silent, accepted := silentServer(t)
+	silent, accepted := simtest.SilentEndpointCounting(t)
 	tests := []struct {
 		name  string
 		url   string
@@ -129,8 +96,8 @@ func TestOpsgenieStopsWithoutAnswer(t *testing.T) {
 // own 10 s timeout is cut short), each error naming the endpoint (the
 // webhook without its secret path), and the files are written.
 func TestDeliverDeadline(t *testing.T) {
-	ogURL, ogConns := silentServer(t)
-	slackURL, _ := silentServer(t)
+	ogURL, ogConns := simtest.SilentEndpointCounting(t)
+	slackURL, _ := simtest.SilentEndpointCounting(t)
 	res, r := ogFixture(t)
 	out := t.TempDir()
 	ch := Channels{Out: out, Timeout: 300 * time.Millisecond,

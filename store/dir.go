@@ -98,9 +98,9 @@ func (d *Dir) Put(ctx context.Context, key string, b []byte) error {
 	return nil
 }
 
-// Create writes the file for key unless it exists: the bytes go to a
-// synced temporary file that is then hard-linked to the key's name
-// (link(2) fails with EEXIST if the name exists) and removed.
+// Create writes the file for key unless it exists (atomicfile.Create: a
+// synced temporary file hard-linked to the key's name, so exactly one of
+// concurrent Creates wins and no reader sees half a claim).
 func (d *Dir) Create(ctx context.Context, key string, b []byte) error {
 	if err := CheckKey(key); err != nil {
 		return err
@@ -112,7 +112,7 @@ func (d *Dir) Create(ctx context.Context, key string, b []byte) error {
 		return fmt.Errorf("store %s: create %q: %w", d.root, key, err)
 	}
 	name := d.path(key)
-	if err := createFile(name, b); err != nil {
+	if err := atomicfile.CreateFile(name, b); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			if st, serr := os.Lstat(name); serr == nil && st.IsDir() {
 				return fmt.Errorf("store %s: create %q: %w", d.root, key, d.prefixConflict(key))
@@ -121,38 +121,6 @@ func (d *Dir) Create(ctx context.Context, key string, b []byte) error {
 		}
 		return fmt.Errorf("store %s: create %q: %w", d.root, key, err)
 	}
-	return nil
-}
-
-// createFile writes b to a temporary file beside name, syncs it and links
-// it to name; the temporary file is removed whatever happens. The error
-// wraps fs.ErrExist when name exists.
-func createFile(name string, b []byte) error {
-	dir := filepath.Dir(name)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(name)+".*.claim")
-	if err != nil {
-		return unwrapPath(err)
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName)
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return unwrapPath(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return unwrapPath(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return unwrapPath(err)
-	}
-	if err := os.Chmod(tmpName, atomicfile.Perm); err != nil {
-		return unwrapPath(err)
-	}
-	if err := os.Link(tmpName, name); err != nil {
-		return unwrapPath(err)
-	}
-	syncDir(dir)
 	return nil
 }
 
@@ -276,15 +244,4 @@ func unwrapPath(err error) error {
 		return le.Err
 	}
 	return err
-}
-
-// syncDir makes a new name durable where the platform allows it; a
-// failure loses only durability, so it is ignored.
-func syncDir(dir string) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = f.Sync()
-	f.Close()
 }

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lambdaudit/lambdaudit/sim/simtest"
 )
 
 // TestNotifySilentOpsgenie: an Opsgenie endpoint that accepts connections
@@ -16,34 +15,7 @@ import (
 // stalling it for each alert in turn: one request attempted, the rest not
 // sent, the error naming the URL once, exit 4 with the files written.
 func TestNotifySilentOpsgenie(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var accepted atomic.Int32
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	url := "http://" + ln.Addr().String()
+	url, accepted := simtest.SilentEndpointCounting(t)
 	t.Setenv("SLACK_WEBHOOK_URL", "")
 	t.Setenv("SLACK_BOT_TOKEN", "")
 	t.Setenv("SLACK_CHANNEL", "")

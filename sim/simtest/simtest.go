@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,10 +168,20 @@ func Moto(t testing.TB) string {
 // http:// URL; the listener and the connections close when the test ends.
 func SilentEndpoint(t testing.TB) string {
 	t.Helper()
+	url, _ := SilentEndpointCounting(t)
+	return url
+}
+
+// SilentEndpointCounting is SilentEndpoint with the number of
+// connections it has accepted, for tests that check how often a client
+// came back.
+func SilentEndpointCounting(t testing.TB) (string, *atomic.Int32) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var n atomic.Int32
 	var mu sync.Mutex
 	var conns []net.Conn
 	go func() {
@@ -179,6 +190,7 @@ func SilentEndpoint(t testing.TB) string {
 			if err != nil {
 				return
 			}
+			n.Add(1)
 			mu.Lock()
 			conns = append(conns, c) // held open, never read or answered
 			mu.Unlock()
@@ -192,5 +204,5 @@ func SilentEndpoint(t testing.TB) string {
 			c.Close()
 		}
 	})
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), &n
 }
