@@ -84,6 +84,9 @@ type Result struct {
 	// DeliveryErrors what failed; the outputs are written either way.
 	Delivered      []string
 	DeliveryErrors []error
+	// AlertsCapped is how many insights opened no Opsgenie alert because
+	// the run's cap (AlertCap) was reached; the digest says so.
+	AlertsCapped, AlertCap int
 }
 
 // Run serves the demo fleet, scans it, builds the report and writes the
@@ -223,6 +226,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	res.Files, res.Delivered, res.DeliveryErrors = d.Files, d.Sent, d.Errors
+	if a := d.Alerts; a != nil {
+		res.AlertsCapped, res.AlertCap = len(a.Plan.Capped), a.Plan.Cap
+	}
 	res.Elapsed = time.Since(start)
 	return res, nil
 }
@@ -324,7 +330,8 @@ func writePartial(dir string, res *Result) error {
 }
 
 // WriteDigest prints the run's digest for a terminal, in colour when
-// color is set.
+// color is set, saying how many insights the Opsgenie cap left without
+// an alert as Slack's digest does.
 func WriteDigest(w io.Writer, res *Result, color bool) error {
-	return notify.WriteText(w, res.Report, color)
+	return notify.WriteTextWith(w, res.Report, notify.TextOptions{Color: color, AlertsCapped: res.AlertsCapped, AlertCap: res.AlertCap})
 }

@@ -161,6 +161,16 @@ func TestDemoSends(t *testing.T) {
 			if got := alerts.Load(); got != wantAlerts {
 				t.Errorf("%d alerts created, want %d (critical + warning, at most %d and a summary)", got, wantAlerts, notify.DefaultOpsgenieMaxNewAlerts)
 			}
+			// The terminal digest says what the cap left without an alert,
+			// as Slack's does.
+			var digest strings.Builder
+			if err := demo.WriteDigest(&digest, res, false); err != nil {
+				t.Fatal(err)
+			}
+			if capped := res.Report.Counts.Critical + res.Report.Counts.Warning - notify.DefaultOpsgenieMaxNewAlerts; capped > 0 &&
+				(res.AlertsCapped != capped || !strings.Contains(digest.String(), "opened no alert")) {
+				t.Errorf("%d insights capped (want %d), and the digest does not say so", res.AlertsCapped, capped)
+			}
 			if tc.slackDown {
 				if len(res.DeliveryErrors) != 1 || strings.Contains(res.DeliveryErrors[0].Error(), "XXXX") {
 					t.Errorf("delivery errors %v: want Slack's, without the webhook URL", res.DeliveryErrors)

@@ -209,9 +209,20 @@ func summaryRows(s *insights.Summary) []summaryRow {
 		figureRow("Invocations", &s.Invocations, fmtCount, 0),
 		figureRow("Errors", &s.Errors, fmtCount, -1),
 		coldRow(&s.ColdStarts),
-		figureRow("Cost of the day", &s.CostUSD, fmtUSD, -1),
+		pricedRow(figureRow("Cost of the day", &s.CostUSD, fmtUSD, -1), &s.CostUSD, &s.Invocations),
 		figureRow("Projected month", &s.ProjectedMonthUSD, fmtUSD, -1),
 	}
+}
+
+// pricedRow says on the cost row when it leaves out invoked functions
+// the cost model could not price (a region without a price, Managed
+// Instances; the coverage block says why): the figure is a part, not the
+// fleet's cost.
+func pricedRow(row summaryRow, cost, invocations *insights.Figure) summaryRow {
+	if cost.Value != nil && cost.Functions < invocations.Functions {
+		row.note = fmt.Sprintf("priced for %s of %s", fmtCount(float64(cost.Functions)), plural(invocations.Functions, "invoked function", "invoked functions"))
+	}
+	return row
 }
 
 // figureRow renders a figure; upIs says whether a rise is good (+1), bad

@@ -210,3 +210,29 @@ func TestSummaryMood(t *testing.T) {
 func ptrFig(f insights.Figure) *insights.Figure { return &f }
 
 func fp64(v float64) *float64 { return &v }
+
+// TestCostRowSaysWhenPartlyPriced: the cost of the day leaves out invoked
+// functions the cost model could not price, and its row says so; a
+// fully priced fleet's row carries no note.
+func TestCostRowSaysWhenPartlyPriced(t *testing.T) {
+	v := 12.5
+	tests := []struct {
+		name            string
+		priced, invoked int
+		wantNote        string
+	}{
+		{"fully priced", 40, 40, ""},
+		{"one function without a price", 39, 40, "priced for 39 of 40 invoked functions"},
+		{"thousands", 1199, 1200, "priced for 1,199 of 1,200 invoked functions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cost := insights.Figure{Value: &v, Functions: tt.priced}
+			inv := insights.Figure{Value: fp64(1000), Functions: tt.invoked}
+			row := pricedRow(figureRow("Cost of the day", &cost, fmtUSD, -1), &cost, &inv)
+			if row.note != tt.wantNote {
+				t.Errorf("note %q, want %q", row.note, tt.wantNote)
+			}
+		})
+	}
+}

@@ -211,6 +211,11 @@ func TestRealOrganisation(t *testing.T) {
 			}
 		}
 	}
+	// The cost of the day leaves the Managed Instances function out, and
+	// says so rather than reading as the fleet's cost.
+	if !strings.Contains(stdout, "priced for ") {
+		t.Errorf("the digest's cost row does not say it leaves out a function without a price:\n%s", stdout)
+	}
 	rep := readReportFile(t, filepath.Join(out, "report.json"))
 	if !missingNames(rep, mi.ID, "Managed Instances") {
 		t.Errorf("the report's missing list does not say why %s has no cost: %+v", mi.ID, rep.Missing)
