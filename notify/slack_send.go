@@ -398,6 +398,7 @@ func (s *SlackSender) classify(err error, body string) *SlackError {
 		e.Permanent = !slackTransient[e.Code]
 	default:
 		e.Code = "network"
+		e.Hint = "no answer from " + s.endpoint()
 	}
 	hints := slackPermanent
 	if e.Mode == SlackWebhook {
@@ -410,6 +411,15 @@ func (s *SlackSender) classify(err error, body string) *SlackError {
 		e.Hint = "Slack refused the request"
 	}
 	return e
+}
+
+// endpoint names where the sender posts without its secret: the
+// webhook's scheme and host, or the Web API's URL.
+func (s *SlackSender) endpoint() string {
+	if s.cfg.Mode() == SlackWebhook {
+		return redactedWebhook(s.cfg.WebhookURL)
+	}
+	return s.cfg.APIURL
 }
 
 var secretPatterns = regexp.MustCompile(`xox[a-z]-[A-Za-z0-9-]+|hooks\.slack(-gov)?\.com/services/[^\s"']+`)

@@ -377,6 +377,10 @@ func TestSlackSecretsNeverLeak(t *testing.T) {
 			if !errors.As(err, &se) || se.Code != "network" || se.Attempts != DefaultSlackAttempts {
 				t.Fatalf("Send: %v", err)
 			}
+			// It names where it got no answer, without the secret.
+			if !strings.Contains(err.Error(), "no answer from http://"+f.srv.ServerAddr) {
+				t.Errorf("the error does not name the endpoint: %v", err)
+			}
 			check(t, "the error", err.Error())
 			for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
 				check(t, "a wrapped error", e.Error())
