@@ -19,20 +19,7 @@ func BatchedStrategy(logs bool) StrategyFunc {
 		}
 		base.Retryer = scanner.Retryer(0)
 		c := scanner.Config{Regions: []string{env.Region}, Logs: &logs}
-		set, err := c.Settings(env.Now)
-		if err != nil {
-			return Outcome{}, err
-		}
-		ls, err := c.Limiters()
-		if err != nil {
-			return Outcome{}, err
-		}
-		meter := scanner.NewMeter()
-		sess, err := scanner.NewSessions(base, c.Targets(), scanner.APIOptions(ls, meter))
-		if err != nil {
-			return Outcome{}, err
-		}
-		s, err := scanner.New(sess, meter, nil, nil, set, func() time.Time { return env.Now })
+		s, err := scanner.NewFromConfig(base, c, scanner.WithClock(func() time.Time { return env.Now }))
 		if err != nil {
 			return Outcome{}, err
 		}

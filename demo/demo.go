@@ -248,26 +248,20 @@ func channels(c notify.Channels) []string {
 // does, reporting progress.
 func scanWith(ctx context.Context, base aws.Config, accounts, regions []string, clock func() time.Time, opt Options) (*scanner.Result, error) {
 	c := scanner.Config{Regions: regions, Accounts: accounts, Role: Role}
-	set, err := c.Settings(clock())
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	// The demo's logs cost nothing: query every log group, and let the
-	// report show what that would cost on AWS.
-	set.LogsBudgetBytes = 0
-	set.LogsSettings.InitialPoll = 100 * time.Millisecond
-	set.LogsSettings.MaxPoll = time.Second
-	ls, err := c.Limiters()
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
 	meter := scanner.NewMeter()
-	sess, err := scanner.NewSessions(base, c.Targets(), scanner.APIOptions(ls, meter))
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
 	prog := &scanner.Progress{}
-	s, err := scanner.New(sess, meter, opt.Logger, prog, set, clock)
+	opts := []scanner.Option{scanner.WithClock(clock), scanner.WithMeter(meter), scanner.WithProgress(prog),
+		scanner.WithSettings(func(set *scanner.Settings) {
+			// The demo's logs cost nothing: query every log group, and
+			// let the report show what that would cost on AWS.
+			set.LogsBudgetBytes = 0
+			set.LogsSettings.InitialPoll = 100 * time.Millisecond
+			set.LogsSettings.MaxPoll = time.Second
+		})}
+	if opt.Logger != nil {
+		opts = append(opts, scanner.WithLogger(opt.Logger))
+	}
+	s, err := scanner.NewFromConfig(base, c, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}

@@ -87,11 +87,11 @@ type Scanner struct {
 	now      func() time.Time
 }
 
-// New returns a scanner. sessions give each pair's SDK config (build
-// them with WithAPIOptions(APIOptions(limiters, meter)) so every call is
-// paced and counted); meter is the one the sessions count with; progress,
-// when not nil, is updated as the scan goes.
-func New(sessions *Sessions, meter *Meter, logger *slog.Logger, progress *Progress, set Settings, now func() time.Time) (*Scanner, error) {
+// newScanner returns a scanner (NewFromConfig builds its parts).
+// sessions give each pair's SDK config, every call paced and counted
+// (APIOptions(limiters, meter)); meter is the one the sessions count
+// with; progress, when not nil, is updated as the scan goes.
+func newScanner(sessions *Sessions, meter *Meter, logger *slog.Logger, progress *Progress, set Settings, now func() time.Time) (*Scanner, error) {
 	if sessions == nil || meter == nil {
 		return nil, errors.New("scanner: sessions and meter are required")
 	}

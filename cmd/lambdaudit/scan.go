@@ -218,26 +218,14 @@ func runScan(ctx context.Context, c scanner.Config, logger *slog.Logger, run *sc
 // ctx it returns what the scanner kept (the partial result) with the
 // error.
 func scanWith(ctx context.Context, base aws.Config, c scanner.Config, logger *slog.Logger, run *scanRun) (*scanner.Result, error) {
-	set, err := c.Settings(time.Now())
-	if err != nil {
-		return nil, err
-	}
-	ls, err := c.Limiters()
-	if err != nil {
-		return nil, err
-	}
-	sess, err := scanner.NewSessions(base, c.Targets(), scanner.APIOptions(ls, run.meter))
+	s, err := scanner.NewFromConfig(base, c, scanner.WithLogger(logger), scanner.WithProgress(run.prog), scanner.WithMeter(run.meter))
 	if err != nil {
 		return nil, err
 	}
 	// Bad credentials, an unreachable endpoint or bad targets stop here,
 	// before any scanning; a member account that fails is reported by
 	// the scan with its reason.
-	if _, err := sess.Preflight(ctx); err != nil {
-		return nil, err
-	}
-	s, err := scanner.New(sess, run.meter, logger, run.prog, set, time.Now)
-	if err != nil {
+	if _, err := s.Preflight(ctx); err != nil {
 		return nil, err
 	}
 	return s.Scan(ctx)

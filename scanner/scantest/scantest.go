@@ -28,18 +28,17 @@ func New(t testing.TB, env *simtest.Env, targets scanner.Targets, set scanner.Se
 	if err != nil {
 		t.Fatal(err)
 	}
-	meter := scanner.NewMeter()
-	sess, err := scanner.NewSessions(env.Config, targets, scanner.APIOptions(ls, meter))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if set.RetryDelay == 0 {
 		set.RetryDelay = 10 * time.Millisecond
 	}
 	if set.LogsSettings.InitialPoll == 0 {
 		set.LogsSettings.InitialPoll = 5 * time.Millisecond
 	}
-	s, err := scanner.New(sess, meter, nil, nil, set, func() time.Time { return simtest.Now })
+	meter := scanner.NewMeter()
+	s, err := scanner.NewFromConfig(env.Config, scanner.Config{},
+		scanner.WithTargets(targets), scanner.WithLimiters(ls), scanner.WithMeter(meter),
+		scanner.WithClock(func() time.Time { return simtest.Now }),
+		scanner.WithSettings(func(s *scanner.Settings) { *s = set }))
 	if err != nil {
 		t.Fatal(err)
 	}
