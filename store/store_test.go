@@ -245,7 +245,7 @@ func testConformance(t *testing.T, newStore func(t *testing.T) store.Store, c co
 			}
 		}},
 		{"bad keys are refused naming the key", func(t *testing.T, s store.Store) {
-			for _, key := range []string{"", "/abs", "a//b", "a/", "../x", "a/../b", "./a", "a/.hidden", "a\x00b", "a\nb", `a\b`} {
+			for _, key := range []string{"", "/abs", "a//b", "a/", "..", ".", "../x", "a/../b", "./a", "a/.hidden", "a\x00b", "a\nb", `a\b`} {
 				checks := map[string]error{
 					"Get":    func() error { _, err := s.Get(ctx, key); return err }(),
 					"Put":    s.Put(ctx, key, []byte("x")),
