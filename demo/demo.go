@@ -29,6 +29,7 @@ import (
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
+	"github.com/lambdaudit/lambdaudit/store"
 )
 
 // FleetYAML is the demo fleet's spec: 1,200 generated functions in two
@@ -220,6 +221,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	stage("writing " + opt.Out)
 	if ch.Slack.Enabled() || !ch.Opsgenie.DryRun {
 		stage("delivering to " + strings.Join(channels(ch), " and "))
+	}
+	// The open alerts are kept in <out>/state, as notify keeps them.
+	if ch.Store, err = store.NewDir(notify.StateDir(opt.Out)); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	d, err := notify.Deliver(ctx, ch, sc, costs, rep)
 	if err != nil {

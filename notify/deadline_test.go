@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
+	"github.com/lambdaudit/lambdaudit/store"
 )
 
 // refusedURL is a loopback URL nothing listens on.
@@ -50,12 +51,12 @@ func TestOpsgenieStopsWithoutAnswer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			store, err := NewDirStore(t.TempDir())
+			st, err := store.NewDir(t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			run, err := o.Run(context.Background(), store, r, CoverageFromScan(res))
+			run, err := o.Run(context.Background(), st, r, CoverageFromScan(res))
 			if el := time.Since(start); el > 2*time.Second {
 				t.Errorf("took %v; want the first request's two 100ms attempts", el)
 			}
@@ -100,7 +101,7 @@ func TestDeliverDeadline(t *testing.T) {
 	slackURL, _ := simtest.SilentEndpointCounting(t)
 	res, r := ogFixture(t)
 	out := t.TempDir()
-	ch := Channels{Out: out, Timeout: 300 * time.Millisecond,
+	ch := Channels{Out: out, Timeout: 300 * time.Millisecond, Store: store.NewMemory(),
 		Slack:    SlackConfig{WebhookURL: slackURL + "/services/T0/B0/secretpath"},
 		Opsgenie: OpsgenieConfig{APIKey: ogTestKey, BaseURL: ogURL}}
 	start := time.Now()
@@ -155,11 +156,11 @@ func TestOpsgenieNotSentCountedApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := NewDirStore(t.TempDir())
+	st, err := store.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := o.Run(ctx, store, r, CoverageFromScan(res))
+	run, err := o.Run(ctx, st, r, CoverageFromScan(res))
 	if run == nil || err == nil {
 		t.Fatalf("run %v, err %v: want the interruption told", run, err)
 	}

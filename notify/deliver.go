@@ -31,9 +31,9 @@ type Channels struct {
 	// config without a key is a dry run (opsgenie.json only).
 	Slack    SlackConfig
 	Opsgenie OpsgenieConfig
-	// Store keeps the open-alert set between runs (default: a directory
-	// "state" under Out).
-	Store Store
+	// Store keeps the open-alert set between runs (required; the CLI and
+	// the demo use a store.Dir at StateDir(Out)).
+	Store StateStore
 	// HTTPClient sends to Slack and Opsgenie (nil: their own clients, whose
 	// attempts time out after DefaultAttemptTimeout).
 	HTTPClient *http.Client
@@ -92,6 +92,11 @@ func endpoint(raw string) string {
 	return u.Scheme + "://" + u.Host
 }
 
+// StateDir is the directory under an output directory where the CLI and
+// the demo keep what must outlive a run (the Opsgenie open alerts, under
+// OpenAlertsKey): <out>/state, a store.Dir.
+func StateDir(out string) string { return filepath.Join(out, "state") }
+
 // ChannelsFromEnv reads the Slack and Opsgenie settings from the
 // environment (SLACK_*, OPSGENIE_*) into a validated Channels writing to out.
 func ChannelsFromEnv(out string) (Channels, error) {
@@ -144,6 +149,9 @@ type Delivery struct {
 func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.Costs, r *insights.Report) (*Delivery, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if c.Store == nil {
+		return nil, errors.New("delivery: no state store for the Opsgenie open alerts (the CLI keeps them in a directory store at <out>/state)")
 	}
 	log := c.Logger
 	if log == nil {
@@ -205,15 +213,7 @@ func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.C
 	if err != nil {
 		return nil, fmt.Errorf("delivery: %w", err)
 	}
-	store := c.Store
-	if store == nil {
-		ds, err := NewDirStore(filepath.Join(c.Out, "state"))
-		if err != nil {
-			return nil, fmt.Errorf("delivery: %w", err)
-		}
-		store = ds
-	}
-	run, ogErr := og.Prepare(ctx, store, r, CoverageFromScan(res))
+	run, ogErr := og.Prepare(ctx, c.Store, r, CoverageFromScan(res))
 	dopt := DigestOptions{CSVURL: csvURL, Thread: c.Slack.Mode() == SlackBot}
 	if run != nil {
 		dopt.AlertsCapped, dopt.AlertCap = len(run.Plan.Capped), run.Plan.Cap
@@ -262,7 +262,7 @@ func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.C
 
 	if run != nil {
 		octx, cancel := withDeliveryDeadline(ctx, "opsgenie", timeout)
-		run, ogErr = og.Execute(octx, store, run)
+		run, ogErr = og.Execute(octx, c.Store, run)
 		cancel()
 	}
 	d.Alerts = run

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lambdaudit/lambdaudit/store"
 )
 
 // A file that cannot be written fails Deliver with an error naming its
@@ -18,7 +20,7 @@ func TestDeliverWriteErrorNamesPathOnce(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(blocked, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	d, err := Deliver(context.Background(), Channels{Out: out, Opsgenie: OpsgenieConfig{DryRun: true}}, res, nil, r)
+	d, err := Deliver(context.Background(), Channels{Out: out, Opsgenie: OpsgenieConfig{DryRun: true}, Store: store.NewMemory()}, res, nil, r)
 	if err == nil {
 		t.Fatalf("Deliver wrote over a directory: %+v", d)
 	}

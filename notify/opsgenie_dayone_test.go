@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/store"
 )
 
 // ogManyIns is n critical insights of n functions, in the report's order.
@@ -44,11 +45,11 @@ func TestOpsgenieStopsAtRefusedKey(t *testing.T) {
 			}
 			var logs bytes.Buffer
 			o := newOgSender(t, OpsgenieConfig{APIKey: ogTestKey, BaseURL: srv.URL()}, &ogSleeps{}, &logs)
-			store, err := NewDirStore(t.TempDir())
+			st, err := store.NewDir(t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
-			run, err := o.Run(context.Background(), store, &insights.Report{ReportDay: "2026-11-20", Insights: ins}, ScanCoverage{})
+			run, err := o.Run(context.Background(), st, &insights.Report{ReportDay: "2026-11-20", Insights: ins}, ScanCoverage{})
 			if n := len(srv.requests()); n != 1 {
 				t.Errorf("server got %d requests, want 1", n)
 			}
@@ -133,13 +134,13 @@ func TestOpsgeniePriorityPerKind(t *testing.T) {
 func TestOpsgenieCapsNewAlerts(t *testing.T) {
 	srv := newOgServer(t, ogTestKey, "")
 	ins := append(ogManyIns(22, "error-rate", insights.Critical), ogManyIns(3, "near-timeout", insights.Warning)...)
-	store, err := NewDirStore(t.TempDir())
+	st, err := store.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := newOgSender(t, OpsgenieConfig{APIKey: ogTestKey, BaseURL: srv.URL()}, &ogSleeps{}, nil)
 	r := &insights.Report{ReportDay: "2026-11-20", Insights: ins}
-	run, err := o.Run(context.Background(), store, r, ScanCoverage{})
+	run, err := o.Run(context.Background(), st, r, ScanCoverage{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestOpsgenieCapsNewAlerts(t *testing.T) {
 	// summary closes.
 	r2 := *r
 	r2.ReportDay = "2026-11-21"
-	run2, err := o.Run(context.Background(), store, &r2, ScanCoverage{})
+	run2, err := o.Run(context.Background(), st, &r2, ScanCoverage{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,18 +196,18 @@ func TestOpsgenieCapsNewAlerts(t *testing.T) {
 // live alerts) unless forced; the same day again is fine.
 func TestOpsgenieRefusesOlderReport(t *testing.T) {
 	srv := newOgServer(t, ogTestKey, "")
-	store, err := NewDirStore(t.TempDir())
+	st, err := store.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	today := &insights.Report{ReportDay: "2026-11-20", Insights: []insights.Insight{ogIns("a", "error-rate", insights.Critical)}}
 	older := &insights.Report{ReportDay: "2026-11-19"}
 	o := newOgSender(t, OpsgenieConfig{APIKey: ogTestKey, BaseURL: srv.URL()}, &ogSleeps{}, nil)
-	if _, err := o.Run(context.Background(), store, today, ScanCoverage{}); err != nil {
+	if _, err := o.Run(context.Background(), st, today, ScanCoverage{}); err != nil {
 		t.Fatal(err)
 	}
 	sent := len(srv.requests())
-	run, err := o.Run(context.Background(), store, older, ScanCoverage{})
+	run, err := o.Run(context.Background(), st, older, ScanCoverage{})
 	if !errors.Is(err, ErrOpsgenieOlderReport) || run != nil ||
 		!strings.Contains(err.Error(), "report day 2026-11-19 is older than 2026-11-20") || !strings.Contains(err.Error(), "OPSGENIE_FORCE") {
 		t.Fatalf("older report: run %v, error %v", run, err)
@@ -214,11 +215,11 @@ func TestOpsgenieRefusesOlderReport(t *testing.T) {
 	if len(srv.requests()) != sent || len(srv.openAliases()) != 1 {
 		t.Fatalf("the older report sent %d requests", len(srv.requests())-sent)
 	}
-	if _, err := o.Run(context.Background(), store, today, ScanCoverage{}); err != nil {
+	if _, err := o.Run(context.Background(), st, today, ScanCoverage{}); err != nil {
 		t.Fatalf("the same day again: %v", err)
 	}
 	forced := newOgSender(t, OpsgenieConfig{APIKey: ogTestKey, BaseURL: srv.URL(), Force: true}, &ogSleeps{}, nil)
-	run, err = forced.Run(context.Background(), store, older, ScanCoverage{})
+	run, err = forced.Run(context.Background(), st, older, ScanCoverage{})
 	if err != nil || run.Plan.Closing != 1 || len(srv.openAliases()) != 0 {
 		t.Fatalf("forced: %v, plan %+v, open %v", err, run.Plan, srv.openAliases())
 	}

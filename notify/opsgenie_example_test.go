@@ -10,6 +10,7 @@ import (
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/notify"
 	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/store"
 )
 
 // A day's alerts: the report's critical and warning insights are created
@@ -71,7 +72,7 @@ func ExampleAlertPlan() {
 // Delivery as the demo does it: without OPSGENIE_API_KEY the run is dry —
 // it sends nothing and stores nothing, and the requests it would send are
 // written (opsgenie.json) with the key redacted. With a key, the same Run
-// sends them and keeps the open alerts in the results store.
+// sends them and keeps the open alerts in the store (a store.Dir here).
 func ExampleOpsgenie_Run() {
 	// The demo reads cfg with notify.OpsgenieConfigFromEnv(); here,
 	// OPSGENIE_API_KEY is not set.
@@ -88,14 +89,14 @@ func ExampleOpsgenie_Run() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	store, err := notify.NewDirStore(dir)
+	st, err := store.NewDir(dir)
 	if err != nil {
 		log.Fatal(err)
 	}
 	r := &insights.Report{ReportDay: "2026-11-20", Insights: []insights.Insight{
 		{Key: "111111111111/us-east-1/checkout-api/near-timeout", Kind: "near-timeout", Severity: insights.Warning,
 			Account: "111111111111", Region: "us-east-1", Function: "checkout-api", Title: "near timeout: 5.6 s of 6 s (max)"}}}
-	run, err := og.Run(context.Background(), store, r, notify.ScanCoverage{})
+	run, err := og.Run(context.Background(), st, r, notify.ScanCoverage{})
 	if err != nil {
 		log.Fatal(err)
 	}

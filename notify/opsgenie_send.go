@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/store"
 )
 
 // NewOpsgenieRequest builds the HTTP request for r — purely: it sends
@@ -413,20 +414,20 @@ type OpsgenieRun struct {
 // stored set's report day is refused (ErrOpsgenieOlderReport) unless
 // OpsgenieConfig.Force: nothing is sent or stored. Runs sharing a store
 // must not overlap: the last to finish writes the set.
-func (o *Opsgenie) Run(ctx context.Context, store Store, r *insights.Report, cov ScanCoverage) (*OpsgenieRun, error) {
-	run, err := o.Prepare(ctx, store, r, cov)
+func (o *Opsgenie) Run(ctx context.Context, st StateStore, r *insights.Report, cov ScanCoverage) (*OpsgenieRun, error) {
+	run, err := o.Prepare(ctx, st, r, cov)
 	if run == nil {
 		return nil, err
 	}
-	return o.Execute(ctx, store, run)
+	return o.Execute(ctx, st, run)
 }
 
 // Prepare is Run's first half: it loads the open-alert set and plans the
 // requests, sending nothing, so that the digest can say what the alerts
 // will be (the cap's excess) before Execute sends them. It returns a nil
 // run for a report older than the stored set's (unless Force).
-func (o *Opsgenie) Prepare(ctx context.Context, store Store, r *insights.Report, cov ScanCoverage) (*OpsgenieRun, error) {
-	open, loadErr := LoadOpenAlerts(ctx, store, OpenAlertsKey)
+func (o *Opsgenie) Prepare(ctx context.Context, st StateStore, r *insights.Report, cov ScanCoverage) (*OpsgenieRun, error) {
+	open, loadErr := LoadOpenAlerts(ctx, st, OpenAlertsKey)
 	if loadErr != nil {
 		open = NewOpenAlerts()
 	}
@@ -449,7 +450,7 @@ func (o *Opsgenie) Prepare(ctx context.Context, store Store, r *insights.Report,
 
 // Execute is Run's second half: it sends a prepared run's requests (none
 // in a dry run) and stores the open set that results.
-func (o *Opsgenie) Execute(ctx context.Context, store Store, run *OpsgenieRun) (*OpsgenieRun, error) {
+func (o *Opsgenie) Execute(ctx context.Context, st StateStore, run *OpsgenieRun) (*OpsgenieRun, error) {
 	loadErr := run.loadErr
 	if o.cfg.DryRun {
 		run.Open = run.Plan.Open
@@ -497,7 +498,7 @@ func (o *Opsgenie) Execute(ctx context.Context, store Store, run *OpsgenieRun) (
 	// sent.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := SaveOpenAlerts(sctx, store, OpenAlertsKey, run.Open); err != nil {
+	if err := SaveOpenAlerts(sctx, st, OpenAlertsKey, run.Open); err != nil {
 		errs = append([]error{err}, errs...)
 	}
 	if run.Failed > 0 && refused == nil && silent == nil {
@@ -523,11 +524,22 @@ func (o *Opsgenie) Execute(ctx context.Context, store Store, run *OpsgenieRun) (
 	return run, errors.Join(errs...)
 }
 
-// LoadOpenAlerts reads the open-alert set; a store without one is an
-// empty set.
-func LoadOpenAlerts(ctx context.Context, s Store, key string) (OpenAlerts, error) {
+// StateStore is the part of a store.Store that notify uses to keep the
+// open-alert set between runs: a store.Dir (the CLI's --out/state), a
+// store.S3 or a store.Memory. Get must wrap store.ErrNotFound when the key
+// holds nothing.
+type StateStore interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	Put(ctx context.Context, key string, b []byte) error
+}
+
+var _ StateStore = store.Store(nil)
+
+// LoadOpenAlerts reads the open-alert set; a store without one (the first
+// run) is an empty set.
+func LoadOpenAlerts(ctx context.Context, s StateStore, key string) (OpenAlerts, error) {
 	b, err := s.Get(ctx, key)
-	if errors.Is(err, ErrNotStored) {
+	if errors.Is(err, store.ErrNotFound) {
 		return NewOpenAlerts(), nil
 	}
 	if err != nil {
@@ -547,7 +559,7 @@ func LoadOpenAlerts(ctx context.Context, s Store, key string) (OpenAlerts, error
 }
 
 // SaveOpenAlerts writes the open-alert set as indented JSON.
-func SaveOpenAlerts(ctx context.Context, s Store, key string, o OpenAlerts) error {
+func SaveOpenAlerts(ctx context.Context, s StateStore, key string, o OpenAlerts) error {
 	o.Schema, o.Version = OpenAlertsSchema, OpenAlertsVersion
 	if o.Alerts == nil {
 		o.Alerts = map[string]OpenAlert{}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/store"
 )
 
 // ogSleeps records the sender's waits instead of waiting.
@@ -229,12 +231,12 @@ func TestOpsgenieOneFailureDoesNotStopOthers(t *testing.T) {
 		ogIns("c", "near-timeout", insights.Warning)}
 	srv.fault(ogK+"b/throttles", ogFault{Status: 422})
 	srv.fault(ogK+"c/near-timeout", ogFault{Status: 500}, ogFault{Status: 500}, ogFault{Status: 500}, ogFault{Status: 500}, ogFault{Status: 500})
-	store, err := NewDirStore(t.TempDir())
+	st, err := store.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := newOgSender(t, OpsgenieConfig{APIKey: ogTestKey, BaseURL: srv.URL()}, &ogSleeps{}, nil)
-	run, err := o.Run(context.Background(), store, &insights.Report{ReportDay: "2026-11-20", Insights: ins}, ScanCoverage{})
+	run, err := o.Run(context.Background(), st, &insights.Report{ReportDay: "2026-11-20", Insights: ins}, ScanCoverage{})
 	if err == nil || !strings.Contains(err.Error(), "2 of 3 requests failed") || !errors.Is(err, ErrOpsgenie) {
 		t.Fatalf("Run error %v", err)
 	}
@@ -245,7 +247,7 @@ func TestOpsgenieOneFailureDoesNotStopOthers(t *testing.T) {
 		t.Error("a was not opened")
 	}
 	// Stored: a (accepted) and c (a 5xx may have opened it), not b (refused).
-	open, err := LoadOpenAlerts(context.Background(), store, OpenAlertsKey)
+	open, err := LoadOpenAlerts(context.Background(), st, OpenAlertsKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,12 +267,12 @@ func TestOpsgenieKeyNeverLeaks(t *testing.T) {
 	var logs bytes.Buffer
 	cfg := OpsgenieConfig{APIKey: ogTestKey, BaseURL: srv.URL()}
 	o := newOgSender(t, cfg, &ogSleeps{}, &logs)
-	store, err := NewDirStore(t.TempDir())
+	st, err := store.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := ogIns("api", "near-timeout", insights.Warning)
-	run, err := o.Run(context.Background(), store, &insights.Report{ReportDay: "2026-11-20", Insights: []insights.Insight{in}}, ScanCoverage{})
+	run, err := o.Run(context.Background(), st, &insights.Report{ReportDay: "2026-11-20", Insights: []insights.Insight{in}}, ScanCoverage{})
 	if err == nil || !strings.Contains(err.Error(), "HTTP 401: Could not authenticate: GenieKey [redacted]") {
 		t.Fatalf("Run error %v, want the 401 with the key redacted", err)
 	}
@@ -285,7 +287,7 @@ func TestOpsgenieKeyNeverLeaks(t *testing.T) {
 		t.Fatal(err)
 	}
 	results, _ := json.Marshal(append(run.Results, res...))
-	stored, _ := os.ReadFile(store.dir + "/" + OpenAlertsKey)
+	stored, _ := os.ReadFile(filepath.Join(st.Root(), OpenAlertsKey))
 	for what, s := range map[string]string{"run error": err.Error(), "network error": res[0].Err.Error(), "logs": logs.String(),
 		"requests written": dump.String(), "results": string(results), "stored state": string(stored)} {
 		if strings.Contains(s, ogTestKey) {
@@ -327,13 +329,13 @@ func TestOpsgenieContext(t *testing.T) {
 // A dry run sends nothing and stores nothing.
 func TestOpsgenieDryRun(t *testing.T) {
 	srv := newOgServer(t, ogTestKey, "")
-	store, err := NewDirStore(t.TempDir())
+	st, err := store.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := newOgSender(t, OpsgenieConfig{BaseURL: srv.URL(), DryRun: true}, &ogSleeps{}, nil)
 	_, r := ogFixture(t)
-	run, err := o.Run(context.Background(), store, r, ScanCoverage{})
+	run, err := o.Run(context.Background(), st, r, ScanCoverage{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +345,7 @@ func TestOpsgenieDryRun(t *testing.T) {
 	if n := len(srv.requests()); n != 0 {
 		t.Errorf("dry run sent %d requests", n)
 	}
-	if _, err := store.Get(context.Background(), OpenAlertsKey); !errors.Is(err, ErrNotStored) {
+	if _, err := st.Get(context.Background(), OpenAlertsKey); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("dry run stored the open set: %v", err)
 	}
 }
@@ -352,24 +354,24 @@ func TestOpsgenieDryRun(t *testing.T) {
 // no close, and the error says what to do.
 func TestOpsgenieCorruptState(t *testing.T) {
 	srv := newOgServer(t, ogTestKey, "")
-	store, err := NewDirStore(t.TempDir())
+	st, err := store.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := store.Put(ctx, OpenAlertsKey, []byte("{not json")); err != nil {
+	if err := st.Put(ctx, OpenAlertsKey, []byte("{not json")); err != nil {
 		t.Fatal(err)
 	}
 	o := newOgSender(t, OpsgenieConfig{APIKey: ogTestKey, BaseURL: srv.URL()}, &ogSleeps{}, nil)
 	in := ogIns("api", "near-timeout", insights.Warning)
-	run, err := o.Run(ctx, store, &insights.Report{ReportDay: "2026-11-20", Insights: []insights.Insight{in}}, ScanCoverage{})
+	run, err := o.Run(ctx, st, &insights.Report{ReportDay: "2026-11-20", Insights: []insights.Insight{in}}, ScanCoverage{})
 	if err == nil || !strings.Contains(err.Error(), "remove it to start afresh") {
 		t.Fatalf("Run error %v", err)
 	}
 	if run.Accepted != 1 {
 		t.Errorf("accepted %d, want the create sent", run.Accepted)
 	}
-	if b, _ := store.Get(ctx, OpenAlertsKey); string(b) != "{not json" {
+	if b, _ := st.Get(ctx, OpenAlertsKey); string(b) != "{not json" {
 		t.Errorf("the unreadable set was overwritten: %s", b)
 	}
 }
@@ -377,7 +379,7 @@ func TestOpsgenieCorruptState(t *testing.T) {
 // The open set survives a restart: a second run, by a new sender with a
 // new store instance over the same place, closes what the first opened
 // and is now gone, and keeps what the scan could not see.
-func ogRestartTest(t *testing.T, newStore func() Store) {
+func ogRestartTest(t *testing.T, newStore func() StateStore) {
 	t.Helper()
 	ctx := context.Background()
 	srv := newOgServer(t, ogTestKey, "")
@@ -417,15 +419,4 @@ func ogRestartTest(t *testing.T, newStore func() Store) {
 		stored.Alerts[ogK+"worker/error-rate"].LastSeenOn != "2026-11-20" {
 		t.Errorf("stored %+v", stored)
 	}
-}
-
-func TestOpsgenieRunSurvivesRestartDir(t *testing.T) {
-	dir := t.TempDir()
-	ogRestartTest(t, func() Store {
-		s, err := NewDirStore(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
 }

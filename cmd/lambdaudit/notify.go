@@ -13,6 +13,7 @@ import (
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/notify"
 	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/store"
 )
 
 func newNotifyCmd() *cobra.Command {
@@ -113,6 +114,11 @@ written); 130/143 interrupted by SIGINT/SIGTERM.`,
 			rep, costs, err := buildReport(res, scanPath, cfgPath, prices, freeTier, time.Now())
 			if err != nil {
 				return err
+			}
+			// The open alerts are kept in --out/state, made only now that
+			// the inputs have been read.
+			if ch.Store, err = store.NewDir(notify.StateDir(out)); err != nil {
+				return fmt.Errorf("--out: %w", err)
 			}
 			ctx := cmd.Context()
 			d, err := notify.Deliver(ctx, ch, res, costs, rep)
