@@ -90,7 +90,8 @@ func (r AlertRequest) Body() ([]byte, error) {
 }
 
 // OpenAlertsSchema and OpenAlertsVersion identify the open-alert set as
-// stored (JSON, in the results store under OpenAlertsKey).
+// stored (JSON, in a store.Store under OpenAlertsKey; the CLI's is
+// --out/state).
 const (
 	OpenAlertsSchema  = "lambdaudit/opsgenie-open-alerts"
 	OpenAlertsVersion = 1
