@@ -3,10 +3,8 @@ package notify
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,25 +17,6 @@ import (
 // The open-alert set kept in a store.Store: what it reads on the first
 // run, what it refuses, and that it survives a restart in a directory and
 // in S3. The stores themselves are tested in package store.
-
-var ogBucketSeq atomic.Int64
-
-// ogMotoS3 is an S3 client for a moto_server, path-style, with a fresh
-// bucket.
-func ogMotoS3(t *testing.T) (*s3.Client, string) {
-	t.Helper()
-	url := simtest.Moto(t)
-	client := s3.NewFromConfig(simtest.SDKConfig(t, url, "us-east-1"), func(o *s3.Options) {
-		o.UsePathStyle = true
-		// moto sends no checksums; the SDK would log each skipped check.
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
-	bucket := fmt.Sprintf("lambdaudit-state-%d-%d", ogBucketSeq.Add(1), len(t.Name()))
-	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
-	return client, bucket
-}
 
 // No stored set is the first run: an empty set, no error.
 func TestLoadOpenAlertsFirstRun(t *testing.T) {
@@ -88,7 +67,7 @@ func TestLoadOpenAlertsErrors(t *testing.T) {
 // not a first run: treating it as one would open every alert again and
 // close none.
 func TestLoadOpenAlertsUnreadableStore(t *testing.T) {
-	client, bucket := ogMotoS3(t)
+	client, bucket := simtest.MotoS3(t)
 	gone, err := store.NewS3(client, bucket+"-missing", "state")
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +92,7 @@ func TestOpsgenieRunSurvivesRestartDir(t *testing.T) {
 // The open set in S3 survives a restart (Lambda mode), kept as JSON under
 // the store's prefix (slashes at its ends ignored).
 func TestOpsgenieRunSurvivesRestartS3(t *testing.T) {
-	client, bucket := ogMotoS3(t)
+	client, bucket := simtest.MotoS3(t)
 	ogRestartTest(t, func() StateStore {
 		s, err := store.NewS3(client, bucket, "/team-a/lambdaudit/")
 		if err != nil {

@@ -3,8 +3,6 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -185,22 +183,6 @@ func TestS3UploaderPut(t *testing.T) {
 	})
 }
 
-// s3Moto is an S3 client of moto_server (path-style) and a fresh bucket.
-func s3Moto(t *testing.T) (*s3.Client, string) {
-	t.Helper()
-	endpoint := simtest.Moto(t)
-	client := s3.NewFromConfig(simtest.SDKConfig(t, endpoint, "us-east-1"), func(o *s3.Options) { o.UsePathStyle = true })
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	bucket := "lambdaudit-csv-" + hex.EncodeToString(b[:])
-	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
-	return client, bucket
-}
-
 // s3Fetch GETs a presigned URL with plain net/http, as a Slack reader's
 // browser would.
 func s3Fetch(t *testing.T, link string) (*http.Response, []byte) {
@@ -220,7 +202,7 @@ func s3Fetch(t *testing.T, link string) (*http.Response, []byte) {
 // TestS3UploadMoto uploads the CSV, the summary and the report to
 // moto_server and fetches them back through their presigned links.
 func TestS3UploadMoto(t *testing.T) {
-	client, bucket := s3Moto(t)
+	client, bucket := simtest.MotoS3(t)
 	res, costs, rep := csvFixture(t)
 	up, err := NewS3Uploader(client, s3.NewPresignClient(client), S3Config{Bucket: bucket, Prefix: "/lambdaudit/reports/"})
 	if err != nil {
@@ -299,7 +281,7 @@ func TestS3UploadMoto(t *testing.T) {
 // TestS3UploadMotoExpiryAndErrors: a configured expiry reaches the link;
 // a missing bucket is an error naming the object.
 func TestS3UploadMotoExpiryAndErrors(t *testing.T) {
-	client, bucket := s3Moto(t)
+	client, bucket := simtest.MotoS3(t)
 	ctx := context.Background()
 	up, err := NewS3Uploader(client, s3.NewPresignClient(client), S3Config{Bucket: bucket, Expiry: 90 * time.Minute})
 	if err != nil {

@@ -15,31 +15,12 @@ import (
 	"github.com/lambdaudit/lambdaudit/store"
 )
 
-var motoSeq atomic.Int64
-
-// motoS3 is an S3 client for a moto_server (path-style) and a fresh
-// bucket in it.
-func motoS3(t *testing.T) (*s3.Client, string) {
-	t.Helper()
-	url := simtest.Moto(t)
-	client := s3.NewFromConfig(simtest.SDKConfig(t, url, "us-east-1"), func(o *s3.Options) {
-		o.UsePathStyle = true
-		// moto sends no checksums; the SDK would log each skipped check.
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
-	bucket := fmt.Sprintf("lambdaudit-store-%d-%d", motoSeq.Add(1), len(t.Name()))
-	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
-	return client, bucket
-}
-
 // TestS3 runs the conformance table against moto_server, each case under
 // its own prefix of one bucket. moto 5.2.1 checks If-None-Match and then
 // writes, not atomically, so the one-winner promise is AWS's (see
 // conformance.raceFreeCreate).
 func TestS3(t *testing.T) {
-	client, bucket := motoS3(t)
+	client, bucket := simtest.MotoS3(t)
 	var n atomic.Int64
 	testConformance(t, func(t *testing.T) store.Store {
 		s, err := store.NewS3(client, bucket, fmt.Sprintf("/team-a/case-%d/", n.Add(1)))
@@ -54,7 +35,7 @@ func TestS3(t *testing.T) {
 // outside the prefix or that are not keys are not listed.
 func TestS3Layout(t *testing.T) {
 	ctx := context.Background()
-	client, bucket := motoS3(t)
+	client, bucket := simtest.MotoS3(t)
 	s, err := store.NewS3(client, bucket, "team-a/lambdaudit")
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +82,7 @@ func TestS3Layout(t *testing.T) {
 // request really carries If-None-Match and moto really checks it.
 func TestS3CreateConditionalOnMoto(t *testing.T) {
 	ctx := context.Background()
-	client, bucket := motoS3(t)
+	client, bucket := simtest.MotoS3(t)
 	s, err := store.NewS3(client, bucket, "")
 	if err != nil {
 		t.Fatal(err)

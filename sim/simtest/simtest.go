@@ -5,6 +5,8 @@ package simtest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
@@ -205,4 +208,25 @@ func SilentEndpointCounting(t testing.TB) (string, *atomic.Int32) {
 		}
 	})
 	return "http://" + ln.Addr().String(), &n
+}
+
+// MotoS3 is an S3 client of Moto's server (path-style, as a local
+// endpoint needs) and a fresh, empty bucket in it, for tests of code that
+// writes to S3.
+func MotoS3(t testing.TB) (*s3.Client, string) {
+	t.Helper()
+	client := s3.NewFromConfig(SDKConfig(t, Moto(t), "us-east-1"), func(o *s3.Options) {
+		o.UsePathStyle = true
+		// moto sends no checksums; the SDK would log each skipped check.
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	bucket := "lambdaudit-test-" + hex.EncodeToString(b[:])
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("simtest: create bucket %s: %v", bucket, err)
+	}
+	return client, bucket
 }
