@@ -40,7 +40,7 @@ func Create(path string, write func(io.Writer) error) error {
 func commit(path, verb string, write func(io.Writer) error, place func(tmp, path string) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", verb, path, unwrapPath(err))
+		return fmt.Errorf("%s %s: %w", verb, path, Cause(err))
 	}
 	name := tmp.Name()
 	closed := false
@@ -54,17 +54,17 @@ func commit(path, verb string, write func(io.Writer) error, place func(tmp, path
 		return fmt.Errorf("%s %s: %w", verb, path, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("%s %s: %w", verb, path, unwrapPath(err))
+		return fmt.Errorf("%s %s: %w", verb, path, Cause(err))
 	}
 	closed = true
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s %s: %w", verb, path, unwrapPath(err))
+		return fmt.Errorf("%s %s: %w", verb, path, Cause(err))
 	}
 	if err := os.Chmod(name, Perm); err != nil {
-		return fmt.Errorf("%s %s: %w", verb, path, unwrapPath(err))
+		return fmt.Errorf("%s %s: %w", verb, path, Cause(err))
 	}
 	if err := place(name, path); err != nil {
-		return fmt.Errorf("%s %s: %w", verb, path, unwrapPath(err))
+		return fmt.Errorf("%s %s: %w", verb, path, Cause(err))
 	}
 	syncDir(filepath.Dir(path))
 	return nil
@@ -94,7 +94,7 @@ func CheckFile(path string) error {
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)
 	if err != nil {
-		return fmt.Errorf("%s: directory %s: %w", path, dir, unwrapPath(err))
+		return fmt.Errorf("%s: directory %s: %w", path, dir, Cause(err))
 	}
 	if !st.IsDir() {
 		return fmt.Errorf("%s: %s is not a directory", path, dir)
@@ -116,7 +116,7 @@ func CheckDir(dir string) error {
 		case err == nil:
 			return fmt.Errorf("%s: %s is not a directory", dir, d)
 		case !errors.Is(err, fs.ErrNotExist):
-			return fmt.Errorf("%s: %w", dir, unwrapPath(err))
+			return fmt.Errorf("%s: %w", dir, Cause(err))
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
@@ -130,16 +130,17 @@ func CheckDir(dir string) error {
 func probe(dir, what string) error {
 	f, err := os.CreateTemp(dir, ".lambdaudit-check.*.tmp")
 	if err != nil {
-		return fmt.Errorf("%s: cannot write in %s: %w", what, dir, unwrapPath(err))
+		return fmt.Errorf("%s: cannot write in %s: %w", what, dir, Cause(err))
 	}
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
 }
 
-// unwrapPath drops the *PathError's own path (often the temporary
-// file's), keeping the cause: callers name the real path.
-func unwrapPath(err error) error {
+// Cause drops the path an *fs.PathError or *os.LinkError carries (often
+// a temporary file's), keeping what went wrong, for callers that name the
+// real path (or key) themselves.
+func Cause(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err

@@ -39,11 +39,11 @@ func NewDir(root string) (*Dir, error) {
 		return nil, errors.New("store: directory: not set")
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("store: directory %s: %w", root, unwrapPath(err))
+		return nil, fmt.Errorf("store: directory %s: %w", root, atomicfile.Cause(err))
 	}
 	st, err := os.Stat(root)
 	if err != nil {
-		return nil, fmt.Errorf("store: directory %s: %w", root, unwrapPath(err))
+		return nil, fmt.Errorf("store: directory %s: %w", root, atomicfile.Cause(err))
 	}
 	if !st.IsDir() {
 		return nil, fmt.Errorf("store: directory %s: not a directory", root)
@@ -73,7 +73,7 @@ func (d *Dir) Get(ctx context.Context, key string) ([]byte, error) {
 		// keys: in each case nothing is stored under key itself.
 		return nil, fmt.Errorf("store %s: get %q: %w", d.root, key, ErrNotFound)
 	default:
-		return nil, fmt.Errorf("store %s: get %q: %w", d.root, key, unwrapPath(err))
+		return nil, fmt.Errorf("store %s: get %q: %w", d.root, key, atomicfile.Cause(err))
 	}
 }
 
@@ -146,7 +146,7 @@ func (d *Dir) mkParent(key string) error {
 			}
 		}
 	}
-	return unwrapPath(err)
+	return atomicfile.Cause(err)
 }
 
 func (d *Dir) prefixConflict(key string) error {
@@ -180,12 +180,12 @@ func (d *Dir) List(ctx context.Context, prefix string) iter.Seq2[string, error] 
 				if rel == base && rel != "" && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) {
 					// Nothing under the prefix, if the store itself is there.
 					if _, rerr := os.Stat(d.root); rerr != nil {
-						fail(unwrapPath(rerr))
+						fail(atomicfile.Cause(rerr))
 						return false
 					}
 					return true
 				}
-				fail(unwrapPath(err))
+				fail(atomicfile.Cause(err))
 				return false
 			}
 			entries, err := f.ReadDir(-1)
@@ -194,7 +194,7 @@ func (d *Dir) List(ctx context.Context, prefix string) iter.Seq2[string, error] 
 				if rel == base && errors.Is(err, syscall.ENOTDIR) {
 					return true
 				}
-				fail(unwrapPath(err))
+				fail(atomicfile.Cause(err))
 				return false
 			}
 			type entry struct {
@@ -230,18 +230,4 @@ func (d *Dir) List(ctx context.Context, prefix string) iter.Seq2[string, error] 
 		}
 		walk(base, namePrefix)
 	}
-}
-
-// unwrapPath drops an *fs.PathError's or *os.LinkError's own path (often a
-// temporary file's), keeping the cause: callers name the key.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
 }
