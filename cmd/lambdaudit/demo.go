@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -56,8 +55,8 @@ input; 130/143 interrupted by SIGINT/SIGTERM.`,
 			if err != nil {
 				return err
 			}
-			if !slices.Contains(scanner.ProgressModes, progress) {
-				return fmt.Errorf("--progress %q: want %s", progress, strings.Join(scanner.ProgressModes, ", "))
+			if err := checkProgress(progress); err != nil {
+				return err
 			}
 			if deliveryTimeout <= 0 {
 				return fmt.Errorf("--delivery-timeout %s: must be more than 0 (e.g. 2m)", deliveryTimeout)

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/config"
 )
 
 // helpTexts is every command's help text, flag usages included.
@@ -223,7 +223,7 @@ func TestConfigurationDocCoversEverySetting(t *testing.T) {
 			}
 			return
 		}
-		if _, err := scanner.ParseConfig([]byte(key + ": [[x]]\n")); err == nil || strings.Contains(err.Error(), "unknown key") {
+		if _, err := config.Parse([]byte(key + ": [[x]]\n")); err == nil || strings.Contains(err.Error(), "unknown key") {
 			t.Errorf("--%s: the documented key %q is not accepted by the file: %v", f.Name, key, err)
 		}
 	})
@@ -232,12 +232,12 @@ func TestConfigurationDocCoversEverySetting(t *testing.T) {
 		t.Fatal("no example file")
 	}
 	ex, _, _ = strings.Cut(ex, "```")
-	c, err := scanner.ParseConfig([]byte(ex))
+	c, err := config.Parse([]byte(ex))
 	if err == nil {
-		_, err = c.Settings(time.Now())
+		_, err = c.Scanner.Settings(time.Now())
 	}
 	if err == nil {
-		_, err = c.Limiters()
+		_, err = c.Scanner.Limiters()
 	}
 	if err != nil {
 		t.Errorf("the documented example file is refused: %v", err)

@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -18,10 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/lambdaudit/lambdaudit/atomicfile"
-	"github.com/lambdaudit/lambdaudit/didyoumean"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
@@ -33,13 +28,6 @@ const (
 )
 
 func newScanCmd() *cobra.Command {
-	var (
-		cfgPath    string
-		c          scanner.Config
-		logs, tags bool
-		budget     float64
-		quotas     map[string]string
-	)
 	cmd := &cobra.Command{
 		Use:   "scan",
 		Short: "Scan Lambda functions' configuration, CloudWatch metrics and REPORT logs; write the scan result as JSON",
@@ -73,38 +61,9 @@ stderr, the full errors in the result); 2 bad input or the scan could not run;
   lambdaudit scan --quotas "CloudWatch:GetMetricData=100" --timeout 30m -o scan.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fs := cmd.Flags()
 			errw := cmd.ErrOrStderr()
-			warnUnknownEnv(errw, fs, os.Environ())
-			fromEnv, err := applyEnv(fs)
+			c, err := loadScanConfig(cmd)
 			if err != nil {
-				return err
-			}
-			if err := checkFlagRanges(fs, fromEnv); err != nil {
-				return err
-			}
-			if fs.Changed("quotas") {
-				if c.Quotas, err = parseQuotas(quotas, flagName(fs.Lookup("quotas"), fromEnv)); err != nil {
-					return err
-				}
-			}
-			if cfgPath != "" {
-				file, err := scanner.LoadConfig(cfgPath)
-				if err != nil {
-					return err
-				}
-				c = mergeConfig(fs, file, c)
-			}
-			if fs.Changed("logs") || c.Logs == nil {
-				c.Logs = &logs
-			}
-			if fs.Changed("tags") || c.Tags == nil {
-				c.Tags = &tags
-			}
-			if fs.Changed("logs-budget-usd") || c.LogsBudgetUSD == nil {
-				c.LogsBudgetUSD = &budget
-			}
-			if _, err := c.Settings(time.Now()); err != nil {
 				return err
 			}
 			logger, err := newLogger(errw, c.LogLevel)
@@ -122,7 +81,7 @@ stderr, the full errors in the result); 2 bad input or the scan could not run;
 			defer cancel()
 			run := newScanRun()
 			stop := drawProgress(errw, c.Progress, run.snapshot)
-			res, err := runScan(ctx, c, logger, run)
+			res, err := runScan(ctx, c.Scanner, logger, run)
 			if err != nil && (res == nil || interruptedBy(ctx) == nil) {
 				stop()
 				kept := "stopped before anything was scanned; nothing written"
@@ -162,31 +121,7 @@ stderr, the full errors in the result); 2 bad input or the scan could not run;
 			return ferr
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&cfgPath, "config", "", "config file (YAML; keys as in docs/configuration.md)")
-	fl.StringVarP(&c.Out, "out", "o", "-", "write the scan result to this file (- = stdout); checked before the scan")
-	fl.StringSliceVar(&c.Regions, "regions", nil, "regions to scan, or all (default: the configured region)")
-	fl.StringSliceVar(&c.Accounts, "accounts", nil, "12-digit account IDs, or all (Organizations ListAccounts); default: the caller's account")
-	fl.StringVar(&c.Role, "role", "", "role to assume in member accounts: a name, or an ARN template with {account}")
-	fl.StringVar(&c.ExternalID, "external-id", "", "external ID for sts:AssumeRole")
-	fl.StringVar(&c.SessionName, "session-name", "", "role session name (default lambdaudit)")
-	fl.StringVar(&c.Day, "day", "", "report day YYYY-MM-DD, UTC (default: yesterday)")
-	fl.IntVar(&c.Days, "days", 0, "window in days, the report day included, 1 to 63 (default 15)")
-	fl.BoolVar(&logs, "logs", true, "query REPORT statistics with Logs Insights")
-	fl.Float64Var(&budget, "logs-budget-usd", scanner.DefaultLogsBudgetUSD, "most a scan may spend on Logs Insights bytes scanned, in USD (0 = no budget)")
-	fl.IntVar(&c.ConcurrentQueries, "concurrent-queries", 0, "Logs Insights running-query limit per account-region, 1 to 100 (default 30)")
-	fl.BoolVar(&tags, "tags", true, "read tags (Resource Groups Tagging API)")
-	fl.Float64Var(&c.RateFraction, "rate-fraction", scanner.DefaultRateFraction, "share of each AWS API quota the scan may use, (0, 1]")
-	fl.StringToStringVar(&quotas, "quotas", nil, `AWS quotas to use instead of the defaults, "Service:Operation=requests per second" (or "Service:*=…"), comma-separated`)
-	fl.IntVar(&c.Pairs, "pairs", 0, "account × region pairs scanned at once (default 8)")
-	fl.IntVar(&c.Workers, "workers", 0, "GetMetricData batches in flight per pair (default 4)")
-	fl.IntVar(&c.MaxAttempts, "max-attempts", 0, "attempts per work unit before its functions are marked failed, 1 to 20 (default 3)")
-	fl.IntVar(&c.SDKAttempts, "sdk-attempts", 0, "SDK attempts per API call, 1 to 20 (default 8)")
-	fl.DurationVar(&c.HTTPTimeout, "http-timeout", scanner.DefaultHTTPTimeout, "most one HTTP attempt of an AWS call may take, answer included")
-	fl.DurationVar(&c.CallTimeout, "call-timeout", scanner.DefaultCallTimeout, "most one AWS call may take, its retries included")
-	fl.DurationVar(&c.Timeout, "timeout", 0, "stop after this long and write what finished, exit 124 (0 = no limit)")
-	fl.StringVar(&c.Progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
-	fl.StringVar(&c.LogLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
+	addScanFlags(cmd)
 	return cmd
 }
 
@@ -314,194 +249,6 @@ func writeOut(stdout io.Writer, path string, write func(io.Writer) error) error 
 		return write(stdout)
 	}
 	return atomicfile.Write(path, write)
-}
-
-// envName is the variable of a flag: LAMBDAUDIT_<FLAG>, upper case,
-// dashes as underscores.
-func envName(flag string) string {
-	return "LAMBDAUDIT_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
-}
-
-// applyEnv sets every flag not given on the command line from its
-// variable (envName) when set, and returns the flags so set with their
-// variable's name.
-func applyEnv(fs *pflag.FlagSet) (map[string]string, error) {
-	var err error
-	from := map[string]string{}
-	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Changed || err != nil {
-			return
-		}
-		name := envName(f.Name)
-		if v, ok := os.LookupEnv(name); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s=%q: %w", name, v, e)
-				return
-			}
-			from[f.Name] = name
-		}
-	})
-	return from, err
-}
-
-// otherEnv are LAMBDAUDIT_ variables read elsewhere (tests).
-var otherEnv = []string{"LAMBDAUDIT_MOTO_URL"}
-
-// warnUnknownEnv writes one line for each LAMBDAUDIT_ variable of env
-// that no flag reads, naming the nearest that does: a typo in a
-// pipeline's variables is otherwise silently ignored.
-func warnUnknownEnv(w io.Writer, fs *pflag.FlagSet, env []string) {
-	var known []string
-	fs.VisitAll(func(f *pflag.Flag) { known = append(known, envName(f.Name)) })
-	known = append(known, otherEnv...)
-	var unknown []string
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "LAMBDAUDIT_") && !slices.Contains(known, name) {
-			unknown = append(unknown, name)
-		}
-	}
-	slices.Sort(unknown)
-	for _, name := range unknown {
-		msg := "lambdaudit: warning: " + name + " is not a lambdaudit variable and is ignored"
-		if n := didyoumean.Nearest(name, known); n != "" {
-			msg += "; did you mean " + n + "?"
-		}
-		fmt.Fprintln(w, msg)
-	}
-}
-
-// flagName is how an error names a flag's value: the variable it came
-// from, or --flag.
-func flagName(f *pflag.Flag, fromEnv map[string]string) string {
-	if v, ok := fromEnv[f.Name]; ok {
-		return v
-	}
-	return "--" + f.Name
-}
-
-// noZeroFlags are the flags whose file key refuses 0 (scanner.NoZero).
-var noZeroFlags = map[string]string{
-	"days": "days", "rate-fraction": "rateFraction", "max-attempts": "maxAttempts",
-	"concurrent-queries": "concurrentQueries", "sdk-attempts": "sdkAttempts",
-	"pairs": "pairs", "workers": "workers", "http-timeout": "httpTimeout", "call-timeout": "callTimeout",
-}
-
-// checkFlagRanges refuses what the flags (or their variables) set to a
-// value the scan would otherwise read as something else: 0 where 0
-// means nothing, an unknown --progress or --log-level.
-func checkFlagRanges(fs *pflag.FlagSet, fromEnv map[string]string) error {
-	var err error
-	fs.Visit(func(f *pflag.Flag) {
-		if err != nil {
-			return
-		}
-		name := flagName(f, fromEnv)
-		if key, ok := noZeroFlags[f.Name]; ok {
-			v := f.Value.String()
-			zero := v == "0" || v == "0s"
-			if x, e := strconv.ParseFloat(v, 64); e == nil && x == 0 {
-				zero = true
-			}
-			if zero {
-				err = fmt.Errorf("%s %s: %s", name, v, scanner.NoZero[key])
-			}
-		}
-		switch f.Name {
-		case "progress":
-			if !slices.Contains(scanner.ProgressModes, f.Value.String()) {
-				err = fmt.Errorf("%s %q: want %s", name, f.Value.String(), strings.Join(scanner.ProgressModes, ", "))
-			}
-		case "log-level":
-			if !slices.Contains(scanner.LogLevels, strings.ToLower(f.Value.String())) {
-				err = fmt.Errorf("%s %q: want %s", name, f.Value.String(), strings.Join(scanner.LogLevels, ", "))
-			}
-		}
-	})
-	return err
-}
-
-// parseQuotas reads --quotas' "Service:Operation=rps" entries.
-func parseQuotas(m map[string]string, name string) (map[string]float64, error) {
-	q := make(map[string]float64, len(m))
-	for k, v := range m {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s=%s: want requests per second", name, k, v)
-		}
-		if fe := scanner.CheckQuota(k, f); fe != nil {
-			return nil, fmt.Errorf("%s: %s: %s", name, fe.Field, fe.Msg)
-		}
-		q[k] = f
-	}
-	return q, nil
-}
-
-// mergeConfig fills what flags and environment did not set from the
-// config file.
-func mergeConfig(fs *pflag.FlagSet, file, flags scanner.Config) scanner.Config {
-	c := file
-	set := func(name string, apply func()) {
-		if fs.Changed(name) {
-			apply()
-		}
-	}
-	set("regions", func() { c.Regions = flags.Regions })
-	set("accounts", func() { c.Accounts = flags.Accounts })
-	set("role", func() { c.Role = flags.Role })
-	set("external-id", func() { c.ExternalID = flags.ExternalID })
-	set("session-name", func() { c.SessionName = flags.SessionName })
-	set("day", func() { c.Day = flags.Day })
-	set("days", func() { c.Days = flags.Days })
-	set("concurrent-queries", func() { c.ConcurrentQueries = flags.ConcurrentQueries })
-	set("rate-fraction", func() { c.RateFraction = flags.RateFraction })
-	set("pairs", func() { c.Pairs = flags.Pairs })
-	set("workers", func() { c.Workers = flags.Workers })
-	set("max-attempts", func() { c.MaxAttempts = flags.MaxAttempts })
-	set("sdk-attempts", func() { c.SDKAttempts = flags.SDKAttempts })
-	set("http-timeout", func() { c.HTTPTimeout = flags.HTTPTimeout })
-	set("call-timeout", func() { c.CallTimeout = flags.CallTimeout })
-	set("timeout", func() { c.Timeout = flags.Timeout })
-	set("out", func() { c.Out = flags.Out })
-	set("progress", func() { c.Progress = flags.Progress })
-	set("log-level", func() { c.LogLevel = flags.LogLevel })
-	// Quotas: the flag's entries win, key by key, over the file's.
-	if fs.Changed("quotas") {
-		q := maps.Clone(c.Quotas)
-		if q == nil {
-			q = map[string]float64{}
-		}
-		maps.Copy(q, flags.Quotas)
-		c.Quotas = q
-	}
-	// What the file leaves out takes the flags' defaults.
-	if c.RateFraction == 0 {
-		c.RateFraction = flags.RateFraction
-	}
-	if c.HTTPTimeout == 0 {
-		c.HTTPTimeout = flags.HTTPTimeout
-	}
-	if c.CallTimeout == 0 {
-		c.CallTimeout = flags.CallTimeout
-	}
-	if c.Out == "" {
-		c.Out = flags.Out
-	}
-	if c.Progress == "" {
-		c.Progress = flags.Progress
-	}
-	if c.LogLevel == "" {
-		c.LogLevel = flags.LogLevel
-	}
-	return c
-}
-
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if !slices.Contains(scanner.LogLevels, strings.ToLower(level)) || l.UnmarshalText([]byte(level)) != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
 // drawProgress redraws one status line on w every 250 ms (a terminal) or
