@@ -140,13 +140,28 @@ func applyEnv(fs *pflag.FlagSet, env map[string]string) (map[string]string, erro
 		name := EnvName(f.Name)
 		if v, ok := env[name]; ok {
 			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s=%q: %w", name, v, e)
+				if w, ok := wants[f.Value.Type()]; ok {
+					err = fmt.Errorf("%s=%q: want %s", name, v, w)
+				} else {
+					err = fmt.Errorf("%s=%q: %w", name, v, e)
+				}
 				return
 			}
 			from[f.Name] = name
 		}
 	})
 	return from, err
+}
+
+// wants is what a variable of each kind of flag (pflag's Value.Type)
+// takes, in the file's words: a variable's value that does not parse is
+// told in these, not in strconv's.
+var wants = map[string]string{
+	"int":            "a whole number",
+	"float64":        "a number",
+	"bool":           "true or false",
+	"duration":       "a duration like 30s or 5m",
+	"stringToString": `entries "Service:Operation=requests per second", comma-separated`,
 }
 
 // warnUnknownEnv tells warn of each LAMBDAUDIT_ variable of env that no
@@ -157,18 +172,24 @@ func warnUnknownEnv(warn func(string), fs *pflag.FlagSet, env, also []string) {
 	fs.VisitAll(func(f *pflag.Flag) { known = append(known, EnvName(f.Name)) })
 	known = append(known, otherEnv...)
 	known = append(known, also...)
+	suffixes := make([]string, len(known))
+	for i, k := range known {
+		suffixes[i] = strings.TrimPrefix(k, envPrefix)
+	}
 	var unknown []string
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "LAMBDAUDIT_") && !slices.Contains(known, name) && !slices.Contains(unknown, name) {
+		if strings.HasPrefix(name, envPrefix) && !slices.Contains(known, name) && !slices.Contains(unknown, name) {
 			unknown = append(unknown, name)
 		}
 	}
 	slices.Sort(unknown)
 	for _, name := range unknown {
 		msg := name + " is not a lambdaudit variable and is ignored"
-		if n := didyoumean.Nearest(name, known); n != "" {
-			msg += "; did you mean " + n + "?"
+		// Compared without the prefix they all share, which would
+		// otherwise make every name near every other.
+		if n := didyoumean.Nearest(strings.TrimPrefix(name, envPrefix), suffixes); n != "" {
+			msg += "; did you mean " + envPrefix + n + "?"
 		}
 		warn(msg)
 	}

@@ -30,8 +30,11 @@ func (s Setting) Env() string { return EnvName(s.Flag) }
 // EnvName is the variable of a flag: LAMBDAUDIT_<FLAG>, upper case,
 // dashes as underscores.
 func EnvName(flag string) string {
-	return "LAMBDAUDIT_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
+
+// envPrefix begins every variable of lambdaudit.
+const envPrefix = "LAMBDAUDIT_"
 
 // Table is every setting, in docs/configuration.md's order. Flags,
 // variables, file keys and the docs' table are all made from it (or
