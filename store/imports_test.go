@@ -17,7 +17,7 @@ const module = "github.com/lambdaudit/lambdaudit"
 // productionPatterns are the packages on lambdaudit's production code
 // paths (issue 10 point 7): they must link no simulated account, demo or
 // benchmark. Only cmd/lambdaudit's sim, demo and bench commands may.
-var productionPatterns = []string{"./scanner/...", "./fanout/...", "./metrics/...", "./logstats/...", "./cost/...", "./insights/...", "./notify/...", "./store/..."}
+var productionPatterns = []string{"./scanner/...", "./fanout/...", "./metrics/...", "./logstats/...", "./cost/...", "./insights/...", "./notify/...", "./store/...", "./config/..."}
 
 // forbidden reports whether a package is the simulated account, the demo
 // or the benchmarks (or below them).
@@ -121,7 +121,7 @@ func TestProductionImportsNoSim(t *testing.T) {
 			roots = append(roots, pkg)
 		}
 	}
-	for _, must := range []string{"scanner", "fanout", "metrics", "logstats", "cost", "insights", "notify", "store"} {
+	for _, must := range []string{"scanner", "fanout", "metrics", "logstats", "cost", "insights", "notify", "store", "config"} {
 		if !slices.Contains(roots, module+"/"+must) {
 			t.Fatalf("go list found no %s package among %q: the guard would check nothing", must, roots)
 		}
