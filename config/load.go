@@ -39,9 +39,6 @@ type Sources struct {
 	Now func() time.Time
 }
 
-// otherEnv are LAMBDAUDIT_ variables read elsewhere (the tests' moto_server).
-var otherEnv = []string{"LAMBDAUDIT_MOTO_URL"}
-
 // AddFlags defines Table's flags on fs, with Defaults' values as their
 // defaults, for Load to read once fs is parsed.
 func AddFlags(fs *pflag.FlagSet) {
@@ -170,7 +167,6 @@ var wants = map[string]string{
 func warnUnknownEnv(warn func(string), fs *pflag.FlagSet, env, also []string) {
 	var known []string
 	fs.VisitAll(func(f *pflag.Flag) { known = append(known, EnvName(f.Name)) })
-	known = append(known, otherEnv...)
 	known = append(known, also...)
 	suffixes := make([]string, len(known))
 	for i, k := range known {

@@ -63,7 +63,7 @@ func TestLoadEnvironment(t *testing.T) {
 		{"quotas merge key by key, the variable's winning", []string{"LAMBDAUDIT_QUOTAS=Lambda:*=5,CloudWatch:*=30"}, file, func(c config.Config) bool {
 			return reflect.DeepEqual(c.Scanner.Quotas, map[string]float64{"Lambda:*": 5, "CloudWatch:*": 30})
 		}},
-		{"other variables are not settings", []string{"HOME=/root", "AWS_REGION=us-east-1", "LAMBDAUDIT_MOTO_URL=http://x"}, "", func(c config.Config) bool {
+		{"other variables are not settings", []string{"HOME=/root", "AWS_REGION=us-east-1", "LAMBDAUDIT_QUEUE_URL=https://sqs"}, "", func(c config.Config) bool {
 			return reflect.DeepEqual(c, config.Defaults())
 		}},
 		{"an empty variable is an empty value", []string{"LAMBDAUDIT_ROLE="}, "", func(c config.Config) bool { return c.Scanner.Role == "" }},
@@ -227,7 +227,7 @@ func TestLoadWarnsUnknownVariables(t *testing.T) {
 			"LAMBDAUDIT_WORKRES is not a lambdaudit variable and is ignored; did you mean LAMBDAUDIT_WORKERS?",
 		}},
 		{"the host's own variables", []string{"LAMBDAUDIT_QUEUE_URL=https://sqs"}, []string{"LAMBDAUDIT_QUEUE_URL"}, nil},
-		{"settings and the tests' variable", []string{"LAMBDAUDIT_DAYS=3", "LAMBDAUDIT_CONFIG=", "LAMBDAUDIT_MOTO_URL=http://x"}, nil, nil},
+		{"settings", []string{"LAMBDAUDIT_DAYS=3", "LAMBDAUDIT_CONFIG=", "LAMBDAUDIT_OUT=-"}, nil, nil},
 		{"other prefixes", []string{"LAMBDA_TASK_ROOT=/var/task", "AWS_LAMBDA_FUNCTION_NAME=f"}, nil, nil},
 	}
 	for _, tt := range tests {

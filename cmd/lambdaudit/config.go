@@ -29,9 +29,14 @@ func loadScanConfig(cmd *cobra.Command) (config.Config, error) {
 	return config.Load(config.Sources{
 		Flags: cmd.Flags(),
 		Env:   os.Environ(),
+		Known: otherEnv,
 		Warn:  func(msg string) { fmt.Fprintln(errw, "lambdaudit: warning: "+msg) },
 	})
 }
+
+// otherEnv are LAMBDAUDIT_ variables read elsewhere: the tests'
+// moto_server (sim/simtest).
+var otherEnv = []string{"LAMBDAUDIT_MOTO_URL"}
 
 // newLogger is a text logger on w at level (--log-level: config.LogLevels).
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
