@@ -73,10 +73,17 @@ func AddFlags(fs *pflag.FlagSet) {
 
 // Load reads a scan's settings from src — flags over LAMBDAUDIT_*
 // variables over the config file, the defaults under all — and
-// validates them (Config.Validate). Its errors name what the user wrote:
-// the flag (--days 0), the variable (LAMBDAUDIT_DAYS 0) or the file key
-// and its line, with the range or the choices and the nearest valid name,
-// never a Go type.
+// validates them (Config.Validate). A value that does not parse, a 0
+// where 0 means nothing, an unknown choice or quota API is told naming
+// what the user wrote: the flag (--days 0), the variable
+// (LAMBDAUDIT_DAYS 0) or the file key and its line, with the range or
+// the choices and the nearest valid name, never a Go type. A value out
+// of its range is told by its file key whatever gave it (config: days:
+// must be 1 to 63 …, got 90), as scanner.NewFromConfig tells it.
+//
+// Load sets the flags of src.Flags that the command line did not give
+// from their variables (so fs.Changed is true for them too): call it
+// once per parsed flag set.
 func Load(src Sources) (Config, error) {
 	fs := src.Flags
 	if fs == nil {
