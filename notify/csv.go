@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lambdaudit/lambdaudit/atomicfile"
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/logstats"
@@ -523,7 +524,7 @@ func WriteCSVFile(path string, res *scanner.Result, costs *cost.Costs, r *insigh
 	if err := WriteCSV(&buf, res, costs, r); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("csv: write %s: %w", path, err)
 	}
 	return nil

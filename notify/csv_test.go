@@ -10,97 +10,19 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/metrics"
 	"github.com/lambdaudit/lambdaudit/scanner"
-	"github.com/lambdaudit/lambdaudit/scanner/scantest"
-	"github.com/lambdaudit/lambdaudit/sim"
-	"github.com/lambdaudit/lambdaudit/sim/fleet"
-	"github.com/lambdaudit/lambdaudit/sim/simtest"
 )
 
 const (
-	csvFleetPath   = "testdata/csv-fleet.yaml"
-	csvScanPath    = "testdata/csv-scan.json"
 	csvGoldenPath  = "testdata/csv-report.golden.csv"
 	csvSummaryPath = "testdata/csv-summary.golden.csv"
 	csvInjectPath  = "testdata/csv-injection.golden.csv"
 	csvColumnsPath = "testdata/csv-columns.md"
 )
-
-// csvNow is when the fixture's report is built.
-var csvNow = time.Date(2026, 11, 21, 6, 30, 0, 0, time.UTC)
-
-// csvFaults deny account 222222222222's CloudWatch and Logs calls in
-// us-east-1: its function is listed and has no data.
-var csvFaults = []sim.Fault{
-	{Service: "monitoring", Account: "222222222222", Region: "us-east-1", AccessDenied: true},
-	{Service: "logs", Account: "222222222222", Region: "us-east-1", AccessDenied: true},
-}
-
-// csvFixture is the scan of testdata/csv-fleet.yaml with its costs and
-// report. -rescan rescans the fleet from the simulated account through
-// the real engine into testdata/csv-scan.json.
-func csvFixture(t testing.TB) (*scanner.Result, *cost.Costs, *insights.Report) {
-	t.Helper()
-	if *rescan {
-		csvRescan(t)
-	}
-	b, err := os.ReadFile(csvScanPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := scanner.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	costs, rep := csvCostsReport(t, res)
-	return res, costs, rep
-}
-
-func csvCostsReport(t testing.TB, res *scanner.Result) (*cost.Costs, *insights.Report) {
-	t.Helper()
-	costs, err := cost.Model(res, cost.Embedded(), cost.Options{Now: csvNow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := insights.Build(res, insights.Options{Now: csvNow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return costs, rep
-}
-
-func csvRescan(t testing.TB) {
-	t.Helper()
-	b, err := os.ReadFile(csvFleetPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := fleet.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := fleet.Build(spec, simtest.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := simtest.StartFleet(t, f, sim.WithQueryTime(sim.QueryTime{Base: time.Millisecond}), sim.WithFaults(csvFaults...))
-	res := scantest.Scan(t, env, scanner.Targets{Accounts: []string{"111111111111", "222222222222"},
-		Regions: []string{"us-east-1", "eu-west-1"}, Role: scantest.MemberRole}, scanner.Settings{Logs: true, Tags: true})
-	// Wall-clock times would change every rescan.
-	res.StartedAt, res.FinishedAt = simtest.Now, simtest.Now.Add(42*time.Second)
-	var buf bytes.Buffer
-	if err := res.Encode(&buf); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(csvScanPath, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // csvGolden compares got with a golden file, rewriting it with -update.
 func csvGolden(t *testing.T, path string, got []byte) {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lambdaudit/lambdaudit/atomicfile"
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/scanner"
@@ -46,41 +47,11 @@ type Channels struct {
 
 // Bounds of a delivery.
 const (
-	// DefaultAttemptTimeout is the most one HTTP attempt to Slack or
-	// Opsgenie may take (both answer within a second when they are well).
-	DefaultAttemptTimeout = 10 * time.Second
 	// DefaultDeliveryTimeout is the most one channel's delivery may
 	// take, its retries included (Channels.Timeout, notify and demo's
 	// --delivery-timeout).
 	DefaultDeliveryTimeout = 2 * time.Minute
 )
-
-// deliveryDeadline is the cause of a channel's context when its
-// delivery ran out of time.
-type deliveryDeadline struct {
-	channel string
-	d       time.Duration
-}
-
-func (e *deliveryDeadline) Error() string {
-	return fmt.Sprintf("%s: the delivery deadline of %s passed", e.channel, e.d)
-}
-
-// withDeliveryDeadline is ctx ending after d, with a *deliveryDeadline
-// as its cause.
-func withDeliveryDeadline(ctx context.Context, channel string, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, d, &deliveryDeadline{channel: channel, d: d})
-}
-
-// deadlinePassed is the deadline that ended ctx, or nil when ctx has not
-// ended or ended for another reason (an interruption).
-func deadlinePassed(ctx context.Context) *deliveryDeadline {
-	var dl *deliveryDeadline
-	if ctx.Err() != nil && errors.As(context.Cause(ctx), &dl) {
-		return dl
-	}
-	return nil
-}
 
 // endpoint is a URL without its path, query or credentials: what an
 // error may name (a webhook's path is its secret).
@@ -167,7 +138,7 @@ func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.C
 		if err := w(&buf); err != nil {
 			return fmt.Errorf("delivery: %s: %w", path, err)
 		}
-		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(path, buf.Bytes()); err != nil {
 			// atomicfile's error already names path.
 			return fmt.Errorf("delivery: %w", err)
 		}

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -107,20 +106,6 @@ func TestOpsgenieRunSurvivesRestartS3(t *testing.T) {
 	}
 	if ct := aws.ToString(out.ContentType); ct != "application/json" {
 		t.Errorf("content type %q, want application/json", ct)
-	}
-}
-
-// Deliver without a store is refused before anything is written: the open
-// set would otherwise be lost between runs.
-func TestDeliverNeedsStore(t *testing.T) {
-	res, r := ogFixture(t)
-	out := t.TempDir()
-	d, err := Deliver(context.Background(), Channels{Out: out, Opsgenie: OpsgenieConfig{DryRun: true}}, res, nil, r)
-	if err == nil || !strings.Contains(err.Error(), "no state store") {
-		t.Fatalf("Deliver without a store: %+v, %v", d, err)
-	}
-	if ents, _ := os.ReadDir(out); len(ents) != 0 {
-		t.Errorf("wrote %v before refusing", ents)
 	}
 }
 

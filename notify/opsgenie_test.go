@@ -12,8 +12,6 @@ import (
 	"github.com/lambdaudit/lambdaudit/insights"
 )
 
-const ogTestKey = "0c1f5e2a-7b1d-4c9e-9a33-5ec7e7d0k3y9"
-
 func TestOpsgenieConfigValidate(t *testing.T) {
 	many := make([]string, 16)
 	for i := range many {

@@ -153,3 +153,14 @@ func (r Retrier) Do(ctx context.Context, try func(ctx context.Context, attempt i
 		}
 	}
 }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,41 +16,6 @@ import (
 
 // testCSVURL is a presigned-looking link: its & must reach Slack as &amp;.
 const testCSVURL = "https://lambdaudit-results.s3.eu-west-1.amazonaws.com/2026-11-20/report.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=0123abcd"
-
-// golden compares got with a golden file, rewriting it with -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (run with -update if the change is meant):\n%s", path, firstDiff(string(want), string(got)))
-	}
-}
-
-// firstDiff shows the first differing line.
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d:\nwant %q\n got %q", i+1, a, b)
-		}
-	}
-	return "(no line differs)"
-}
 
 // TestDigestGolden pins the Block Kit payloads: the small report as an
 // incoming webhook posts it (no thread, "see the CSV" linked), and the
@@ -285,23 +249,6 @@ func collectTexts(b []byte, out *[]string) {
 		}
 	}
 	walk(v)
-}
-
-// hostileReport names functions and errors the way an attacker who can
-// create functions or tag them would.
-func hostileReport(t *testing.T) *insights.Report {
-	r := loadReport(t, "testdata/slack-report.json")
-	names := []string{"<!channel>", "<https://evil.example|click>", "<@U0ADMIN> & <!here>", "a`b*c_d~e", "\x1b[31mred\x1b[0m\u202eevil"}
-	for i := range names {
-		r.Insights[i].Function = names[i]
-		r.Insights[i].Title = "near timeout of " + names[i]
-	}
-	r.TopFunctions[0].Name = "<!everyone>"
-	r.CostMovers[0].Name = "<#C0GENERAL>"
-	r.Coverage.FailedTargets = append(r.Coverage.FailedTargets, insights.FailedTarget{Account: "444444444444", Region: "eu-north-1",
-		Error: "AccessDenied: <https://evil.example|reset your password> <!subteam^S0ADMINS>"})
-	r.ConfigProblems = []insights.ConfigProblem{{Function: "f", Tag: "lambdaudit:ignore", Value: "<!channel>", Problem: "unknown rule"}}
-	return r
 }
 
 // TestDigestEscapesAWSText: a function named <!channel> or

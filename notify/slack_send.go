@@ -268,17 +268,6 @@ func (s *SlackSender) fail(ctx context.Context, op string, attempts int, err err
 	return &SlackError{Mode: s.cfg.Mode(), Op: op, Code: "canceled", Attempts: attempts, Permanent: true, cause: err}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // SlackError is a failed Slack delivery. Its message names Slack's error
 // code, the HTTP status, the attempts and what to check; it never holds
 // the webhook URL or the token.
