@@ -11,27 +11,29 @@ import (
 // Opsgenie may take (both answer within a second when they are well).
 const DefaultAttemptTimeout = 10 * time.Second
 
-// deliveryDeadline is the cause of a channel's context when its
+// DeliveryDeadline is the cause of a channel's context when its
 // delivery ran out of time.
-type deliveryDeadline struct {
-	channel string
-	d       time.Duration
+type DeliveryDeadline struct {
+	// Channel is the channel that ran out of time ("slack", "opsgenie").
+	Channel string
+	// Timeout is the deadline it was given.
+	Timeout time.Duration
 }
 
-func (e *deliveryDeadline) Error() string {
-	return fmt.Sprintf("%s: the delivery deadline of %s passed", e.channel, e.d)
+func (e *DeliveryDeadline) Error() string {
+	return fmt.Sprintf("%s: the delivery deadline of %s passed", e.Channel, e.Timeout)
 }
 
-// withDeliveryDeadline is ctx ending after d, with a *deliveryDeadline
+// WithDeliveryDeadline is ctx ending after d, with a *DeliveryDeadline
 // as its cause.
-func withDeliveryDeadline(ctx context.Context, channel string, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, d, &deliveryDeadline{channel: channel, d: d})
+func WithDeliveryDeadline(ctx context.Context, channel string, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, &DeliveryDeadline{Channel: channel, Timeout: d})
 }
 
-// deadlinePassed is the deadline that ended ctx, or nil when ctx has not
+// DeadlinePassed is the deadline that ended ctx, or nil when ctx has not
 // ended or ended for another reason (an interruption).
-func deadlinePassed(ctx context.Context) *deliveryDeadline {
-	var dl *deliveryDeadline
+func DeadlinePassed(ctx context.Context) *DeliveryDeadline {
+	var dl *DeliveryDeadline
 	if ctx.Err() != nil && errors.As(context.Cause(ctx), &dl) {
 		return dl
 	}

@@ -2,10 +2,10 @@ package notify
 
 import "net"
 
-// isLoopback reports whether host is this machine (localhost or a
+// IsLoopback reports whether host is this machine (localhost or a
 // loopback address): the only place a channel may be reached over plain
 // http, for tests and local stand-ins.
-func isLoopback(host string) bool {
+func IsLoopback(host string) bool {
 	if host == "localhost" {
 		return true
 	}

@@ -97,7 +97,7 @@ func RetryAfter(err error, d time.Duration) error {
 func (r Retrier) Do(ctx context.Context, try func(ctx context.Context, attempt int) (retry bool, err error)) (int, error) {
 	sleep, now := r.Sleep, r.Now
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = Sleep
 	}
 	if now == nil {
 		now = time.Now
@@ -154,7 +154,9 @@ func (r Retrier) Do(ctx context.Context, try func(ctx context.Context, attempt i
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx ends (then it returns ctx's error): the
+// Retrier's wait unless Retrier.Sleep is set, and the senders' default.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
