@@ -62,3 +62,21 @@ func TestReportFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestCSVFixture rebuilds the CSV fixture's scan with -rescan (as every
+// CSVFixture call does then), so that go test ./notify/internal/notifytest
+// -rescan rebuilds every shared fixture, and checks that it still holds
+// a scanned function and one whose data was denied.
+func TestCSVFixture(t *testing.T) {
+	res, costs, rep := CSVFixture(t)
+	if costs == nil || rep == nil {
+		t.Fatal("fixture: no costs or report")
+	}
+	statuses := map[string]int{}
+	for _, fn := range res.Functions {
+		statuses[fn.Status]++
+	}
+	if statuses["scanned"] == 0 || statuses["failed"] == 0 {
+		t.Errorf("fixture: want scanned and failed functions, got %v", statuses)
+	}
+}

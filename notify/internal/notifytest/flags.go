@@ -10,6 +10,7 @@ var (
 	Update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 	// Rescan rebuilds the scan and report fixtures under this package's
 	// testdata/ by scanning their fleets from the simulated account:
-	// go test ./notify/... -rescan.
+	// go test ./notify/internal/notifytest -rescan (then -update the
+	// golden files of the packages whose output changed).
 	Rescan = flag.Bool("rescan", false, "rebuild the report fixtures under testdata/ from the simulated account")
 )
