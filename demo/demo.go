@@ -25,7 +25,10 @@ import (
 	"github.com/lambdaudit/lambdaudit/atomicfile"
 	"github.com/lambdaudit/lambdaudit/cost"
 	"github.com/lambdaudit/lambdaudit/insights"
-	"github.com/lambdaudit/lambdaudit/notify"
+	"github.com/lambdaudit/lambdaudit/notify/delivery"
+	"github.com/lambdaudit/lambdaudit/notify/opsgenie"
+	"github.com/lambdaudit/lambdaudit/notify/slack"
+	"github.com/lambdaudit/lambdaudit/notify/text"
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
@@ -62,12 +65,12 @@ type Options struct {
 	Stage func(string)
 	// Slack and Opsgenie replace the settings from the environment
 	// (SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN + SLACK_CHANNEL, OPSGENIE_*).
-	Slack    *notify.SlackConfig
-	Opsgenie *notify.OpsgenieConfig
+	Slack    *slack.Config
+	Opsgenie *opsgenie.Config
 	// HTTPClient sends the deliveries (default: their own clients).
 	HTTPClient *http.Client
 	// DeliveryTimeout bounds each channel's delivery, its retries
-	// included (0: notify.DefaultDeliveryTimeout).
+	// included (0: delivery.DefaultTimeout).
 	DeliveryTimeout time.Duration
 }
 
@@ -115,7 +118,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	// Delivery settings are checked before anything runs: a bad webhook
 	// URL or a missing channel stops here, naming the setting.
-	ch, err := notify.ChannelsFromEnv(opt.Out)
+	ch, err := delivery.ChannelsFromEnv(opt.Out)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -223,10 +226,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		stage("delivering to " + strings.Join(channels(ch), " and "))
 	}
 	// The open alerts are kept in <out>/state, as notify keeps them.
-	if ch.Store, err = store.NewDir(notify.StateDir(opt.Out)); err != nil {
+	if ch.Store, err = store.NewDir(delivery.StateDir(opt.Out)); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	d, err := notify.Deliver(ctx, ch, sc, costs, rep)
+	d, err := delivery.Deliver(ctx, ch, sc, costs, rep)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -238,7 +241,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	return res, nil
 }
 
-func channels(c notify.Channels) []string {
+func channels(c delivery.Channels) []string {
 	var out []string
 	if c.Slack.Enabled() {
 		out = append(out, "Slack")
@@ -332,5 +335,5 @@ func writePartial(dir string, res *Result) error {
 // color is set, saying how many insights the Opsgenie cap left without
 // an alert as Slack's digest does.
 func WriteDigest(w io.Writer, res *Result, color bool) error {
-	return notify.WriteTextWith(w, res.Report, notify.TextOptions{Color: color, AlertsCapped: res.AlertsCapped, AlertCap: res.AlertCap})
+	return text.WriteWith(w, res.Report, text.Options{Color: color, AlertsCapped: res.AlertsCapped, AlertCap: res.AlertCap})
 }

@@ -18,7 +18,8 @@ import (
 
 	"github.com/lambdaudit/lambdaudit/demo"
 	"github.com/lambdaudit/lambdaudit/insights"
-	"github.com/lambdaudit/lambdaudit/notify"
+	"github.com/lambdaudit/lambdaudit/notify/opsgenie"
+	"github.com/lambdaudit/lambdaudit/notify/slack"
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/sim"
 )
@@ -70,7 +71,7 @@ func TestDemo(t *testing.T) {
 	}
 	if err := json.NewDecoder(mustOpen(t, filepath.Join(out, "opsgenie.json"))).Decode(&og); err != nil || len(og.Requests) != cappedAlerts(res.Report.Counts.Critical+res.Report.Counts.Warning) {
 		t.Errorf("opsgenie.json: %v, %d requests for %d critical and warning insights (at most %d new alerts and a summary)", err, len(og.Requests),
-			res.Report.Counts.Critical+res.Report.Counts.Warning, notify.DefaultOpsgenieMaxNewAlerts)
+			res.Report.Counts.Critical+res.Report.Counts.Warning, opsgenie.DefaultMaxNewAlerts)
 	}
 	rows, err := csv.NewReader(mustOpen(t, filepath.Join(out, "report.csv"))).ReadAll()
 	if err != nil {
@@ -152,14 +153,14 @@ func TestDemoSends(t *testing.T) {
 			slackFail.Store(tc.slackDown)
 			out := t.TempDir()
 			res, err := demo.Run(context.Background(), demo.Options{Out: out,
-				Slack:    &notify.SlackConfig{WebhookURL: slackSrv.URL + "/services/T000/B000/XXXX"},
-				Opsgenie: &notify.OpsgenieConfig{APIKey: key, BaseURL: ogSrv.URL}})
+				Slack:    &slack.Config{WebhookURL: slackSrv.URL + "/services/T000/B000/XXXX"},
+				Opsgenie: &opsgenie.Config{APIKey: key, BaseURL: ogSrv.URL}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			wantAlerts := int64(cappedAlerts(res.Report.Counts.Critical + res.Report.Counts.Warning))
 			if got := alerts.Load(); got != wantAlerts {
-				t.Errorf("%d alerts created, want %d (critical + warning, at most %d and a summary)", got, wantAlerts, notify.DefaultOpsgenieMaxNewAlerts)
+				t.Errorf("%d alerts created, want %d (critical + warning, at most %d and a summary)", got, wantAlerts, opsgenie.DefaultMaxNewAlerts)
 			}
 			// The terminal digest says what the cap left without an alert,
 			// as Slack's does.
@@ -167,7 +168,7 @@ func TestDemoSends(t *testing.T) {
 			if err := demo.WriteDigest(&digest, res, false); err != nil {
 				t.Fatal(err)
 			}
-			if capped := res.Report.Counts.Critical + res.Report.Counts.Warning - notify.DefaultOpsgenieMaxNewAlerts; capped > 0 &&
+			if capped := res.Report.Counts.Critical + res.Report.Counts.Warning - opsgenie.DefaultMaxNewAlerts; capped > 0 &&
 				(res.AlertsCapped != capped || !strings.Contains(digest.String(), "opened no alert")) {
 				t.Errorf("%d insights capped (want %d), and the digest does not say so", res.AlertsCapped, capped)
 			}
@@ -194,8 +195,8 @@ func TestDemoSends(t *testing.T) {
 // cappedAlerts is how many creates a first run sends for n paging
 // insights: at most the default cap, and one summary alert past it.
 func cappedAlerts(n int) int {
-	if n > notify.DefaultOpsgenieMaxNewAlerts {
-		return notify.DefaultOpsgenieMaxNewAlerts + 1
+	if n > opsgenie.DefaultMaxNewAlerts {
+		return opsgenie.DefaultMaxNewAlerts + 1
 	}
 	return n
 }

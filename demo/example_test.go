@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/lambdaudit/lambdaudit/demo"
-	"github.com/lambdaudit/lambdaudit/notify"
+	"github.com/lambdaudit/lambdaudit/notify/opsgenie"
+	"github.com/lambdaudit/lambdaudit/notify/slack"
 )
 
 // Run serves the embedded demo fleet, scans it and writes the outputs;
@@ -23,8 +24,8 @@ func ExampleRun() {
 	res, err := demo.Run(context.Background(), demo.Options{
 		Out:      out,
 		Now:      time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC),
-		Slack:    &notify.SlackConfig{},
-		Opsgenie: &notify.OpsgenieConfig{},
+		Slack:    &slack.Config{},
+		Opsgenie: &opsgenie.Config{},
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -1,7 +1,15 @@
-// Package notify owns delivery: the Slack digest (incoming webhook or bot
-// token, Block Kit within Slack's limits, mrkdwn-escaped), the terminal
-// digest, Opsgenie / Jira Service Management alerts with deduplication by
-// alias and auto-close (their state kept in a store.Store), and the CSV
-// cost report (local or S3 with a presigned link). It renders and sends
-// what package insights decided; it computes no insight itself.
+// Package notify holds what lambdaudit's delivery channels share, after
+// Alertmanager's notify package: the Retrier and its (retry bool, err)
+// contract, the most one HTTP attempt may take (DefaultAttemptTimeout)
+// and the per-channel delivery deadline, the cleaning of AWS text before
+// any rendering (Clean, Truncate) and the plain-http-on-loopback rule.
+//
+// The channels and renderings are its sub-packages, each importing it:
+// slack (the digest in Block Kit, webhook or bot), opsgenie (alerts with
+// deduplication and auto-close), s3 (report uploads and presigned
+// links), csv and text (the CSV cost report and the terminal digest),
+// digest (the report made ready to render, shared by slack and text) and
+// delivery, which wires them for the CLI and the demo. notify imports
+// none of them. They render and send what package insights decided; they
+// compute no insight themselves.
 package notify

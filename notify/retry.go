@@ -97,7 +97,7 @@ func RetryAfter(err error, d time.Duration) error {
 func (r Retrier) Do(ctx context.Context, try func(ctx context.Context, attempt int) (retry bool, err error)) (int, error) {
 	sleep, now := r.Sleep, r.Now
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = Sleep
 	}
 	if now == nil {
 		now = time.Now
@@ -151,5 +151,18 @@ func (r Retrier) Do(ctx context.Context, try func(ctx context.Context, attempt i
 		} else if ctx.Err() != nil {
 			return attempt, &RetryStop{Why: StopCanceled, Attempts: attempt, Err: ctx.Err()}
 		}
+	}
+}
+
+// Sleep waits d, or until ctx ends (then it returns ctx's error): the
+// Retrier's wait unless Retrier.Sleep is set, and the senders' default.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

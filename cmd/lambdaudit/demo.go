@@ -11,7 +11,7 @@ import (
 
 	"github.com/lambdaudit/lambdaudit/demo"
 	"github.com/lambdaudit/lambdaudit/insights"
-	"github.com/lambdaudit/lambdaudit/notify"
+	"github.com/lambdaudit/lambdaudit/notify/delivery"
 	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
@@ -125,6 +125,6 @@ input; 130/143 interrupted by SIGINT/SIGTERM.`,
 	fl.StringVar(&specPath, "spec", "", "another fleet spec (YAML, sim/fleet's format) instead of the embedded one")
 	fl.StringVar(&progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
 	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
-	fl.DurationVar(&deliveryTimeout, "delivery-timeout", notify.DefaultDeliveryTimeout, "most each channel's delivery (Slack, Opsgenie) may take, its retries included")
+	fl.DurationVar(&deliveryTimeout, "delivery-timeout", delivery.DefaultTimeout, "most each channel's delivery (Slack, Opsgenie) may take, its retries included")
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -102,15 +103,22 @@ func TestDocumentedCommandLinesParse(t *testing.T) {
 }
 
 // TestNotifyHelpNamesEveryVariable: every SLACK_/OPSGENIE_ variable the
-// notify package reads is in notify --help (and so is demo's pointer).
+// notify packages read is in notify --help (and so is demo's pointer).
 func TestNotifyHelpNamesEveryVariable(t *testing.T) {
 	re := regexp.MustCompile(`"((?:SLACK|OPSGENIE)_[A-Z_]+)"`)
-	files, _ := filepath.Glob("../../notify/*.go")
+	var files []string
+	// The channels are notify's sub-packages (notify/slack, notify/opsgenie, …).
+	err := filepath.WalkDir("../../notify", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]bool{}
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -11,7 +11,9 @@ import (
 
 	"github.com/lambdaudit/lambdaudit/atomicfile"
 	"github.com/lambdaudit/lambdaudit/insights"
-	"github.com/lambdaudit/lambdaudit/notify"
+	"github.com/lambdaudit/lambdaudit/notify/delivery"
+	notifys3 "github.com/lambdaudit/lambdaudit/notify/s3"
+	notifytext "github.com/lambdaudit/lambdaudit/notify/text"
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/store"
 )
@@ -76,7 +78,7 @@ written); 130/143 interrupted by SIGINT/SIGTERM.`,
 			if err != nil {
 				return err
 			}
-			ch, err := notify.ChannelsFromEnv(out)
+			ch, err := delivery.ChannelsFromEnv(out)
 			if err != nil {
 				return err
 			}
@@ -92,7 +94,7 @@ written); 130/143 interrupted by SIGINT/SIGTERM.`,
 				return fmt.Errorf("--out: %w", err)
 			}
 			if s3URL != "" {
-				s3cfg, err := notify.ParseS3URL(s3URL)
+				s3cfg, err := notifys3.ParseURL(s3URL)
 				if err != nil {
 					return fmt.Errorf("--s3: %w", err)
 				}
@@ -102,7 +104,7 @@ written); 130/143 interrupted by SIGINT/SIGTERM.`,
 				}
 				scanner.BoundCalls(&awsCfg, httpTimeout, callTimeout)
 				client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = awsCfg.BaseEndpoint != nil })
-				if ch.S3, err = notify.NewS3Uploader(client, s3.NewPresignClient(client), s3cfg); err != nil {
+				if ch.S3, err = notifys3.NewUploader(client, s3.NewPresignClient(client), s3cfg); err != nil {
 					return fmt.Errorf("--s3: %w", err)
 				}
 			}
@@ -117,21 +119,21 @@ written); 130/143 interrupted by SIGINT/SIGTERM.`,
 			}
 			// The open alerts are kept in --out/state, made only now that
 			// the inputs have been read.
-			if ch.Store, err = store.NewDir(notify.StateDir(out)); err != nil {
+			if ch.Store, err = store.NewDir(delivery.StateDir(out)); err != nil {
 				return fmt.Errorf("--out: %w", err)
 			}
 			ctx := cmd.Context()
-			d, err := notify.Deliver(ctx, ch, res, costs, rep)
+			d, err := delivery.Deliver(ctx, ch, res, costs, rep)
 			if err != nil {
 				return asInterrupted(ctx, err, "stopped before the files were all written")
 			}
 			o := cmd.OutOrStdout()
 			if text {
-				topt := notify.TextOptions{Color: isTerminal(o)}
+				topt := notifytext.Options{Color: isTerminal(o)}
 				if a := d.Alerts; a != nil {
 					topt.AlertsCapped, topt.AlertCap = len(a.Plan.Capped), a.Plan.Cap
 				}
-				if err := notify.WriteTextWith(o, rep, topt); err != nil {
+				if err := notifytext.WriteWith(o, rep, topt); err != nil {
 					return err
 				}
 			}
@@ -171,6 +173,6 @@ written); 130/143 interrupted by SIGINT/SIGTERM.`,
 	fl.StringVar(&logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
 	fl.DurationVar(&httpTimeout, "http-timeout", scanner.DefaultHTTPTimeout, "most one HTTP attempt of an S3 call may take")
 	fl.DurationVar(&callTimeout, "call-timeout", scanner.DefaultCallTimeout, "most one S3 call may take, its retries included")
-	fl.DurationVar(&deliveryTimeout, "delivery-timeout", notify.DefaultDeliveryTimeout, "most each channel's delivery (Slack, Opsgenie) may take, its retries included")
+	fl.DurationVar(&deliveryTimeout, "delivery-timeout", delivery.DefaultTimeout, "most each channel's delivery (Slack, Opsgenie) may take, its retries included")
 	return cmd
 }

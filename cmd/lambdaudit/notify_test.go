@@ -119,7 +119,7 @@ func TestNotifyS3(t *testing.T) {
 
 // TestNotifyFailureToldOnce: a failed Slack post and a failed Opsgenie
 // request each show once on stderr — in the exit error — not also as log
-// lines from the sender and from notify.Deliver.
+// lines from the sender and from delivery.Deliver.
 func TestNotifyFailureToldOnce(t *testing.T) {
 	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid_payload", http.StatusBadRequest)
