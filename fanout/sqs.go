@@ -562,7 +562,7 @@ func (q *SQS) poll(ctx context.Context) ([]*SQSMessage, error) {
 		if a, ok := m.MessageAttributes[NotBeforeAttribute]; ok {
 			r.notBefore = aws.ToString(a.StringValue)
 		}
-		if u, ok := admit(ctx, q, q.cfg.Logger, r); ok {
+		if u, ok := admit(ctx, q, q.cfg.Logger, q.cfg.Now(), r); ok {
 			msgs = append(msgs, &SQSMessage{q: q, u: u, id: r.id, receipt: r.receipt, receiveCount: r.receiveCount})
 		}
 	}
@@ -614,11 +614,11 @@ func DecodeMessage(messageID string, receiveCount int, body string) (Unit, error
 
 // admit decides what becomes of a received message: a valid unit due
 // now is delivered (ok); a body that is not a unit is logged and hidden
-// for RejectVisibility; a FIFO retry received before its time is hidden
-// for the rest of its delay, once. q may be nil (a Lambda batch with no
-// queue to change visibility on): the message then stays hidden for the
-// queue's visibility timeout.
-func admit(ctx context.Context, q *SQS, log *slog.Logger, r received) (Unit, bool) {
+// for RejectVisibility; a FIFO retry received before its time (by now)
+// is hidden for the rest of its delay, once, and delivered if hiding it
+// fails. q may be nil (a Lambda batch with no queue to change visibility
+// on): the message then stays hidden for the queue's visibility timeout.
+func admit(ctx context.Context, q *SQS, log *slog.Logger, now time.Time, r received) (Unit, bool) {
 	u, err := DecodeMessage(r.id, r.receiveCount, r.body)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "fanout: sqs: message is not a valid unit; left unacked for the queue's redrive policy to move to the dead-letter queue",
@@ -632,11 +632,9 @@ func admit(ctx context.Context, q *SQS, log *slog.Logger, r received) (Unit, boo
 	expected := 1
 	if r.notBefore != "" {
 		expected = 2 // a deferral costs one receive
-		if ms, perr := strconv.ParseInt(r.notBefore, 10, 64); perr == nil && r.receiveCount <= 1 && q != nil {
-			if wait := time.UnixMilli(ms).Sub(q.cfg.Now()); wait > 0 {
-				if q.hide(ctx, log, r, wait) {
-					return Unit{}, false
-				}
+		if ms, perr := strconv.ParseInt(r.notBefore, 10, 64); perr == nil && r.receiveCount <= 1 {
+			if wait := time.UnixMilli(ms).Sub(now); wait > 0 && (q == nil || q.hide(ctx, log, r, wait)) {
+				return Unit{}, false
 			}
 		}
 	}

@@ -29,6 +29,8 @@ type SQSBatch struct {
 	q       *SQS
 	log     *slog.Logger
 	records []events.SQSMessage
+	// now is the clock for FIFO delays: q's, or time.Now.
+	now func() time.Time
 
 	mu    sync.Mutex
 	next  int
@@ -53,7 +55,11 @@ func NewSQSBatch(ev events.SQSEvent, q *SQS, logger *slog.Logger) (*SQSBatch, er
 			}
 		}
 	}
-	return &SQSBatch{q: q, log: logger, records: ev.Records, acked: make([]bool, len(ev.Records))}, nil
+	now := time.Now
+	if q != nil {
+		now = q.cfg.Now
+	}
+	return &SQSBatch{q: q, log: logger, records: ev.Records, now: now, acked: make([]bool, len(ev.Records))}, nil
 }
 
 // Send enqueues units on the batch's queue.
@@ -84,7 +90,7 @@ func (b *SQSBatch) Receive(ctx context.Context) (Message, error) {
 		if a, ok := r.MessageAttributes[NotBeforeAttribute]; ok && a.StringValue != nil {
 			rec.notBefore = *a.StringValue
 		}
-		if u, ok := admit(ctx, b.q, b.log, rec); ok {
+		if u, ok := admit(ctx, b.q, b.log, b.now(), rec); ok {
 			return &batchMessage{b: b, i: i, u: u}, nil
 		}
 	}
