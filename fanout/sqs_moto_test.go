@@ -12,7 +12,10 @@ package fanout_test
 // bodies and attributes); it never answers a batch with per-entry
 // failures other than an invalid delay, so those are tested with a fake
 // (sqs_test.go); it deduplicates only against messages still in the
-// queue (AWS: any message sent in the last 5 minutes, deleted or not).
+// queue (AWS: any message sent in the last 5 minutes, deleted or not);
+// and a long poll that starts while a FIFO group is in flight does not
+// see the group free up until the poll ends (moto computes the locked
+// groups once per poll), so FIFO runs here are slower than on AWS.
 
 import (
 	"bytes"
@@ -319,5 +322,95 @@ func TestMotoFIFOGroupLock(t *testing.T) {
 			bodies = append(bodies, aws.ToString(m.Body))
 		}
 		t.Fatalf("while group 111111111111/us-east-1 is in flight, another receive got %v; want only the 222222222222 unit", bodies)
+	}
+}
+
+// TestSQSMotoPairExclusivity runs three workers (each its own SQS queue
+// client and pool, as three Lambda invocations would be) over one queue
+// and records, per account/region, how many workers hold its units at
+// once. On a FIFO queue grouped by account/region it must be one, so a
+// worker may spend the pair's whole quota fraction; on a standard queue
+// it is whatever the polls happen to bring, logged for comparison.
+func TestSQSMotoPairExclusivity(t *testing.T) {
+	const workers, units, hold = 3, 24, 40 * time.Millisecond
+	for _, tc := range []struct {
+		name string
+		fifo bool
+	}{
+		{"standard", false},
+		{"fifo", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client, url, _ := simtest.MotoSQS(t, simtest.MotoQueue{FIFO: tc.fifo, MaxReceiveCount: 5})
+			all := motoUnits(t, units, "111111111111/us-east-1", "222222222222/eu-west-1")
+			sender, err := fanout.NewSQS(client, url, fanout.SQSConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			if err := sender.Send(ctx, 0, all...); err != nil {
+				t.Fatal(err)
+			}
+			var (
+				mu      sync.Mutex
+				holders = map[string]map[int]int{} // pair → worker → units held
+				maxHold = map[string]int{}
+				handled atomic.Int32
+			)
+			runCtx, stop := context.WithCancel(ctx)
+			defer stop()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for w := range workers {
+				q, err := fanout.NewSQS(client, url, fanout.SQSConfig{WaitTime: time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				handler := func(ctx context.Context, u fanout.Unit) error {
+					pair := u.Account + "/" + u.Region
+					mu.Lock()
+					if holders[pair] == nil {
+						holders[pair] = map[int]int{}
+					}
+					holders[pair][w]++
+					maxHold[pair] = max(maxHold[pair], len(holders[pair]))
+					mu.Unlock()
+					time.Sleep(hold)
+					mu.Lock()
+					if holders[pair][w]--; holders[pair][w] == 0 {
+						delete(holders[pair], w)
+					}
+					mu.Unlock()
+					if handled.Add(1) == units {
+						stop()
+					}
+					return nil
+				}
+				pool, err := fanout.NewPool(q, handler, fanout.NewLedger(), fanout.Config{Workers: 4})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wg.Go(func() {
+					if err := pool.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+						t.Errorf("worker %d: %v", w, err)
+					}
+				})
+			}
+			wg.Wait()
+			if n := handled.Load(); n != units {
+				t.Fatalf("handled %d of %d units", n, units)
+			}
+			t.Logf("%s queue: %d units of 2 pairs on %d workers in %v; most workers holding one pair at once: %v",
+				tc.name, units, workers, time.Since(start).Round(10*time.Millisecond), maxHold)
+			if tc.fifo {
+				for pair, n := range maxHold {
+					if n != 1 {
+						t.Errorf("pair %s held by %d workers at once on a FIFO queue", pair, n)
+					}
+				}
+			}
+			queueEmpty(t, client, url)
+		})
 	}
 }
