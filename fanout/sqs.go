@@ -535,6 +535,28 @@ func (q *SQS) Receive(ctx context.Context) (Message, error) {
 	}
 }
 
+// Release makes the messages received from SQS but not yet returned by
+// Receive visible again at once, for a worker that stops polling (a
+// Lambda invocation near its end): otherwise they wait out their
+// visibility timeout, and on a FIFO queue hold their groups that long.
+// It returns the errors of the messages it could not release, which
+// come back after their visibility timeout all the same.
+func (q *SQS) Release(ctx context.Context) error {
+	q.mu.Lock()
+	buf := q.buf
+	q.buf = nil
+	q.mu.Unlock()
+	var errs []error
+	for _, m := range buf {
+		if _, err := q.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+			QueueUrl: aws.String(q.url), ReceiptHandle: aws.String(m.receipt), VisibilityTimeout: 0,
+		}); err != nil {
+			errs = append(errs, fmt.Errorf("fanout: sqs: release unit %q (message %s): %w", m.u.ID, m.id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // poll makes one ReceiveMessage call and admits what it brings.
 func (q *SQS) poll(ctx context.Context) ([]*SQSMessage, error) {
 	in := &sqs.ReceiveMessageInput{

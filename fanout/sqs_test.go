@@ -696,3 +696,32 @@ func TestSQSBatchErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestSQSRelease(t *testing.T) {
+	q, f, _ := newTestSQS(t, true, nil)
+	f.receives = [][]types.Message{{
+		rawMessage("m1", 1, unitBody(t, testUnit(1)), ""),
+		rawMessage("m2", 1, unitBody(t, testUnit(2)), ""),
+		rawMessage("m3", 1, unitBody(t, testUnit(3)), ""),
+	}}
+	m, err := q.Receive(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var released []string
+	for _, v := range f.visible {
+		released = append(released, fmt.Sprintf("%s=%d", aws.ToString(v.ReceiptHandle), v.VisibilityTimeout))
+	}
+	if want := []string{"rh-m2=0", "rh-m3=0"}; !reflect.DeepEqual(released, want) {
+		t.Fatalf("released %v, want %v (m1 was handed out)", released, want)
+	}
+	if err := m.Ack(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Receive(context.Background()); err == nil || !strings.Contains(err.Error(), "nothing more to receive") {
+		t.Fatalf("Receive after Release = %v, want a new poll", err)
+	}
+}
