@@ -78,7 +78,8 @@ type SQSConfig struct {
 	// stays hidden before its next receive (default 1s): short, so it
 	// reaches the redrive policy's maxReceiveCount, and so the DLQ,
 	// within seconds and does not hold its FIFO group; not 0, so a queue
-	// without a redrive policy is not polled in a hot loop.
+	// without a redrive policy is not polled in a hot loop. At most 15
+	// minutes.
 	RejectVisibility time.Duration
 	// DedupScope is mixed into FIFO MessageDeduplicationIds, e.g. a
 	// scan's ID: SQS drops a message whose deduplication ID it has seen
@@ -103,8 +104,8 @@ func (c SQSConfig) withDefaults() (SQSConfig, error) {
 	if c.VisibilityTimeout < 0 || c.VisibilityTimeout > SQSMaxVisibility {
 		errs = append(errs, fmt.Sprintf("VisibilityTimeout %v is outside 0–%v", c.VisibilityTimeout, SQSMaxVisibility))
 	}
-	if c.RejectVisibility < 0 || c.RejectVisibility > SQSMaxVisibility {
-		errs = append(errs, fmt.Sprintf("RejectVisibility %v is outside 0–%v", c.RejectVisibility, SQSMaxVisibility))
+	if c.RejectVisibility < 0 || c.RejectVisibility > SQSMaxDelay {
+		errs = append(errs, fmt.Sprintf("RejectVisibility %v is outside 0–%v", c.RejectVisibility, SQSMaxDelay))
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("fanout: sqs config: %s", strings.Join(errs, "; "))
@@ -672,7 +673,10 @@ func admit(ctx context.Context, q *SQS, log *slog.Logger, now time.Time, r recei
 // failure is logged.
 func (q *SQS) hide(ctx context.Context, log *slog.Logger, r received, d time.Duration) bool {
 	secs := delaySeconds(d)
-	_, err := q.client.ChangeMessageVisibility(context.WithoutCancel(ctx), &sqs.ChangeMessageVisibilityInput{
+	// Done even when the worker is stopping, but not waited on forever.
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_, err := q.client.ChangeMessageVisibility(hctx, &sqs.ChangeMessageVisibilityInput{
 		QueueUrl: aws.String(q.url), ReceiptHandle: aws.String(r.receipt), VisibilityTimeout: secs,
 	})
 	if err != nil {

@@ -546,7 +546,7 @@ func TestSQSConfigErrors(t *testing.T) {
 		{"wait over 20s", SQSConfig{WaitTime: 21 * time.Second}, "WaitTime 21s is outside 0–20s"},
 		{"11 messages", SQSConfig{MaxMessages: 11}, "MaxMessages 11 is outside 1–10"},
 		{"negative visibility", SQSConfig{VisibilityTimeout: -time.Second}, "VisibilityTimeout -1s is outside"},
-		{"reject visibility over 12h", SQSConfig{RejectVisibility: 13 * time.Hour}, "RejectVisibility 13h0m0s is outside"},
+		{"reject visibility over 15 minutes", SQSConfig{RejectVisibility: 16 * time.Minute}, "RejectVisibility 16m0s is outside 0–15m0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewSQS(&fakeSQS{t: t}, stdURL, tc.cfg)
