@@ -245,8 +245,9 @@ type sqsEntry struct {
 }
 
 // Send enqueues the units, each deliverable after delay. Units that
-// cannot be sent (too large once encoded, a batch entry SQS refused, or a
-// failed call) are returned in a *SendError; the others are enqueued.
+// cannot be sent (invalid, so Receive would reject them; a batch entry
+// SQS refused; a failed call) are returned in a *SendError; the others
+// are enqueued.
 func (q *SQS) Send(ctx context.Context, delay time.Duration, units ...Unit) error {
 	if len(units) == 0 {
 		return nil
@@ -255,6 +256,11 @@ func (q *SQS) Send(ctx context.Context, delay time.Duration, units ...Unit) erro
 	entries := make([]sqsEntry, 0, len(units))
 	now := q.cfg.Now()
 	for _, u := range units {
+		// A unit Receive would reject is not sent.
+		if err := u.Validate(); err != nil {
+			failures = append(failures, SendFailure{UnitID: u.ID, Reason: err.Error()})
+			continue
+		}
 		e, err := q.entry(u, delay, now)
 		if err != nil {
 			failures = append(failures, SendFailure{UnitID: u.ID, Reason: err.Error()})

@@ -183,25 +183,35 @@ func TestSQSSendBatching(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name        string
+		fifo        bool
+		delay       time.Duration
 		units       func(t *testing.T) []Unit
 		wantBatches []int
 		wantFailed  []string
 	}{
-		{"10 units fill one batch", func(t *testing.T) []Unit { return units(10, testUnit) }, []int{10}, nil},
-		{"25 units make batches of 10, 10 and 5", func(t *testing.T) []Unit { return units(25, testUnit) }, []int{10, 10, 5}, nil},
-		{"300 KiB units: three fit under 1 MiB", func(t *testing.T) []Unit {
-			return units(10, func(i int) Unit { return sizedUnit(t, i, 300<<10) })
-		}, []int{3, 3, 3, 1}, nil},
-		{"a unit of exactly 1 MiB goes alone", func(t *testing.T) []Unit {
-			return []Unit{testUnit(0), sizedUnit(t, 1, SQSMaxBatchBytes), testUnit(2)}
-		}, []int{1, 1, 1}, nil},
-		{"a unit over 1 MiB is named, the others sent", func(t *testing.T) []Unit {
-			return []Unit{testUnit(0), sizedUnit(t, 1, SQSMaxBatchBytes+1), testUnit(2)}
-		}, []int{2}, []string{testUnit(1).ID}},
+		{name: "10 units fill one batch", units: func(t *testing.T) []Unit { return units(10, testUnit) }, wantBatches: []int{10}},
+		{name: "25 units make batches of 10, 10 and 5", units: func(t *testing.T) []Unit { return units(25, testUnit) }, wantBatches: []int{10, 10, 5}},
+		{name: "200 KiB units: five fit in 1 MiB", units: func(t *testing.T) []Unit {
+			return units(10, func(i int) Unit { return sizedUnit(t, i, 200<<10) })
+		}, wantBatches: []int{5, 5}},
+		{name: "four units at the unit size limit fill 1 MiB exactly", units: func(t *testing.T) []Unit {
+			return units(5, func(i int) Unit { return sizedUnit(t, i, MaxUnitBytes) })
+		}, wantBatches: []int{4, 1}},
+		{name: "on a FIFO queue the delay attribute counts toward the 1 MiB", fifo: true, delay: time.Minute, units: func(t *testing.T) []Unit {
+			return units(4, func(i int) Unit { return sizedUnit(t, i, MaxUnitBytes) })
+		}, wantBatches: []int{3, 1}},
+		{name: "a unit over the unit size limit is named, the others sent", units: func(t *testing.T) []Unit {
+			return []Unit{testUnit(0), sizedUnit(t, 1, MaxUnitBytes+1), testUnit(2)}
+		}, wantBatches: []int{2}, wantFailed: []string{testUnit(1).ID}},
+		{name: "an invalid unit is named, the others sent", units: func(t *testing.T) []Unit {
+			bad := testUnit(1)
+			bad.Account = ""
+			return []Unit{testUnit(0), bad}
+		}, wantBatches: []int{1}, wantFailed: []string{testUnit(1).ID}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			q, f, _ := newTestSQS(t, false, nil)
-			err := q.Send(context.Background(), 0, tc.units(t)...)
+			q, f, _ := newTestSQS(t, tc.fifo, nil)
+			err := q.Send(context.Background(), tc.delay, tc.units(t)...)
 			if got := batchSizes(f); !reflect.DeepEqual(got, tc.wantBatches) {
 				t.Errorf("batches %v, want %v", got, tc.wantBatches)
 			}
