@@ -1,7 +1,7 @@
 // Package fanout owns throttle-safe execution of a scan's work: units of
 // work sized to the AWS API limits (Unit, Pack, Packer), the queue they
-// travel on (Queue, with the in-memory Memory; an SQS queue fits the same
-// interface), the bounded worker pool that runs them with retries (Pool),
+// travel on (Queue: the in-memory Memory, SQS, and SQSBatch over a
+// Lambda SQS event), the bounded worker pool that runs them with retries (Pool),
 // the coverage ledger that accounts for every item sent — done, or failed
 // with a reason (Ledger) — and the adaptive rate limiters per (account,
 // region, API bucket) that keep the calls under AWS's quotas (Limiter,
@@ -25,6 +25,27 @@
 // failed). Either way every item of the unit ends done or failed with the
 // reason: nothing is dropped. Delivery is at least once (like SQS), so the Ledger
 // is idempotent per unit ID.
+//
+// # SQS
+//
+// SQS is the Queue on Amazon SQS for the Lambda deployment: Send packs
+// units into SendMessageBatch calls of at most 10 messages and 1 MiB
+// (SQS's limits since 2025; 256 KiB before), retries the entries SQS
+// failed on its side and names in a *SendError every unit it could not
+// send; Receive long-polls ReceiveMessage; Ack is DeleteMessage. Delays
+// are DelaySeconds, rounded up to seconds and clamped to 15 minutes. On
+// a FIFO queue the message group is the unit's account/region, so SQS
+// gives a pair's units to one worker at a time and that worker may use
+// the pair's whole quota fraction; FIFO queues refuse per-message
+// delays, so a retry's delay travels in a message attribute and the
+// receiver hides an early message with ChangeMessageVisibility. A body
+// that is not a valid unit is never returned nor acked: it is logged
+// with its message ID (a *BadMessageError) and left to the queue's
+// redrive policy, which moves it to the dead-letter queue after
+// maxReceiveCount receives; a unit delivered again because a worker died
+// is logged by ID on each redelivery and ends there too. SQSBatch is the
+// same contract over one Lambda SQS event (no polling): its Response
+// lists the records not acked as batch item failures.
 //
 // # Rate limits
 //

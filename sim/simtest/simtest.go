@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/fleet"
@@ -229,4 +231,63 @@ func MotoS3(t testing.TB) (*s3.Client, string) {
 		t.Fatalf("simtest: create bucket %s: %v", bucket, err)
 	}
 	return client, bucket
+}
+
+// MotoQueue describes an SQS queue for MotoSQS to create.
+type MotoQueue struct {
+	// FIFO makes a FIFO queue (its name ends in ".fifo").
+	FIFO bool
+	// MaxReceiveCount > 0 gives the queue a dead-letter queue of the same
+	// type and a redrive policy moving a message there after that many
+	// receives.
+	MaxReceiveCount int
+	// VisibilityTimeout is the queue's visibility timeout (0 = SQS's
+	// default, 30s).
+	VisibilityTimeout time.Duration
+}
+
+// MotoSQS is an SQS client of Moto's server and a fresh, empty queue in
+// it as q describes, for tests of code that sends to SQS. dlqURL is ""
+// unless q.MaxReceiveCount > 0.
+func MotoSQS(t testing.TB, q MotoQueue) (client *sqs.Client, queueURL, dlqURL string) {
+	t.Helper()
+	ctx := context.Background()
+	client = sqs.NewFromConfig(SDKConfig(t, Moto(t), "us-east-1"))
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	name := "lambdaudit-test-" + hex.EncodeToString(b[:])
+	suffix := ""
+	attrs := map[string]string{}
+	if q.FIFO {
+		suffix = ".fifo"
+		attrs[string(sqstypes.QueueAttributeNameFifoQueue)] = "true"
+	}
+	if q.VisibilityTimeout > 0 {
+		attrs[string(sqstypes.QueueAttributeNameVisibilityTimeout)] = fmt.Sprint(int(q.VisibilityTimeout / time.Second))
+	}
+	create := func(name string, attrs map[string]string) string {
+		out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+		if err != nil {
+			t.Fatalf("simtest: create queue %s: %v", name, err)
+		}
+		return aws.ToString(out.QueueUrl)
+	}
+	if q.MaxReceiveCount > 0 {
+		dlqAttrs := map[string]string{}
+		if q.FIFO {
+			dlqAttrs[string(sqstypes.QueueAttributeNameFifoQueue)] = "true"
+		}
+		dlqURL = create(name+"-dlq"+suffix, dlqAttrs)
+		out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl: aws.String(dlqURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+		})
+		if err != nil {
+			t.Fatalf("simtest: dead-letter queue ARN: %v", err)
+		}
+		attrs[string(sqstypes.QueueAttributeNameRedrivePolicy)] = fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"%d"}`,
+			out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], q.MaxReceiveCount)
+	}
+	return client, create(name+suffix, attrs), dlqURL
 }
