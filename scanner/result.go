@@ -1,6 +1,8 @@
 package scanner
 
 import (
+	"bufio"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -470,8 +472,20 @@ func (r *Result) Encode(w io.Writer) error {
 // unknown version.
 var ErrSchema = errors.New("not a lambdaudit scan result of a known version")
 
-// Decode reads a scan result, refusing another schema or version.
+// Decode reads a scan result, plain JSON or gzip-compressed (as `scan
+// -o FILE.gz` writes it), refusing another schema or version.
 func Decode(rd io.Reader) (*Result, error) {
+	br := bufio.NewReader(rd)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("decode scan result: %w", err)
+		}
+		defer zr.Close()
+		rd = zr
+	} else {
+		rd = br
+	}
 	var r Result
 	if err := json.NewDecoder(rd).Decode(&r); err != nil {
 		return nil, fmt.Errorf("decode scan result: %w", err)
