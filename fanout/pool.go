@@ -104,6 +104,13 @@ type Config struct {
 	// UnitTimeout bounds one handler call (0 = no bound); running out of
 	// it is a retryable failure.
 	UnitTimeout time.Duration
+	// OnFailure, when set, is told of every unit that failed for good —
+	// invalid, not queued, failed permanently or on its last attempt —
+	// with the error, before the unit is acked: the host records the
+	// failure where its results live (a failure outcome in the store), so
+	// a unit's items never vanish. It is not called for a unit left
+	// pending because ctx ended. ctx is the run's, not cancelled.
+	OnFailure func(ctx context.Context, u Unit, err error)
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -194,6 +201,7 @@ func (p *Pool) Submit(ctx context.Context, units ...Unit) error {
 			p.submitted.Add(1)
 			p.failed.Add(1)
 			p.ledger.Failed(u, err.Error(), 0)
+			p.onFailure(ctx, u, err)
 			continue
 		}
 		if err := p.ledger.Sent(u); err != nil {
@@ -208,7 +216,7 @@ func (p *Pool) Submit(ctx context.Context, units ...Unit) error {
 	if len(send) > 0 {
 		if err := p.q.Send(ctx, 0, send...); err != nil {
 			for _, u := range send {
-				p.finishFailed(u, fmt.Sprintf("not queued: %v", err), 0)
+				p.finishFailed(ctx, u, fmt.Errorf("not queued: %w", err), 0)
 			}
 			errs = append(errs, fmt.Errorf("fanout: submit %d units: %w", len(send), err))
 		}
@@ -313,7 +321,7 @@ func (p *Pool) process(ctx context.Context, msg Message) {
 	defer p.inflight.Add(-1)
 	u := msg.Unit()
 	if err := u.Validate(); err != nil {
-		p.finishFailed(u, err.Error(), 0)
+		p.finishFailed(ctx, u, err, 0)
 		p.ack(ctx, msg)
 		return
 	}
@@ -332,7 +340,7 @@ func (p *Pool) process(ctx context.Context, msg Message) {
 	}
 	attempts := u.Attempt + 1
 	if !retryable(err) || attempts >= p.cfg.MaxAttempts {
-		p.finishFailed(u, err.Error(), attempts)
+		p.finishFailed(ctx, u, err, attempts)
 		p.ack(ctx, msg)
 		return
 	}
@@ -342,7 +350,7 @@ func (p *Pool) process(ctx context.Context, msg Message) {
 		if ctx.Err() != nil {
 			return
 		}
-		p.finishFailed(u, fmt.Sprintf("%v (retry not queued: %v)", err, serr), attempts)
+		p.finishFailed(ctx, u, fmt.Errorf("%w (retry not queued: %v)", err, serr), attempts)
 		p.ack(ctx, msg)
 		return
 	}
@@ -365,10 +373,18 @@ func (p *Pool) call(ctx context.Context, u Unit) (err error) {
 	return p.h(ctx, u)
 }
 
-func (p *Pool) finishFailed(u Unit, reason string, attempts int) {
-	p.ledger.Failed(u, reason, attempts)
+func (p *Pool) finishFailed(ctx context.Context, u Unit, err error, attempts int) {
+	p.ledger.Failed(u, err.Error(), attempts)
 	p.failed.Add(1)
+	p.onFailure(ctx, u, err)
 	p.finish(u)
+}
+
+// onFailure tells Config.OnFailure, with a ctx that is not cancelled.
+func (p *Pool) onFailure(ctx context.Context, u Unit, err error) {
+	if p.cfg.OnFailure != nil {
+		p.cfg.OnFailure(context.WithoutCancel(ctx), u, err)
+	}
 }
 
 func (p *Pool) finish(u Unit) {

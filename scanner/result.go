@@ -1,6 +1,8 @@
 package scanner
 
 import (
+	"bufio"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -237,77 +239,102 @@ func (r *Result) summarise() {
 		return a.Region < b.Region
 	})
 	sort.Slice(r.Functions, func(i, j int) bool { return r.Functions[i].ID < r.Functions[j].ID })
-	c := Coverage{Targets: len(r.Targets), Listed: len(r.Functions), Reasons: map[string]int{}, Causes: []CauseCount{}}
-	causes := map[Cause]*CauseCount{}
-	var order []Cause
-	count := func(k Cause, stage string) *CauseCount {
-		if causes[k] == nil {
-			causes[k] = &CauseCount{Cause: k, Stage: stage}
-			order = append(order, k)
-		}
-		return causes[k]
+	t := newTally(r.Targets)
+	for i := range r.Functions {
+		t.add(&r.Functions[i])
 	}
-	targetCause := func(t *Target) Cause {
-		if t.Cause != nil {
-			return *t.Cause
+	r.Coverage = t.finish(r.Logs.Skipped)
+}
+
+// tally counts a result's coverage as its functions go by, so that a
+// streamed result (Assemble) is summarised without holding them.
+type tally struct {
+	c      Coverage
+	causes map[Cause]*CauseCount
+	order  []Cause
+}
+
+func (t *tally) count(k Cause, stage string) *CauseCount {
+	if t.causes[k] == nil {
+		t.causes[k] = &CauseCount{Cause: k, Stage: stage}
+		t.order = append(t.order, k)
+	}
+	return t.causes[k]
+}
+
+// newTally counts the targets (sorted by account and region).
+func newTally(targets []Target) *tally {
+	t := &tally{c: Coverage{Targets: len(targets), Reasons: map[string]int{}, Causes: []CauseCount{}}, causes: map[Cause]*CauseCount{}}
+	targetCause := func(tg *Target) Cause {
+		if tg.Cause != nil {
+			return *tg.Cause
 		}
-		return Cause{Code: CodeError, Account: t.Account, Region: t.Region}
+		return Cause{Code: CodeError, Account: tg.Account, Region: tg.Region}
 	}
 	// A cause that failed every region of an account (a denied account)
 	// is one account-wide cause, "AccessDenied sts:AssumeRole in
 	// 333333333333", not a line per region.
 	regions, alike := map[string]int{}, map[Cause]int{}
-	for i := range r.Targets {
-		t := &r.Targets[i]
-		regions[t.Account]++
-		if t.Status != StatusOK {
-			k := targetCause(t)
+	for i := range targets {
+		tg := &targets[i]
+		regions[tg.Account]++
+		if tg.Status != StatusOK {
+			k := targetCause(tg)
 			k.Region = ""
 			alike[k]++
 		}
 	}
-	for i := range r.Targets {
-		t := &r.Targets[i]
-		if t.Status != StatusOK {
-			c.TargetsFailed++
-			k := targetCause(t)
-			if wide := (Cause{Code: k.Code, API: k.API, Account: k.Account}); regions[t.Account] > 1 && alike[wide] == regions[t.Account] {
+	for i := range targets {
+		tg := &targets[i]
+		if tg.Status != StatusOK {
+			t.c.TargetsFailed++
+			k := targetCause(tg)
+			if wide := (Cause{Code: k.Code, API: k.API, Account: k.Account}); regions[tg.Account] > 1 && alike[wide] == regions[tg.Account] {
 				k = wide
 			}
-			count(k, StageInventory).Targets++
+			t.count(k, StageInventory).Targets++
 		}
 	}
-	for i := range r.Functions {
-		f := &r.Functions[i]
-		switch {
-		case len(f.Failures) == 0:
-			f.Status = StatusScanned
-			c.Scanned++
-		case f.Metrics == nil && f.Logs == nil:
-			f.Status = StatusFailed
-			c.Failed++
-		default:
-			f.Status = StatusPartial
-			c.Partial++
+	return t
+}
+
+// add counts one function and sets its Status.
+func (t *tally) add(f *Function) {
+	t.c.Listed++
+	switch {
+	case len(f.Failures) == 0:
+		f.Status = StatusScanned
+		t.c.Scanned++
+	case f.Metrics == nil && f.Logs == nil:
+		f.Status = StatusFailed
+		t.c.Failed++
+	default:
+		f.Status = StatusPartial
+		t.c.Partial++
+	}
+	seen := map[Cause]bool{}
+	for _, fl := range f.Failures {
+		k := Cause{Code: fl.Code, API: fl.API, Account: f.Account, Region: f.Region}
+		if fl.Code == "" { // a result written before causes
+			k.Code = fl.Reason
 		}
-		seen := map[Cause]bool{}
-		for _, fl := range f.Failures {
-			k := Cause{Code: fl.Code, API: fl.API, Account: f.Account, Region: f.Region}
-			if fl.Code == "" { // a result written before causes
-				k.Code = fl.Reason
-			}
-			if fl.Code == CodeInterrupted {
-				k.API = fl.Stage
-			}
-			if !seen[k] {
-				seen[k] = true
-				count(k, fl.Stage).Functions++
-			}
+		if fl.Code == CodeInterrupted {
+			k.API = fl.Stage
+		}
+		if !seen[k] {
+			seen[k] = true
+			t.count(k, fl.Stage).Functions++
 		}
 	}
+}
+
+// finish is the coverage of the targets and functions counted, with the
+// log groups skipped by design.
+func (t *tally) finish(skipped []Skipped) Coverage {
+	c := t.c
 	c.NotCovered = c.Partial + c.Failed
-	for _, k := range order {
-		cc := causes[k]
+	for _, k := range t.order {
+		cc := t.causes[k]
 		n := cc.Functions
 		if n == 0 {
 			n = cc.Targets
@@ -325,14 +352,14 @@ func (r *Result) summarise() {
 		}
 		return a.String() < b.String()
 	})
-	for _, sk := range r.Logs.Skipped {
+	for _, sk := range skipped {
 		c.LogsSkipped += len(sk.Functions)
 		if c.LogsSkippedBy == nil {
 			c.LogsSkippedBy = map[string]int{}
 		}
 		c.LogsSkippedBy[sk.Reason] += len(sk.Functions)
 	}
-	r.Coverage = c
+	return c
 }
 
 // ByCount are the keys of a count map (Coverage.LogsSkippedBy), the
@@ -352,6 +379,85 @@ func ByCount(m map[string]int) []string {
 	return keys
 }
 
+// resultHead and resultTail are Result's fields before and after
+// Functions, in its order, for the streaming encoder.
+type resultHead struct {
+	Schema      string         `json:"schema"`
+	Version     int            `json:"version"`
+	StartedAt   time.Time      `json:"startedAt"`
+	FinishedAt  time.Time      `json:"finishedAt"`
+	Interrupted string         `json:"interrupted,omitempty"`
+	Window      metrics.Window `json:"window"`
+	Targets     []Target       `json:"targets"`
+}
+
+type resultTail struct {
+	Coverage Coverage  `json:"coverage"`
+	Logs     LogsUsage `json:"logs"`
+	API      Usage     `json:"api"`
+}
+
+// NewResultEncoder streams a result to w as compact JSON, one function
+// at a time: the bytes are those of json.Marshal of the whole result
+// (and a newline), without holding it.
+func NewResultEncoder(w io.Writer) ResultWriter { return &resultEncoder{w: w} }
+
+type resultEncoder struct {
+	w io.Writer
+	n int
+}
+
+func (e *resultEncoder) Begin(r *Result) error {
+	targets := r.Targets
+	if targets == nil {
+		targets = []Target{}
+	}
+	b, err := json.Marshal(resultHead{r.Schema, r.Version, r.StartedAt, r.FinishedAt, r.Interrupted, r.Window, targets})
+	if err != nil {
+		return fmt.Errorf("encode scan result: %w", err)
+	}
+	b = append(b[:len(b)-1], `,"functions":[`...)
+	return e.write(b)
+}
+
+func (e *resultEncoder) Function(f *Function) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("encode scan result: function %s: %w", f.ID, err)
+	}
+	if e.n > 0 {
+		b = append([]byte{','}, b...)
+	}
+	e.n++
+	return e.write(b)
+}
+
+func (e *resultEncoder) End(r *Result) error {
+	b, err := json.Marshal(resultTail{r.Coverage, r.Logs, r.API})
+	if err != nil {
+		return fmt.Errorf("encode scan result: %w", err)
+	}
+	b[0] = ','
+	return e.write(append(append([]byte{']'}, b...), '\n'))
+}
+
+func (e *resultEncoder) write(b []byte) error {
+	if _, err := e.w.Write(b); err != nil {
+		return fmt.Errorf("write scan result: %w", err)
+	}
+	return nil
+}
+
+// collector keeps an assembled result's functions in memory.
+type collector struct{ fns []Function }
+
+func (c *collector) Begin(*Result) error { return nil }
+func (c *collector) Function(f *Function) error {
+	c.fns = append(c.fns, *f)
+	return nil
+}
+func (c *collector) End(*Result) error { return nil }
+
 // Encode writes the result as indented JSON.
 func (r *Result) Encode(w io.Writer) error {
 	enc := json.NewEncoder(w)
@@ -366,8 +472,20 @@ func (r *Result) Encode(w io.Writer) error {
 // unknown version.
 var ErrSchema = errors.New("not a lambdaudit scan result of a known version")
 
-// Decode reads a scan result, refusing another schema or version.
+// Decode reads a scan result, plain JSON or gzip-compressed (as `scan
+// -o FILE.gz` writes it), refusing another schema or version.
 func Decode(rd io.Reader) (*Result, error) {
+	br := bufio.NewReader(rd)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("decode scan result: %w", err)
+		}
+		defer zr.Close()
+		rd = zr
+	} else {
+		rd = br
+	}
 	var r Result
 	if err := json.NewDecoder(rd).Decode(&r); err != nil {
 		return nil, fmt.Errorf("decode scan result: %w", err)

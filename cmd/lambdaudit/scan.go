@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +21,7 @@ import (
 	"github.com/lambdaudit/lambdaudit/atomicfile"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/scanner"
+	"github.com/lambdaudit/lambdaudit/store"
 )
 
 // Exit codes.
@@ -81,8 +84,12 @@ stderr, the full errors in the result); 2 bad input or the scan could not run;
 			defer cancel()
 			run := newScanRun()
 			stop := drawProgress(errw, c.Progress, run.snapshot)
-			res, err := runScan(ctx, c.Scanner, logger, run)
-			if err != nil && (res == nil || interruptedBy(ctx) == nil) {
+			sc, err := runScan(ctx, c.Scanner, logger, run)
+			if sc != nil {
+				defer sc.close()
+			}
+			i := interruptedBy(ctx)
+			if err != nil && (i == nil || sc == nil && run.snapshot().Listed > 0) {
 				stop()
 				kept := "stopped before anything was scanned; nothing written"
 				if run.snapshot().Listed > 0 {
@@ -90,8 +97,7 @@ stderr, the full errors in the result); 2 bad input or the scan could not run;
 				}
 				return asInterrupted(ctx, err, kept)
 			}
-			i := interruptedBy(ctx)
-			if err != nil && len(res.Functions) == 0 {
+			if err != nil && run.snapshot().Listed == 0 {
 				// Stopped before any function was listed: an empty result
 				// would only replace a good one, so nothing is written.
 				stop()
@@ -101,11 +107,17 @@ stderr, the full errors in the result); 2 bad input or the scan could not run;
 				}
 				return &exitError{code: i.code, err: fmt.Errorf("%s: %s", i, kept)}
 			}
-			if err != nil && res.Interrupted == "" {
-				res.Interrupted = i.reason
+			opt := scanner.AssembleOptions{Stopped: ctx.Err(), Meter: run.meter}
+			if err != nil {
+				opt.Interrupted = i.reason
 			}
 			run.prog.SetStage(scanner.ProgressWriting)
-			werr := writeOut(cmd.OutOrStdout(), c.Out, res.Encode)
+			var res *scanner.Result
+			werr := writeOut(cmd.OutOrStdout(), c.Out, func(w io.Writer) error {
+				var aerr error
+				res, aerr = sc.write(context.WithoutCancel(ctx), w, opt, strings.HasSuffix(c.Out, ".gz"))
+				return aerr
+			})
 			stop()
 			if werr != nil {
 				return werr
@@ -139,8 +151,8 @@ func newScanRun() *scanRun {
 func (r *scanRun) snapshot() scanner.ProgressSnapshot { return r.prog.Snapshot(r.meter) }
 
 // runScan builds the SDK configuration, the sessions and the scanner from
-// c and runs one scan.
-func runScan(ctx context.Context, c scanner.Config, logger *slog.Logger, run *scanRun) (*scanner.Result, error) {
+// c and runs one scan's Plan and Work stages.
+func runScan(ctx context.Context, c scanner.Config, logger *slog.Logger, run *scanRun) (*scanned, error) {
 	base, err := config.LoadDefaultConfig(ctx, config.WithRetryer(scanner.Retryer(c.SDKAttempts)))
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
@@ -149,10 +161,49 @@ func runScan(ctx context.Context, c scanner.Config, logger *slog.Logger, run *sc
 	return scanWith(ctx, base, c, logger, run)
 }
 
-// scanWith runs a scan from a base SDK configuration. On an interrupted
-// ctx it returns what the scanner kept (the partial result) with the
-// error.
-func scanWith(ctx context.Context, base aws.Config, c scanner.Config, logger *slog.Logger, run *scanRun) (*scanner.Result, error) {
+// scanned is a scan whose units have run: its manifest, and the outcomes
+// in a directory store of its own until close.
+type scanned struct {
+	m   *scanner.Manifest
+	st  store.Store
+	dir string
+}
+
+// write assembles the result onto w as compact JSON (gzip-compressed
+// when gz), streaming: the functions are never all in memory. It
+// returns the result without its functions.
+func (sc *scanned) write(ctx context.Context, w io.Writer, opt scanner.AssembleOptions, gz bool) (*scanner.Result, error) {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var out io.Writer = bw
+	var zw *gzip.Writer
+	if gz {
+		zw = gzip.NewWriter(bw)
+		out = zw
+	}
+	res, err := scanner.Assemble(ctx, sc.st, sc.m, opt, scanner.NewResultEncoder(out))
+	if err != nil {
+		return nil, err
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return nil, fmt.Errorf("write scan result: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, fmt.Errorf("write scan result: %w", err)
+	}
+	return res, nil
+}
+
+// close removes the outcomes: the result holds them now.
+func (sc *scanned) close() { _ = os.RemoveAll(sc.dir) }
+
+// scanWith runs a scan's Plan and Work stages from a base SDK
+// configuration, the outcomes going to a temporary directory store (so
+// memory holds one account-region's listing and the units in flight,
+// not the scan). On an interrupted ctx it returns what was kept with
+// the error; a nil *scanned means nothing was.
+func scanWith(ctx context.Context, base aws.Config, c scanner.Config, logger *slog.Logger, run *scanRun) (*scanned, error) {
 	s, err := scanner.NewFromConfig(base, c, scanner.WithLogger(logger), scanner.WithProgress(run.prog), scanner.WithMeter(run.meter))
 	if err != nil {
 		return nil, err
@@ -163,7 +214,21 @@ func scanWith(ctx context.Context, base aws.Config, c scanner.Config, logger *sl
 	if _, err := s.Preflight(ctx); err != nil {
 		return nil, err
 	}
-	return s.Scan(ctx)
+	dir, err := os.MkdirTemp("", "lambdaudit-scan-")
+	if err != nil {
+		return nil, fmt.Errorf("scan: outcome store: %w", err)
+	}
+	st, err := store.NewDir(dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("scan: outcome store: %w", err)
+	}
+	m, err := s.Execute(ctx, st)
+	if m == nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return &scanned{m: m, st: st, dir: dir}, err
 }
 
 // reportFailures writes the scan's summary on w — coverage, what was
