@@ -33,9 +33,14 @@ type AssembleOptions struct {
 	// Interrupted goes to Result.Interrupted (InterruptSignal, …).
 	Interrupted string
 	// Meter gives Result.API: the calls counted by the host's meter.
-	// Nil leaves the calls empty (the Logs Insights bytes are still
-	// priced).
 	Meter *Meter
+	// API gives Result.API instead, when the units ran in several
+	// processes: the sum of their meters' usage (Usage.Add). With
+	// neither, the calls are empty (the Logs Insights bytes are still
+	// priced).
+	API *Usage
+	// Deployment goes to Result.Deployment (a deployed host's own cost).
+	Deployment *Deployment
 	// FinishedAt is Result.FinishedAt (default: now).
 	FinishedAt time.Time
 }
@@ -76,12 +81,15 @@ func Assemble(ctx context.Context, st store.Store, m *Manifest, opt AssembleOpti
 		}
 	}
 	res.Coverage = t.finish(res.Logs.Skipped)
-	if opt.Meter != nil {
+	switch {
+	case opt.API != nil:
+		res.API = opt.API.Add(Usage{}).Priced(res.Logs.ScannedBytes)
+	case opt.Meter != nil:
 		res.API = opt.Meter.Usage(res.Logs.ScannedBytes)
-	} else {
-		res.API = Usage{Calls: map[string]int{}, Throttles: map[string]int{}, Errors: map[string]int{},
-			EstimatedCostUSD: logstats.CostUSD(res.Logs.ScannedBytes)}
+	default:
+		res.API = Usage{Calls: map[string]int{}, Throttles: map[string]int{}, Errors: map[string]int{}}.Priced(res.Logs.ScannedBytes)
 	}
+	res.Deployment = opt.Deployment
 	if err := w.End(res); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,22 @@ type options struct {
 	limiters *fanout.Limiters
 	meter    *Meter
 	targets  *Targets
+	scope    *Scope
 	adjust   []func(*Settings)
+}
+
+// WithScope scans a scope resolved before — a manifest's
+// (Manifest.Scope) — instead of resolving the targets: no
+// Organizations, EC2 or STS discovery call is made again. A deployed
+// scan's workers are built with it.
+func WithScope(sc *Scope) Option {
+	return func(o *options) error {
+		if sc == nil {
+			return errors.New("scanner: WithScope: nil scope")
+		}
+		o.scope = sc
+		return nil
+	}
 }
 
 // WithLogger logs the scan's failures and progress events to l (default:
@@ -155,7 +170,11 @@ func NewFromConfig(base aws.Config, c Config, opts ...Option) (*Scanner, error) 
 	if o.targets != nil {
 		targets = *o.targets
 	}
-	sess, err := NewSessions(base, targets, APIOptions(ls, meter))
+	sopts := []SessionOption{APIOptions(ls, meter)}
+	if o.scope != nil {
+		sopts = append(sopts, WithResolvedScope(o.scope))
+	}
+	sess, err := NewSessions(base, targets, sopts...)
 	if err != nil {
 		return nil, err
 	}

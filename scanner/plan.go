@@ -19,11 +19,11 @@ import (
 // manifest not written.
 func (s *Scanner) Plan(ctx context.Context, st store.Store) (*Manifest, []fanout.Unit, error) {
 	started := s.now().UTC()
-	pairs, err := s.sessions.Pairs(ctx)
+	scope, err := s.sessions.Scope(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("scan: %w", err)
 	}
-	pairs = append([]Pair(nil), pairs...)
+	pairs := scope.Pairs()
 	sort.Slice(pairs, func(i, j int) bool {
 		if pairs[i].Account != pairs[j].Account {
 			return pairs[i].Account < pairs[j].Account
@@ -32,7 +32,7 @@ func (s *Scanner) Plan(ctx context.Context, st store.Store) (*Manifest, []fanout
 	})
 	set := PlanSettings{Tags: s.set.Tags, Logs: s.set.Logs, LogsBudgetBytes: s.set.LogsBudgetBytes}
 	m := &Manifest{Schema: ManifestSchema, Version: ManifestVersion, StartedAt: started, Window: s.set.Window,
-		Settings: set, Targets: pairs, Units: make([]string, 0, len(pairs))}
+		Settings: set, Scope: scope, Targets: pairs, Units: make([]string, 0, len(pairs))}
 	m.ID = scanID(started, m.Window, pairs, set)
 	units := make([]fanout.Unit, 0, len(pairs))
 	for _, p := range pairs {
@@ -132,6 +132,9 @@ func (s *Scanner) PlanLogs(ctx context.Context, st store.Store, m *Manifest) ([]
 		units = append(units, u)
 	}
 	if err := putJSON(ctx, st, logsPlanKey(m.ID), lp); err != nil {
+		return nil, fmt.Errorf("scan: write logs plan: %w", err)
+	}
+	if err := st.Put(ctx, expectKey(m.ID, logsPlanUnit, len(lp.Units)), nil); err != nil {
 		return nil, fmt.Errorf("scan: write logs plan: %w", err)
 	}
 	return units, nil

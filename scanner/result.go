@@ -41,6 +41,30 @@ type Result struct {
 	Coverage    Coverage       `json:"coverage"`
 	Logs        LogsUsage      `json:"logs"`
 	API         Usage          `json:"api"`
+	// Deployment is what the deployed host itself cost to run the scan
+	// (Lambda, SQS, S3); absent when the CLI or the demo ran it.
+	Deployment *Deployment `json:"deployment,omitempty"`
+}
+
+// Deployment is the own cost of a deployed scan: the Lambda invocations
+// of its plan, work and report handlers, and the SQS and S3 requests
+// they made, at list prices.
+type Deployment struct {
+	// Invocations counts the handler invocations by handler (plan, work,
+	// report); GBSeconds and LambdaRequests are what Lambda bills.
+	Invocations    map[string]int `json:"invocations"`
+	GBSeconds      float64        `json:"gbSeconds"`
+	LambdaRequests int            `json:"lambdaRequests"`
+	// SQSRequests and S3Requests count the calls by "Service:Operation".
+	SQSRequests map[string]int `json:"sqsRequests"`
+	S3Requests  map[string]int `json:"s3Requests"`
+	// CostUSD is the total; LambdaUSD, SQSUSD and S3USD its parts.
+	CostUSD   float64 `json:"costUSD"`
+	LambdaUSD float64 `json:"lambdaUSD"`
+	SQSUSD    float64 `json:"sqsUSD"`
+	S3USD     float64 `json:"s3USD"`
+	// Prices says which prices were used.
+	Prices string `json:"prices"`
 }
 
 // Status of a target or a function in a scan.
@@ -392,9 +416,10 @@ type resultHead struct {
 }
 
 type resultTail struct {
-	Coverage Coverage  `json:"coverage"`
-	Logs     LogsUsage `json:"logs"`
-	API      Usage     `json:"api"`
+	Coverage   Coverage    `json:"coverage"`
+	Logs       LogsUsage   `json:"logs"`
+	API        Usage       `json:"api"`
+	Deployment *Deployment `json:"deployment,omitempty"`
 }
 
 // NewResultEncoder streams a result to w as compact JSON, one function
@@ -433,7 +458,7 @@ func (e *resultEncoder) Function(f *Function) error {
 }
 
 func (e *resultEncoder) End(r *Result) error {
-	b, err := json.Marshal(resultTail{r.Coverage, r.Logs, r.API})
+	b, err := json.Marshal(resultTail{r.Coverage, r.Logs, r.API, r.Deployment})
 	if err != nil {
 		return fmt.Errorf("encode scan result: %w", err)
 	}

@@ -62,6 +62,20 @@ type sessionOptions struct {
 	apiOptions   func(account, region string) []func(*middleware.Stack) error
 	expiryWindow time.Duration
 	discovery    *Discovery
+	scope        *Scope
+}
+
+// WithResolvedScope gives the sessions a scope resolved before (a manifest's),
+// so they never resolve the targets again: a worker of a deployed scan
+// enters the accounts the plan listed, without listing the organization.
+func WithResolvedScope(sc *Scope) SessionOption {
+	return func(o *sessionOptions) error {
+		if sc == nil {
+			return errors.New("sessions: WithResolvedScope: nil scope")
+		}
+		o.scope = sc
+		return nil
+	}
 }
 
 // SessionOption configures Sessions.
@@ -152,14 +166,17 @@ func (s *Sessions) Scope(ctx context.Context) (*Scope, error) {
 	if s.scope != nil {
 		return s.scope, nil
 	}
-	d := s.opts.discovery
-	if d == nil {
-		nd := NewDiscovery(s.base, s.home)
-		d = &nd
-	}
-	scope, err := Resolve(ctx, s.targets, s.base.Region, *d)
-	if err != nil {
-		return nil, err
+	scope := s.opts.scope
+	if scope == nil {
+		d := s.opts.discovery
+		if d == nil {
+			nd := NewDiscovery(s.base, s.home)
+			d = &nd
+		}
+		var err error
+		if scope, err = Resolve(ctx, s.targets, s.base.Region, *d); err != nil {
+			return nil, err
+		}
 	}
 	s.assumer = sts.NewFromConfig(s.base, func(o *sts.Options) {
 		o.Region = s.home

@@ -68,6 +68,10 @@ type Manifest struct {
 	StartedAt time.Time      `json:"startedAt"`
 	Window    metrics.Window `json:"window"`
 	Settings  PlanSettings   `json:"settings"`
+	// Scope is the targets as the plan resolved them (accounts, their
+	// roles, regions): workers build their sessions from it
+	// (WithScope) and never resolve the targets again.
+	Scope *Scope `json:"scope"`
 	// Targets are the account-regions, sorted; Units their inventory
 	// units' IDs, in the same order.
 	Targets []Pair   `json:"targets"`

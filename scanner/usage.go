@@ -157,12 +157,47 @@ func (m *Meter) Throttles() int {
 // Insights bytes scanned.
 func (m *Meter) Usage(logsBytes float64) Usage {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	u := Usage{Calls: clone(m.calls), Throttles: clone(m.throttles), Errors: clone(m.errs), MetricsRequested: m.billed, MetricQueries: m.queries}
-	u.EstimatedCostUSD = float64(m.billed)*priceGMDMetric +
-		float64(m.calls["CloudWatch:ListMetrics"]+m.calls["CloudWatch:GetMetricStatistics"])*priceCWRequest +
+	m.mu.Unlock()
+	return u.Priced(logsBytes)
+}
+
+// Priced is u with EstimatedCostUSD computed from its counts and the
+// Logs Insights bytes scanned.
+func (u Usage) Priced(logsBytes float64) Usage {
+	u.EstimatedCostUSD = float64(u.MetricsRequested)*priceGMDMetric +
+		float64(u.Calls["CloudWatch:ListMetrics"]+u.Calls["CloudWatch:GetMetricStatistics"])*priceCWRequest +
 		logsBytes/LogsBytesPerGB*priceLogsScannedGB
 	return u
+}
+
+// Add is u and v counted together (the calls of several processes that
+// ran one scan's units); the cost is left for Priced.
+func (u Usage) Add(v Usage) Usage {
+	sum := func(a, b map[string]int) map[string]int {
+		c := clone(a)
+		for k, n := range b {
+			c[k] += n
+		}
+		return c
+	}
+	return Usage{Calls: sum(u.Calls, v.Calls), Throttles: sum(u.Throttles, v.Throttles), Errors: sum(u.Errors, v.Errors),
+		MetricsRequested: u.MetricsRequested + v.MetricsRequested, MetricQueries: u.MetricQueries + v.MetricQueries}
+}
+
+// Sub is u less v: what a meter counted between two readings.
+func (u Usage) Sub(v Usage) Usage {
+	diff := func(a, b map[string]int) map[string]int {
+		c := clone(a)
+		for k, n := range b {
+			if c[k] -= n; c[k] == 0 {
+				delete(c, k)
+			}
+		}
+		return c
+	}
+	return Usage{Calls: diff(u.Calls, v.Calls), Throttles: diff(u.Throttles, v.Throttles), Errors: diff(u.Errors, v.Errors),
+		MetricsRequested: u.MetricsRequested - v.MetricsRequested, MetricQueries: u.MetricQueries - v.MetricQueries}
 }
 
 func clone(m map[string]int) map[string]int {

@@ -393,7 +393,14 @@ func (s *Scanner) workInventory(ctx context.Context, st store.Store, u fanout.Un
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return write()
+	if err := write(); err != nil {
+		return err
+	}
+	// Complete: say how many metrics units it emitted (ReadStatus).
+	if err := st.Put(ctx, expectKey(b.Scan, u.ID, len(out.Units)), nil); err != nil {
+		return fmt.Errorf("inventory unit %s: %w", u.ID, err)
+	}
+	return nil
 }
 
 // failTarget marks the outcome's target failed with err, in full (Error)

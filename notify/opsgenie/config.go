@@ -331,13 +331,15 @@ func ogCheckBaseURL(s string) error {
 // It reports a value it cannot read, naming the variable; Validate checks
 // the rest. Without OPSGENIE_API_KEY the config is not Enabled.
 func ConfigFromEnv() (Config, error) {
-	return ogConfigFromLookup(os.LookupEnv)
+	return ConfigFromLookup(os.LookupEnv)
 }
 
 // Enabled says whether an API key is set: whether alerts can be sent.
 func (c Config) Enabled() bool { return c.APIKey != "" }
 
-func ogConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
+// ConfigFromLookup is ConfigFromEnv over another environment (a
+// deployed host's, with secrets read from a parameter store).
+func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
 	var c Config
 	c.APIKey, _ = lookup("OPSGENIE_API_KEY")

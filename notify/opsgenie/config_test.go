@@ -100,7 +100,7 @@ func TestOpsgenieConfigFromEnv(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := ogConfigFromLookup(func(k string) (string, bool) { v, ok := c.env[k]; return v, ok })
+			got, err := ConfigFromLookup(func(k string) (string, bool) { v, ok := c.env[k]; return v, ok })
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("got %v, want an error containing %q", err, c.err)

@@ -98,7 +98,7 @@ func TestOpsgeniePriorityPerKind(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := ogConfigFromLookup(ogEnv("OPSGENIE_PRIORITIES", tc.env))
+			cfg, err := ConfigFromLookup(ogEnv("OPSGENIE_PRIORITIES", tc.env))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +119,7 @@ func TestOpsgeniePriorityPerKind(t *testing.T) {
 		{"timeout=P1", `"timeout" is neither a severity (critical, warning) nor a kind (near-timeout, timeouts,`},
 		{"deprecated-runtime=P9", `deprecated-runtime="P9": must be P1 to P5`},
 	} {
-		cfg, err := ogConfigFromLookup(ogEnv("OPSGENIE_PRIORITIES", bad.env))
+		cfg, err := ConfigFromLookup(ogEnv("OPSGENIE_PRIORITIES", bad.env))
 		if err == nil {
 			cfg.DryRun = true
 			err = cfg.Validate()
@@ -226,7 +226,7 @@ func TestOpsgenieRefusesOlderReport(t *testing.T) {
 	if err != nil || run.Plan.Closing != 1 || len(srv.openAliases()) != 0 {
 		t.Fatalf("forced: %v, plan %+v, open %v", err, run.Plan, srv.openAliases())
 	}
-	cfg, err := ogConfigFromLookup(ogEnv("OPSGENIE_FORCE", "true"))
+	cfg, err := ConfigFromLookup(ogEnv("OPSGENIE_FORCE", "true"))
 	if err != nil || !cfg.Force {
 		t.Errorf("OPSGENIE_FORCE=true: %+v, %v", cfg, err)
 	}
