@@ -71,6 +71,9 @@ type ScanInfo struct {
 	LogsQueries      int     `json:"logsQueries"`
 	LogsBytesScanned float64 `json:"logsBytesScanned"`
 	LogsBudgetBytes  float64 `json:"logsBudgetBytes"`
+	// Deployment is what the deployed host (Lambda, SQS, S3) cost to run
+	// the scan, beside CostUSD; absent for a scan the CLI ran.
+	Deployment *scanner.Deployment `json:"deployment,omitempty"`
 }
 
 // Coverage says how much of the fleet the report covers.
@@ -314,7 +317,7 @@ func countInsights(ins []Insight) Counts {
 func scanInfo(res *scanner.Result) ScanInfo {
 	s := ScanInfo{StartedAt: res.StartedAt, FinishedAt: res.FinishedAt, CostUSD: round6(res.API.EstimatedCostUSD),
 		MetricsRequested: res.API.MetricsRequested, LogsQueries: res.Logs.Queries,
-		LogsBytesScanned: res.Logs.ScannedBytes, LogsBudgetBytes: res.Logs.BudgetBytes}
+		LogsBytesScanned: res.Logs.ScannedBytes, LogsBudgetBytes: res.Logs.BudgetBytes, Deployment: res.Deployment}
 	for _, n := range res.API.Calls {
 		s.Calls += n
 	}

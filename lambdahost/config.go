@@ -28,6 +28,9 @@ const (
 	EnvReportDeadline = "LAMBDAUDIT_REPORT_DEADLINE"
 	EnvSafetyMargin   = "LAMBDAUDIT_SAFETY_MARGIN"
 	EnvInsightsConfig = "LAMBDAUDIT_INSIGHTS_CONFIG"
+	// EnvDeployment names the deployment (the stack): the dimension of
+	// the metrics the alarms watch.
+	EnvDeployment = "LAMBDAUDIT_DEPLOYMENT"
 	// The secrets are never environment values: these name SSM Parameter
 	// Store SecureString parameters, read once per container.
 	EnvSlackWebhookParam   = "LAMBDAUDIT_SLACK_WEBHOOK_PARAM"
@@ -68,6 +71,9 @@ type Config struct {
 	InsightsConfig string
 	// The SSM parameters holding the secrets (empty: that secret unused).
 	SlackWebhookParam, SlackBotTokenParam, OpsgenieAPIKeyParam string
+	// Deployment is the deployment's name (the stack's), the metrics'
+	// dimension; empty: no metric is written.
+	Deployment string
 	// Scan is the scan's settings (package config, from LAMBDAUDIT_*).
 	Scan config.Config
 	// Env is the environment the configuration was read from: Slack's and
@@ -122,6 +128,7 @@ func ConfigFromEnv(environ []string, warn func(string)) (Config, error) {
 		*d.dst = v
 	}
 	c.InsightsConfig = strings.TrimSpace(env[EnvInsightsConfig])
+	c.Deployment = strings.TrimSpace(env[EnvDeployment])
 	c.SlackWebhookParam = strings.TrimSpace(env[EnvSlackWebhookParam])
 	c.SlackBotTokenParam = strings.TrimSpace(env[EnvSlackBotTokenParam])
 	c.OpsgenieAPIKeyParam = strings.TrimSpace(env[EnvOpsgenieAPIKeyParam])
@@ -135,7 +142,7 @@ func ConfigFromEnv(environ []string, warn func(string)) (Config, error) {
 	for _, k := range plain {
 		errs = append(errs, fmt.Errorf("%s is set in the environment: a secret is never a plain environment value; store it as an SSM SecureString parameter and name it in %s", k, secretVars[k]))
 	}
-	known := []string{EnvHandler, EnvStore, EnvQueueURL, EnvReportDeadline, EnvSafetyMargin, EnvInsightsConfig,
+	known := []string{EnvHandler, EnvStore, EnvQueueURL, EnvReportDeadline, EnvSafetyMargin, EnvInsightsConfig, EnvDeployment,
 		EnvSlackWebhookParam, EnvSlackBotTokenParam, EnvOpsgenieAPIKeyParam}
 	sc, err := config.Load(config.Sources{Env: environ, Known: known, Warn: warn})
 	if err != nil {

@@ -40,8 +40,12 @@ type Host struct {
 	base aws.Config
 	st   store.Store
 	// s3c reads the insights thresholds from S3 and uploads the reports.
-	s3c   *s3.Client
-	queue *fanout.SQS
+	s3c *s3.Client
+	// presign signs the report links: an S3 client without the meter (a
+	// presigned request is never sent, and its stack has no retry step
+	// for the meter to follow).
+	presign *s3.PresignClient
+	queue   *fanout.SQS
 	ssm   SSMAPI
 	// own counts the host's own SQS, S3 and SSM calls (the deployment's
 	// cost); calls the scan's AWS calls (the scanner's meter).
@@ -105,6 +109,13 @@ func New(base aws.Config, c Config, opts ...Option) (*Host, error) {
 		// skipped check.
 		o.DisableLogOutputChecksumValidationSkipped = o.UsePathStyle
 	})
+	plainCfg := base.Copy()
+	if h.ownCfg != nil {
+		plainCfg = h.ownCfg.Copy()
+	}
+	h.presign = s3.NewPresignClient(s3.NewFromConfig(plainCfg, func(o *s3.Options) {
+		o.UsePathStyle = plainCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	}))
 	st, err := store.NewS3(h.s3c, c.Bucket, c.Prefix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvStore, err)
@@ -252,14 +263,20 @@ func (h *Host) end(ctx context.Context, inv *invocation, scan string) {
 // emitMetric writes a CloudWatch embedded-metric-format line: Lambda
 // sends stdout to CloudWatch Logs, which turns it into the metric
 // (namespace lambdaudit) without any API call.
+// The metric's dimension is Deployment = LAMBDAUDIT_DEPLOYMENT (the
+// stack's name); without it no line is written.
 func (h *Host) emitMetric(name string, value float64, scan string) {
+	if h.c.Deployment == "" {
+		return
+	}
 	line := map[string]any{
 		"_aws": map[string]any{
 			"Timestamp":         h.now().UnixMilli(),
-			"CloudWatchMetrics": []any{map[string]any{"Namespace": MetricNamespace, "Dimensions": [][]string{{}}, "Metrics": []any{map[string]string{"Name": name, "Unit": "Count"}}}},
+			"CloudWatchMetrics": []any{map[string]any{"Namespace": MetricNamespace, "Dimensions": [][]string{{"Deployment"}}, "Metrics": []any{map[string]string{"Name": name, "Unit": "Count"}}}},
 		},
-		name:   value,
-		"scan": scan,
+		name:         value,
+		"Deployment": h.c.Deployment,
+		"scan":       scan,
 	}
 	b, err := json.Marshal(line)
 	if err != nil {
@@ -274,7 +291,8 @@ const (
 	MetricNamespace = "lambdaudit"
 	// MetricScansReported is 1 for every scan reported.
 	MetricScansReported = "ScansReported"
-	// MetricScansReportedLate is 1 for every scan the deadline handler
-	// reported because its units did not all land in time.
+	// MetricScansReportedLate is 1 for a scan the deadline handler
+	// reported because its units did not all land in time, 0 for one
+	// reported when its last outcome landed.
 	MetricScansReportedLate = "ScansReportedLate"
 )

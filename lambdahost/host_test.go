@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/lambdaudit/lambdaudit/fanout"
 	"github.com/lambdaudit/lambdaudit/insights"
 	"github.com/lambdaudit/lambdaudit/lambdahost"
 	"github.com/lambdaudit/lambdaudit/notify/delivery"
@@ -73,14 +74,27 @@ type deployment struct {
 	moto    aws.Config
 }
 
-func deploy(t *testing.T, spec string, extra ...string) *deployment {
+// setup shapes a test deployment.
+type setup struct {
+	// sim are options of the simulated account (faults).
+	sim []sim.Option
+	// env are more variables of every function.
+	env []string
+	// visibility is the queue's visibility timeout (default 30s).
+	visibility time.Duration
+}
+
+func deploy(t *testing.T, spec string, o setup) *deployment {
 	t.Helper()
 	if os.Getenv("LAMBDAUDIT_MOTO_URL") == "" {
 		t.Setenv("LAMBDAUDIT_MOTO_URL", simtest.Moto(t))
 	}
-	d := &deployment{env: simtest.Start(t, spec, sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Millisecond})), slack: &slackStandIn{}}
+	if o.visibility == 0 {
+		o.visibility = 30 * time.Second
+	}
+	d := &deployment{env: simtest.Start(t, spec, append([]sim.Option{sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Millisecond})}, o.sim...)...), slack: &slackStandIn{}}
 	d.moto = simtest.SDKConfig(t, os.Getenv("LAMBDAUDIT_MOTO_URL"), "us-east-1")
-	d.sqs, d.queue, d.dlq = simtest.MotoSQS(t, simtest.MotoQueue{FIFO: true, MaxReceiveCount: 5, VisibilityTimeout: 30 * time.Second})
+	d.sqs, d.queue, d.dlq = simtest.MotoSQS(t, simtest.MotoQueue{FIFO: true, MaxReceiveCount: 5, VisibilityTimeout: o.visibility})
 	d.s3, d.bucket = simtest.MotoS3(t)
 	srv := httptest.NewServer(d.slack)
 	t.Cleanup(srv.Close)
@@ -98,7 +112,8 @@ func deploy(t *testing.T, spec string, extra ...string) *deployment {
 		"LAMBDAUDIT_LOGS_BUDGET_USD=0.05",
 		"LAMBDAUDIT_SLACK_WEBHOOK_PARAM=" + param,
 		"LAMBDAUDIT_SAFETY_MARGIN=2s",
-	}, extra...)
+		"LAMBDAUDIT_DEPLOYMENT=test",
+	}, o.env...)
 	return d
 }
 
@@ -123,6 +138,21 @@ func (d *deployment) host(t *testing.T, handler string) *lambdahost.Host {
 // as failures, until the queue stays empty.
 func (d *deployment) drain(t *testing.T, workers []*lambdahost.Host) (invocations int) {
 	t.Helper()
+	return d.drainWith(t, workers, drainOpts{})
+}
+
+// drainOpts are faults the event source mapping stand-in injects.
+type drainOpts struct {
+	// drop deletes the messages whose unit it returns true for, unrun
+	// (a unit that never lands).
+	drop func(u fanout.Unit) bool
+	// kill cuts the first kill invocations short after 20 ms, like a
+	// worker that dies mid-unit: nothing of its batch is deleted.
+	kill int
+}
+
+func (d *deployment) drainWith(t *testing.T, workers []*lambdahost.Host, o drainOpts) (invocations int) {
+	t.Helper()
 	ctx := context.Background()
 	arn := "arn:aws:sqs:us-east-1:123456789012:" + d.queue[strings.LastIndexByte(d.queue, '/')+1:]
 	idle := 0
@@ -138,6 +168,20 @@ func (d *deployment) drain(t *testing.T, workers []*lambdahost.Host) (invocation
 		}
 		idle = 0
 		ev := events.SQSEvent{}
+		var kept []sqstypes.Message
+		for _, m := range out.Messages {
+			if u, err := fanout.DecodeMessage(aws.ToString(m.MessageId), 1, aws.ToString(m.Body)); err == nil && o.drop != nil && o.drop(u) {
+				if _, err := d.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(d.queue), ReceiptHandle: m.ReceiptHandle}); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			kept = append(kept, m)
+		}
+		out.Messages = kept
+		if len(kept) == 0 {
+			continue
+		}
 		for _, m := range out.Messages {
 			rec := events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body),
 				Attributes: m.Attributes, EventSource: "aws:sqs", EventSourceARN: arn, AWSRegion: "us-east-1",
@@ -148,11 +192,17 @@ func (d *deployment) drain(t *testing.T, workers []*lambdahost.Host) (invocation
 			ev.Records = append(ev.Records, rec)
 		}
 		ictx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		if invocations < o.kill {
+			// No deadline to keep a margin from: the worker is mid-unit
+			// when it dies.
+			ictx, cancel = context.WithCancel(ctx)
+			time.AfterFunc(20*time.Millisecond, cancel)
+		}
 		resp, err := workers[i%len(workers)].Work(ictx, ev)
 		cancel()
 		invocations++
-		if err != nil {
-			continue // the whole batch comes back
+		if err != nil || invocations <= o.kill {
+			continue // the whole batch comes back after its visibility timeout
 		}
 		failed := map[string]bool{}
 		for _, f := range resp.BatchItemFailures {
@@ -218,7 +268,7 @@ func (d *deployment) local(t *testing.T) (csv []byte, rep *insights.Report) {
 // delivers: the same report.csv (in S3), the same insights, one Slack
 // post, and the deployment's own cost in the result.
 func TestDeployedScanMatchesLocal(t *testing.T) {
-	d := deploy(t, fleetSpec)
+	d := deploy(t, fleetSpec, setup{})
 	ctx := context.Background()
 	plan, err := d.host(t, lambdahost.HandlerPlan).Plan(ctx, lambdahost.Event{Kind: "plan", ScheduledTime: simtest.Now.Format(time.RFC3339)})
 	if err != nil {

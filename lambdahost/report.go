@@ -171,9 +171,11 @@ func (h *Host) reportScan(ctx context.Context, scan string, deadline bool, self 
 		return true, fmt.Errorf("report: %w", err)
 	}
 	h.emitMetric(MetricScansReported, 1, scan)
-	if !status.Complete() {
-		h.emitMetric(MetricScansReportedLate, 1, scan)
+	late := 0.0
+	if deadline {
+		late = 1
 	}
+	h.emitMetric(MetricScansReportedLate, late, scan)
 	for _, e := range d.Errors {
 		h.logger.ErrorContext(ctx, "delivery failed", "scan", scan, "err", e)
 	}
@@ -221,7 +223,7 @@ func (h *Host) channels(ctx context.Context, scan string) (delivery.Channels, er
 	}
 	sl := slack.Config{WebhookURL: sec.slackWebhook, BotToken: sec.slackToken, Channel: strings.TrimSpace(h.c.Env[slack.EnvChannel])}
 	prefix := strings.Trim(h.c.Prefix+"/reports", "/")
-	up, err := notifys3.NewUploader(h.s3c, s3.NewPresignClient(h.s3c), notifys3.Config{Bucket: h.c.Bucket, Prefix: prefix})
+	up, err := notifys3.NewUploader(h.s3c, h.presign, notifys3.Config{Bucket: h.c.Bucket, Prefix: prefix})
 	if err != nil {
 		return delivery.Channels{}, err
 	}

@@ -607,6 +607,14 @@ func (v *View) ScanLine() string {
 	if d := s.FinishedAt.Sub(s.StartedAt); d > 0 {
 		line += fmt.Sprintf(" · took %s", d.Truncate(time.Second))
 	}
+	if d := s.Deployment; d != nil {
+		n := 0
+		for _, k := range d.Invocations {
+			n += k
+		}
+		line += fmt.Sprintf(" · deployment %s (%s: Lambda %s, SQS %s, S3 %s)", fmtUSD(d.CostUSD),
+			Plural(n, "invocation", "invocations"), fmtUSD(d.LambdaUSD), fmtUSD(d.SQSUSD), fmtUSD(d.S3USD))
+	}
 	return line
 }
 
