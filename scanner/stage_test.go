@@ -711,3 +711,52 @@ func TestStagesNoOutcome(t *testing.T) {
 		})
 	}
 }
+
+// TestStagesLogsBudget: the Logs Insights budget holds per scan when the
+// units run in different processes — the logs batches planned after the
+// metrics units ran in separate instances estimate, together, no more
+// than the budget, and exactly what the one-process plan does.
+func TestStagesLogsBudget(t *testing.T) {
+	qt := &fakeQueryTime{now: simtest.Now}
+	env := startStageSim(t, qt)
+	for _, tc := range []struct {
+		name   string
+		budget float64
+	}{
+		{"a budget that skips some log groups", stageBudget},
+		{"a third of that budget", stageBudget / 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := stageSettings(qt, tc.budget)
+			s, _ := scantest.New(t, env, stageTargets, set)
+			want, err := s.Scan(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := newDistributed(t, env, set, store.NewMemory())
+			m := d.scan(context.Background())
+			got := assemble(t, d.st, m, scanner.AssembleOptions{})
+			var sum float64
+			groups := 0
+			for _, u := range d.units[scanner.KindLogs] {
+				var body struct {
+					Batch logstats.Batch `json:"batch"`
+				}
+				if err := json.Unmarshal(u.Body, &body); err != nil {
+					t.Fatal(err)
+				}
+				sum += body.Batch.EstimatedBytes()
+				groups += len(body.Batch.Groups)
+			}
+			if groups == 0 || sum <= 0 || sum > tc.budget {
+				t.Errorf("%d log groups planned estimating %.0f bytes, budget %.0f", groups, sum, tc.budget)
+			}
+			if sum != want.Logs.EstimatedBytes || got.Logs.EstimatedBytes != want.Logs.EstimatedBytes {
+				t.Errorf("planned %.0f bytes over the instances (result says %.0f), one process %.0f", sum, got.Logs.EstimatedBytes, want.Logs.EstimatedBytes)
+			}
+			if got.Coverage.LogsSkippedBy[logstats.ReasonLogBudget] == 0 || !reflect.DeepEqual(got.Logs.Skipped, want.Logs.Skipped) {
+				t.Errorf("skipped %+v, one process %+v", got.Logs.Skipped, want.Logs.Skipped)
+			}
+		})
+	}
+}
