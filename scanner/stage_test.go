@@ -2,6 +2,7 @@ package scanner_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"reflect"
@@ -756,6 +757,82 @@ func TestStagesLogsBudget(t *testing.T) {
 			}
 			if got.Coverage.LogsSkippedBy[logstats.ReasonLogBudget] == 0 || !reflect.DeepEqual(got.Logs.Skipped, want.Logs.Skipped) {
 				t.Errorf("skipped %+v, one process %+v", got.Logs.Skipped, want.Logs.Skipped)
+			}
+		})
+	}
+}
+
+// TestResultEncoder: the streaming encoder writes exactly the bytes of
+// json.Marshal of the whole result and a newline, for results of the
+// simulated account — a full one, an interrupted one, one with no
+// function — and the gzip-compressed stream decodes to the same result.
+func TestResultEncoder(t *testing.T) {
+	qt := &fakeQueryTime{now: simtest.Now}
+	env := startStageSim(t, qt)
+	set := stageSettings(qt, stageBudget)
+	lost := map[string]func(fanout.Unit) bool{
+		scanner.KindMetrics: dropFirst(scanner.KindMetrics, "eu-west-1"),
+		scanner.KindLogs:    dropFirst(scanner.KindLogs, "us-east-1"),
+	}
+	for _, tc := range []struct {
+		name    string
+		targets scanner.Targets
+		drop    func(fanout.Unit) bool
+		opt     scanner.AssembleOptions
+	}{
+		{name: "the example fleet", targets: stageTargets},
+		{name: "interrupted", targets: stageTargets, drop: func(u fanout.Unit) bool { return lost[u.Kind] != nil && lost[u.Kind](u) },
+			opt: scanner.AssembleOptions{Stopped: context.DeadlineExceeded, Interrupted: scanner.InterruptTimeout}},
+		{name: "no function: two regions without functions",
+			targets: scanner.Targets{Regions: []string{"eu-west-1", "ap-east-1"}, Accounts: []string{"222222222222"}, Role: stageTargets.Role, ExternalID: stageTargets.ExternalID}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			d := newDistributed(t, env, set, store.NewMemory())
+			d.targets, d.drop = tc.targets, tc.drop
+			m := d.scan(ctx)
+			opt := tc.opt
+			opt.FinishedAt, opt.Meter = simtest.Now.Add(time.Minute), d.meters[0]
+			res := assemble(t, d.st, m, opt)
+			switch {
+			case tc.drop != nil && len(d.dropped) != 2:
+				t.Fatalf("dropped %d units, want 2", len(d.dropped))
+			case tc.targets.Accounts[0] == "222222222222" && len(res.Functions) != 0:
+				t.Fatalf("%d functions, want none", len(res.Functions))
+			}
+			want, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, '\n')
+
+			var plain, zipped bytes.Buffer
+			if _, err := scanner.Assemble(ctx, d.st, m, opt, scanner.NewResultEncoder(&plain)); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(plain.Bytes(), want) {
+				t.Errorf("encoder wrote\n%s\njson.Marshal gives\n%s", plain.Bytes(), want)
+			}
+			zw := gzip.NewWriter(&zipped)
+			if _, err := scanner.Assemble(ctx, d.st, m, opt, scanner.NewResultEncoder(zw)); err != nil {
+				t.Fatal(err)
+			}
+			if err := zw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			fromGzip, err := scanner.Decode(&zipped)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fromPlain, err := scanner.Decode(bytes.NewReader(plain.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(fromGzip, fromPlain) {
+				t.Errorf("the gzip stream decodes to\n%+v\nthe plain one to\n%+v", fromGzip, fromPlain)
+			}
+			if again, _ := json.Marshal(fromGzip); !bytes.Equal(append(again, '\n'), want) {
+				t.Errorf("decoded from gzip and encoded again:\n%s\nwant\n%s", again, want)
 			}
 		})
 	}
