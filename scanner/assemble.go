@@ -101,6 +101,9 @@ type assembly struct {
 	logsSkipped map[string]bool
 	logsUnit    map[string]int
 	logsUnits   []unitRef
+	// peakMetrics and peakLogs are the most outcomes functions held at
+	// once (unitCache.peak), for the test of the memory bound.
+	peakMetrics, peakLogs int
 }
 
 // missing is the failure of a stage whose unit has no outcome.
@@ -262,6 +265,8 @@ type unitCache[T any] struct {
 	loaded    map[int]*T
 	found     map[int]bool
 	remaining map[int]int
+	// peak is the most outcomes loaded at once.
+	peak int
 }
 
 func newUnitCache[T any](refs []unitRef, load func(unitRef) (*T, bool, error)) *unitCache[T] {
@@ -287,6 +292,7 @@ func (c *unitCache[T]) get(j int) (*T, error) {
 	c.found[j] = found
 	if found {
 		c.loaded[j] = o
+		c.peak = max(c.peak, len(c.loaded))
 	}
 	return c.get(j)
 }
@@ -327,6 +333,7 @@ func (a *assembly) functions(i int, emit func(*Function) error) error {
 		}
 		return &o, found, nil
 	})
+	defer func() { a.peakMetrics, a.peakLogs = max(a.peakMetrics, mc.peak), max(a.peakLogs, lc.peak) }()
 	order := make([]int, len(inv.Functions))
 	for k := range order {
 		order[k] = k

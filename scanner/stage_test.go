@@ -19,6 +19,7 @@ import (
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/scanner/scantest"
 	"github.com/lambdaudit/lambdaudit/sim"
+	"github.com/lambdaudit/lambdaudit/sim/fleet"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
 	"github.com/lambdaudit/lambdaudit/store"
 )
@@ -835,5 +836,81 @@ func TestResultEncoder(t *testing.T) {
 				t.Errorf("decoded from gzip and encoded again:\n%s\nwant\n%s", again, want)
 			}
 		})
+	}
+}
+
+// TestAssembleMemoryBound: assembling streams — each outcome is let go
+// after the last of its functions is written. Over a 2,000-function
+// account-region listed in name order, at most two metrics outcomes are
+// held at once (a function whose queries straddle two units needs both),
+// and two logs outcomes (one batch per log format), of dozens each.
+//
+// The bound rests on the listing order: the metrics units are packed in
+// listing order and the functions written in ID order, so a listing out
+// of name order keeps a unit until the last of its functions comes by.
+func TestAssembleMemoryBound(t *testing.T) {
+	spec := &fleet.Spec{Seed: 5, Generate: &fleet.GeneratorSpec{Functions: 2000, Regions: []string{"us-east-1"}, Accounts: []string{fleet.DefaultAccount}}}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fleet.Build(spec, simtest.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns := f.Accounts[0].Regions[0].Functions
+	sort.Slice(fns, func(i, j int) bool { return fns[i].Name < fns[j].Name })
+	// Logs Insights on the fake clock, at quotas that let its 40 queries
+	// through in no time.
+	qt := &fakeQueryTime{now: simtest.Now}
+	sq := sim.DefaultQuotas()
+	sq.StartQuery, sq.GetQueryResults = 1000, 1000
+	env := simtest.StartFleet(t, f, sim.WithQueryClock(qt.Now), sim.WithQuotas(sq))
+	q := fanout.DefaultQuotas()
+	q["CloudWatch Logs:StartQuery"], q["CloudWatch Logs:GetQueryResults"] = 1000, 1000
+	ls, err := fanout.NewLimiters(q, fanout.LimitersConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meter := scanner.NewMeter()
+	s, err := scanner.NewFromConfig(env.Config, scanner.Config{}, scanner.WithLimiters(ls), scanner.WithMeter(meter),
+		scanner.WithClock(func() time.Time { return simtest.Now }),
+		scanner.WithSettings(func(s *scanner.Settings) {
+			*s = scanner.Settings{Logs: true, Window: metrics.Window{End: simtest.Now.Truncate(24 * time.Hour), Days: 1}, LogsWorkers: 1,
+				LogsSettings: logstats.Settings{InitialPoll: 25 * time.Millisecond, MaxConcurrentQueries: 1, Clock: qt.Now, Sleep: qt.Sleep}}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.NewMemory()
+	m, err := s.Execute(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	last := ""
+	peakMetrics, peakLogs, err := scanner.AssemblePeaks(context.Background(), st, m, func(f *scanner.Function) {
+		n++
+		if f.ID <= last {
+			t.Errorf("%s after %s: not in ID order", f.ID, last)
+		}
+		last = f.ID
+		if len(f.Failures) > 0 || f.Metrics == nil || f.Logs == nil {
+			t.Errorf("%s: failures %+v, metrics %v, logs %v", f.ID, f.Failures, f.Metrics != nil, f.Logs != nil)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := meter.Usage(0)
+	metricsUnits, logsUnits := u.Calls["CloudWatch:GetMetricData"], u.Calls["CloudWatch Logs:StartQuery"]
+	t.Logf("%d functions: %d metrics units, at most %d held; %d logs units, at most %d held", n, metricsUnits, peakMetrics, logsUnits, peakLogs)
+	if n != 2000 || metricsUnits < 10 || logsUnits < 10 {
+		t.Fatalf("%d functions, %d metrics and %d logs units: not the pair the test needs", n, metricsUnits, logsUnits)
+	}
+	if peakMetrics < 1 || peakMetrics > 2 {
+		t.Errorf("%d metrics outcomes held at once, want at most 2", peakMetrics)
+	}
+	if peakLogs < 1 || peakLogs > 2 {
+		t.Errorf("%d logs outcomes held at once, want at most 2", peakLogs)
 	}
 }
