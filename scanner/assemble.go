@@ -44,8 +44,11 @@ type AssembleOptions struct {
 // hands it to w, function by function: memory holds one account-region's
 // inventory and the outcomes its functions are being read from, never
 // the whole result. A unit with no outcome fails its functions (or its
-// target) with "no outcome for unit …", or "interrupted" when
-// opt.Stopped is set. It returns the result without its functions.
+// target) with "no outcome for unit …", and a scan with logs on whose
+// logs plan is not in the store (PlanLogs never ran) fails its
+// functions' logs with "no logs plan for scan …"; both are
+// "interrupted" instead when opt.Stopped is set. It returns the result
+// without its functions.
 func Assemble(ctx context.Context, st store.Store, m *Manifest, opt AssembleOptions, w ResultWriter) (*Result, error) {
 	if opt.FinishedAt.IsZero() {
 		opt.FinishedAt = time.Now()
@@ -403,9 +406,15 @@ func (a *assembly) functionMetrics(f *Function, inv *inventoryOutcome, mc *unitC
 // functionLogs fills f.Logs, or the failure of its logs.
 func (a *assembly) functionLogs(f *Function, lc *unitCache[logsOutcome]) error {
 	if !a.logsRan {
-		if a.m.Settings.Logs && a.stopped != nil && f.Metrics != nil {
-			// The logs stage never started.
-			f.Failures = append(f.Failures, interrupted(StageLogs, a.stopped))
+		if a.m.Settings.Logs && f.Metrics != nil {
+			// The logs stage never started: the scan was stopped, or
+			// PlanLogs never ran (its process died, or the assembly did
+			// not wait for it); the function is not scanned either way.
+			fl := Failure{Stage: StageLogs, Code: CodeNoOutcome, Reason: CodeNoOutcome, Detail: "no logs plan for scan " + a.m.ID}
+			if a.stopped != nil {
+				fl = interrupted(StageLogs, a.stopped)
+			}
+			f.Failures = append(f.Failures, fl)
 		}
 		return nil
 	}
