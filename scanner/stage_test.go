@@ -74,6 +74,9 @@ type distributed struct {
 	// drop, when set, loses the units it returns true for: never
 	// delivered (a worker that died, a message in a dead-letter queue).
 	drop func(fanout.Unit) bool
+	// noLogsPlan: the scan stops after the metrics units (PlanLogs never
+	// runs: its process died, or the reporter did not wait for it).
+	noLogsPlan bool
 
 	mu        sync.Mutex
 	meters    []*scanner.Meter
@@ -158,7 +161,7 @@ func (d *distributed) scan(ctx context.Context) *scanner.Manifest {
 	}
 	mu := d.run(ctx, inv, 4)
 	d.run(ctx, mu, 4)
-	if m.Settings.Logs {
+	if m.Settings.Logs && !d.noLogsPlan {
 		lu, err := d.instance().PlanLogs(ctx, d.st, m)
 		if err != nil {
 			d.t.Fatal(err)
@@ -567,10 +570,10 @@ func TestStagesNoOutcome(t *testing.T) {
 	}
 	type check struct {
 		stage, code, api string
-		detail           func(dropped fanout.Unit) string
+		detail           func(dropped fanout.Unit, scan string) string
 		status           string
 	}
-	noOutcome := func(u fanout.Unit) string { return "no outcome for unit " + u.ID }
+	noOutcome := func(u fanout.Unit, _ string) string { return "no outcome for unit " + u.ID }
 	for _, tc := range []struct {
 		name string
 		env  func(*testing.T) *simtest.Env
@@ -582,6 +585,9 @@ func TestStagesNoOutcome(t *testing.T) {
 		target *check
 		// denied: every function of eu-west-1 fails GetMetricData.
 		denied bool
+		// noLogsPlan: PlanLogs never ran; every function with metrics is
+		// affected.
+		noLogsPlan bool
 	}{
 		{name: "metrics unit never run", drop: dropFirst(scanner.KindMetrics, "us-east-1"),
 			fn: &check{stage: scanner.StageMetrics, code: scanner.CodeNoOutcome, detail: noOutcome, status: scanner.StatusFailed}},
@@ -590,6 +596,9 @@ func TestStagesNoOutcome(t *testing.T) {
 			fn:  &check{stage: scanner.StageMetrics, code: scanner.CodeInterrupted, status: scanner.StatusFailed}},
 		{name: "logs unit never run", drop: dropFirst(scanner.KindLogs, "us-east-1"),
 			fn: &check{stage: scanner.StageLogs, code: scanner.CodeNoOutcome, detail: noOutcome, status: scanner.StatusPartial}},
+		{name: "logs never planned", noLogsPlan: true,
+			fn: &check{stage: scanner.StageLogs, code: scanner.CodeNoOutcome, status: scanner.StatusPartial,
+				detail: func(_ fanout.Unit, scan string) string { return "no logs plan for scan " + scan }}},
 		{name: "inventory unit never run", drop: dropFirst(scanner.KindInventory, "eu-west-1"),
 			target: &check{code: scanner.CodeNoOutcome, detail: noOutcome, status: scanner.StatusFailed}},
 		{name: "GetMetricData denied in eu-west-1: recorded by OnFailure", env: denied, denied: true},
@@ -604,7 +613,7 @@ func TestStagesNoOutcome(t *testing.T) {
 				}
 			}
 			d := newDistributed(t, env, set, store.NewMemory())
-			d.drop = tc.drop
+			d.drop, d.noLogsPlan = tc.drop, tc.noLogsPlan
 			m := d.scan(context.Background())
 			got := assemble(t, d.st, m, tc.opt)
 			if got.Interrupted != tc.opt.Interrupted {
@@ -624,6 +633,9 @@ func TestStagesNoOutcome(t *testing.T) {
 			wantByID := map[string]scanner.Function{}
 			for _, f := range want.Functions {
 				wantByID[f.ID] = f
+				if tc.noLogsPlan && f.Metrics != nil {
+					affected[f.ID] = true
+				}
 			}
 			// The dropped inventory unit's target: failed, the unit named,
 			// its functions not listed.
@@ -631,8 +643,8 @@ func TestStagesNoOutcome(t *testing.T) {
 				if tc.target == nil || tg.Account != dropped.Account || tg.Region != dropped.Region {
 					continue
 				}
-				if tg.Status != tc.target.status || tg.Cause == nil || tg.Cause.Code != tc.target.code || tg.Error != tc.target.detail(dropped) {
-					t.Errorf("target %s/%s: %s %q cause %+v; want %s %q", tg.Account, tg.Region, tg.Status, tg.Error, tg.Cause, tc.target.status, tc.target.detail(dropped))
+				if tg.Status != tc.target.status || tg.Cause == nil || tg.Cause.Code != tc.target.code || tg.Error != tc.target.detail(dropped, m.ID) {
+					t.Errorf("target %s/%s: %s %q cause %+v; want %s %q", tg.Account, tg.Region, tg.Status, tg.Error, tg.Cause, tc.target.status, tc.target.detail(dropped, m.ID))
 				}
 				for id, f := range wantByID {
 					if f.Account == tg.Account && f.Region == tg.Region {
@@ -650,7 +662,7 @@ func TestStagesNoOutcome(t *testing.T) {
 					ok := f.Status == tc.fn.status && len(f.Failures) == 1
 					if ok {
 						fl := f.Failures[0]
-						ok = fl.Stage == tc.fn.stage && fl.Code == tc.fn.code && (tc.fn.detail == nil || fl.Detail == tc.fn.detail(dropped))
+						ok = fl.Stage == tc.fn.stage && fl.Code == tc.fn.code && (tc.fn.detail == nil || fl.Detail == tc.fn.detail(dropped, m.ID))
 					}
 					if !ok {
 						t.Errorf("%s: %s %+v; want %s, one failure at %s with code %s", f.ID, f.Status, f.Failures, tc.fn.status, tc.fn.stage, tc.fn.code)
