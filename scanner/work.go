@@ -71,6 +71,11 @@ func errOr(err error, s string) error {
 // fanout.Config.OnFailure, so that a failed unit is an outcome, not a
 // gap. Units of other kinds, or whose body names no scan, have nothing
 // to record.
+//
+// The failure never replaces an outcome already in the store: queues
+// deliver at least once, and a unit whose earlier delivery wrote its
+// outcome (its acknowledgement lost, its visibility timed out) may come
+// again and fail this time; what the first delivery fetched is kept.
 func (s *Scanner) RecordFailure(ctx context.Context, st store.Store, u fanout.Unit, err error) error {
 	s.progress.failedUnits.Add(1)
 	var head struct {
@@ -79,13 +84,24 @@ func (s *Scanner) RecordFailure(ctx context.Context, st store.Store, u fanout.Un
 	if json.Unmarshal(u.Body, &head) != nil || head.Scan == "" {
 		return nil
 	}
+	var o any
 	switch u.Kind {
 	case KindMetrics:
 		fl := failureOf(StageMetrics, err)
-		return putJSON(ctx, st, outcomeKey(head.Scan, u.ID), metricsOutcome{Unit: u.ID, Items: u.Items, Failure: &fl})
+		o = metricsOutcome{Unit: u.ID, Items: u.Items, Failure: &fl}
 	case KindLogs:
 		fl := failureOf(StageLogs, err)
-		return putJSON(ctx, st, outcomeKey(head.Scan, u.ID), logsOutcome{Unit: u.ID, Items: u.Items, Failure: &fl})
+		o = logsOutcome{Unit: u.ID, Items: u.Items, Failure: &fl}
+	default:
+		return nil
+	}
+	key := outcomeKey(head.Scan, u.ID)
+	b, merr := json.Marshal(o)
+	if merr != nil {
+		return fmt.Errorf("encode %s: %w", key, merr)
+	}
+	if cerr := st.Create(ctx, key, b); cerr != nil && !errors.Is(cerr, store.ErrExists) {
+		return cerr
 	}
 	return nil
 }
