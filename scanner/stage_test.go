@@ -488,6 +488,21 @@ func TestStagesRedelivery(t *testing.T) {
 		})
 	}
 
+	// SQS delivers at least once: a unit whose first delivery wrote its
+	// outcome may come again (its delete failed, its visibility timed
+	// out) and fail for good this time — here against an account that
+	// now denies GetMetricData. The failure does not replace the outcome.
+	t.Run("metrics unit delivered again, failing for good", func(t *testing.T) {
+		deniedEnv := startStageSim(t, qt, sim.WithFaults(sim.Fault{Service: "monitoring", API: "GetMetricData", AccessDenied: true}))
+		d2 := newDistributed(t, deniedEnv, set, st)
+		d2.run(ctx, []fanout.Unit{pick(scanner.KindMetrics)}, 1)
+		if len(d2.meters) < 2 || d2.usage(0).Errors["CloudWatch:GetMetricData"] == 0 {
+			t.Fatal("the second delivery did not fail: the test tests nothing")
+		}
+		got := assemble(t, st, m, scanner.AssembleOptions{})
+		diffResults(t, "after a failed redelivery", got, want)
+	})
+
 	t.Run("unit IDs are stable", func(t *testing.T) {
 		for _, tc := range []struct {
 			name   string
