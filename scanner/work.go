@@ -23,7 +23,8 @@ type Emit func(ctx context.Context, units ...fanout.Unit) error
 
 // Work runs one unit of a scan and writes its outcome to st under the
 // unit's ID (overwriting the outcome of an earlier delivery of the same
-// unit). An inventory unit emits the scan's metrics units as its listing
+// unit; a listing cut short, like a failure RecordFailure writes, never
+// replaces one). An inventory unit emits the scan's metrics units as its listing
 // fills them; metrics and logs units emit nothing (emit may be nil).
 //
 // Failures of the AWS calls are part of the outcome: a denied listing is
@@ -95,13 +96,8 @@ func (s *Scanner) RecordFailure(ctx context.Context, st store.Store, u fanout.Un
 	default:
 		return nil
 	}
-	key := outcomeKey(head.Scan, u.ID)
-	b, merr := json.Marshal(o)
-	if merr != nil {
-		return fmt.Errorf("encode %s: %w", key, merr)
-	}
-	if cerr := st.Create(ctx, key, b); cerr != nil && !errors.Is(cerr, store.ErrExists) {
-		return cerr
+	if err := createJSON(ctx, st, outcomeKey(head.Scan, u.ID), o); err != nil && !errors.Is(err, store.ErrExists) {
+		return err
 	}
 	return nil
 }
@@ -178,8 +174,19 @@ func (s *Scanner) workInventory(ctx context.Context, st store.Store, u fanout.Un
 	out := inventoryOutcome{Unit: u.ID, Target: Target{Account: p.Account, Region: p.Region, Status: StatusOK},
 		Functions: []Function{}, Units: []unitRef{}, Failed: map[string]Failure{}, ConfigFailed: map[string][]Failure{}, Optional: map[string][]string{}}
 	write := func() error {
-		// Written even when ctx ended: what was listed is kept.
-		if err := putJSON(context.WithoutCancel(ctx), st, outcomeKey(b.Scan, u.ID), out); err != nil {
+		// Written even when ctx ended: what was listed is kept. A
+		// listing cut short (denied, failed, interrupted) never replaces
+		// an outcome an earlier delivery of the unit wrote: queues
+		// deliver at least once, and the first listing may have run to
+		// its end and emitted the units whose outcomes are in the store.
+		wctx, key := context.WithoutCancel(ctx), outcomeKey(b.Scan, u.ID)
+		var err error
+		if out.Listed {
+			err = putJSON(wctx, st, key, out)
+		} else if err = createJSON(wctx, st, key, out); errors.Is(err, store.ErrExists) {
+			err = nil
+		}
+		if err != nil {
 			return fmt.Errorf("inventory unit %s: %w", u.ID, err)
 		}
 		return ctx.Err()
