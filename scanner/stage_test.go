@@ -503,6 +503,28 @@ func TestStagesRedelivery(t *testing.T) {
 		diffResults(t, "after a failed redelivery", got, want)
 	})
 
+	t.Run("inventory unit delivered again, its listing denied", func(t *testing.T) {
+		deniedEnv := startStageSim(t, qt, sim.WithFaults(sim.Fault{Service: "lambda", API: "ListFunctions", AccessDenied: true}))
+		d2 := newDistributed(t, deniedEnv, set, st)
+		d2.run(ctx, []fanout.Unit{pick(scanner.KindInventory)}, 1) // emits the region's own metrics unit only
+		if d2.usage(0).Errors["Lambda:ListFunctions"] == 0 {
+			t.Fatal("the second listing was not denied: the test tests nothing")
+		}
+		got := assemble(t, st, m, scanner.AssembleOptions{})
+		diffResults(t, "after a denied redelivery", got, want)
+	})
+
+	t.Run("inventory unit delivered again, interrupted", func(t *testing.T) {
+		d2 := newDistributed(t, env, set, st)
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := d2.instance().Work(cctx, st, pick(scanner.KindInventory), nil); err == nil {
+			t.Fatal("an interrupted inventory unit returned no error")
+		}
+		got := assemble(t, st, m, scanner.AssembleOptions{})
+		diffResults(t, "after an interrupted redelivery", got, want)
+	})
+
 	t.Run("unit IDs are stable", func(t *testing.T) {
 		for _, tc := range []struct {
 			name   string
