@@ -606,9 +606,9 @@ func TestStagesNoOutcome(t *testing.T) {
 		return startStageSim(t, qt, sim.WithFaults(sim.Fault{Service: "monitoring", API: "GetMetricData", Region: "eu-west-1", AccessDenied: true}))
 	}
 	type check struct {
-		stage, code, api string
-		detail           func(dropped fanout.Unit, scan string) string
-		status           string
+		stage, code string
+		detail      func(dropped fanout.Unit, scan string) string
+		status      string
 	}
 	noOutcome := func(u fanout.Unit, _ string) string { return "no outcome for unit " + u.ID }
 	for _, tc := range []struct {
