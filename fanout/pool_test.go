@@ -405,3 +405,175 @@ func awsErr(service, op string, status int, code string) error {
 		Err:      &smithy.GenericAPIError{Code: code, Message: "m"},
 	}}
 }
+
+// failingQueue is a memory queue whose Send fails on the calls fail
+// says (counted from 1).
+type failingQueue struct {
+	*fanout.Memory
+	fail  func(n int32) bool
+	sends atomic.Int32
+}
+
+func (q *failingQueue) Send(ctx context.Context, delay time.Duration, units ...fanout.Unit) error {
+	if q.fail(q.sends.Add(1)) {
+		return errors.New("SendMessageBatch: queue unavailable")
+	}
+	return q.Memory.Send(ctx, delay, units...)
+}
+
+// failures records Config.OnFailure's calls.
+type failures struct {
+	mu    sync.Mutex
+	calls map[string][]error
+	// cancelled counts calls whose ctx was already done.
+	cancelled int
+}
+
+func (f *failures) onFailure(ctx context.Context, u fanout.Unit, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls == nil {
+		f.calls = map[string][]error{}
+	}
+	f.calls[u.ID] = append(f.calls[u.ID], err)
+	if ctx.Err() != nil {
+		f.cancelled++
+	}
+}
+
+// TestPoolOnFailure: OnFailure is told exactly once of every unit that
+// failed for good — invalid, not queued, failed permanently or on its
+// last attempt — with its error, and never of a unit that succeeded,
+// partly succeeded or is being retried.
+func TestPoolOnFailure(t *testing.T) {
+	errBoom := errors.New("boom")
+	ok := func(context.Context, fanout.Unit) error { return nil }
+	invalid := unitN("invalid")
+	invalid.Region = ""
+	tests := []struct {
+		name string
+		h    fanout.Handler
+		// failSend fails the queue's Send calls it returns true for.
+		failSend func(n int32) bool
+		units    []fanout.Unit
+		// fromQueue: the units are put on the queue, not submitted.
+		fromQueue bool
+		want      map[string]string // unit ID → the error's text, for the units failed
+	}{
+		{name: "success", h: ok, units: []fanout.Unit{unitN("a"), unitN("b")}},
+		{name: "success on the second attempt", h: func(_ context.Context, u fanout.Unit) error {
+			if u.Attempt == 0 {
+				return errBoom
+			}
+			return nil
+		}, units: []fanout.Unit{unitN("a")}},
+		{name: "item errors: done, not failed", h: func(context.Context, fanout.Unit) error {
+			return fanout.ItemErrors{"item-a": "Forbidden"}
+		}, units: []fanout.Unit{unitN("a")}},
+		{name: "permanent", h: func(context.Context, fanout.Unit) error { return fanout.Permanent(errBoom) },
+			units: []fanout.Unit{unitN("a"), unitN("b")}, want: map[string]string{"a": "boom", "b": "boom"}},
+		{name: "AWS AccessDenied", h: func(context.Context, fanout.Unit) error {
+			return awsErr("CloudWatch", "GetMetricData", 403, "AccessDenied")
+		}, units: []fanout.Unit{unitN("a")}, want: map[string]string{"a": "AccessDenied"}},
+		{name: "last attempt: once, not per attempt", h: func(_ context.Context, u fanout.Unit) error {
+			return fmt.Errorf("attempt %d: %w", u.Attempt, errBoom)
+		}, units: []fanout.Unit{unitN("a")}, want: map[string]string{"a": "attempt 2: boom"}},
+		{name: "panic", h: func(context.Context, fanout.Unit) error { panic("nil map") },
+			units: []fanout.Unit{unitN("a")}, want: map[string]string{"a": "handler panic: nil map"}},
+		{name: "invalid unit submitted", h: ok, units: []fanout.Unit{invalid, unitN("a")},
+			want: map[string]string{"invalid": "empty region"}},
+		{name: "invalid unit received", h: ok, units: []fanout.Unit{invalid, unitN("a")}, fromQueue: true,
+			want: map[string]string{"invalid": "empty region"}},
+		{name: "not queued", h: ok, failSend: func(int32) bool { return true },
+			units: []fanout.Unit{unitN("a"), unitN("b")}, want: map[string]string{"a": "not queued", "b": "not queued"}},
+		{name: "retry not queued", h: func(context.Context, fanout.Unit) error { return errBoom },
+			failSend: func(n int32) bool { return n > 1 }, units: []fanout.Unit{unitN("a")},
+			want: map[string]string{"a": "retry not queued"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f failures
+			q := &failingQueue{Memory: fanout.NewMemory(), fail: func(int32) bool { return false }}
+			if tt.failSend != nil {
+				q.fail = tt.failSend
+			}
+			cfg := fastCfg
+			cfg.OnFailure = f.onFailure
+			p, err := fanout.NewPool(q, tt.h, fanout.NewLedger(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if tt.fromQueue {
+				if err := q.Memory.Send(ctx, 0, tt.units...); err != nil {
+					t.Fatal(err)
+				}
+				q.Close()
+			} else {
+				err := p.Submit(ctx, tt.units...)
+				if (err != nil) != (tt.failSend != nil && tt.failSend(1)) {
+					t.Errorf("Submit = %v", err)
+				}
+				p.CloseInput()
+			}
+			if err := p.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if len(f.calls) != len(tt.want) || f.cancelled != 0 {
+				t.Errorf("OnFailure called for %v (%d with ctx done), want %v", f.calls, f.cancelled, tt.want)
+			}
+			for id, want := range tt.want {
+				errs := f.calls[id]
+				if len(errs) != 1 || !strings.Contains(errs[0].Error(), want) {
+					t.Errorf("unit %s: OnFailure got %v, want once with %q", id, errs, want)
+				}
+			}
+		})
+	}
+}
+
+// TestPoolOnFailureCancel: a unit left pending because ctx ended is not
+// failed — OnFailure is not called for it (the host names it
+// interrupted); one that failed for good before is, once.
+func TestPoolOnFailureCancel(t *testing.T) {
+	var f failures
+	started := make(chan struct{}, 10)
+	h := func(ctx context.Context, u fanout.Unit) error {
+		if u.ID == "bad" {
+			return fanout.Permanent(errors.New("denied"))
+		}
+		started <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	cfg := fanout.Config{Workers: 2, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, OnFailure: f.onFailure}
+	p, err := fanout.NewPool(fanout.NewMemory(), h, fanout.NewLedger(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	units := []fanout.Unit{unitN("bad")}
+	for i := range 6 {
+		units = append(units, unitN(fmt.Sprint(i)))
+	}
+	if err := p.Submit(ctx, units...); err != nil {
+		t.Fatal(err)
+	}
+	p.CloseInput()
+	runErr := make(chan error)
+	go func() { runErr <- p.Run(ctx) }()
+	<-started
+	<-started // both workers busy, "bad" done before
+	cancel()
+	if err := <-runErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v", err)
+	}
+	if len(f.calls) != 1 || len(f.calls["bad"]) != 1 || f.cancelled != 0 {
+		t.Errorf("OnFailure called for %v (%d with ctx done); want only the failed unit, once", f.calls, f.cancelled)
+	}
+	if s := p.Stats(); s.Failed != 1 || s.Done != 0 {
+		t.Errorf("stats %+v: want one failed, the rest pending", s)
+	}
+}

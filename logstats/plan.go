@@ -233,8 +233,10 @@ type logsPlanGroup struct {
 // Batches are dense: each (account-region, format) gets
 // ceil(groups / per) batches, per = 50, or fewer groups when the window
 // is so long that one row per group and day would pass MaxQueryRows.
-// Groups are in name order within a batch, batches in (account, region,
-// format) order.
+// Groups are in the order of their functions' IDs (a group's first),
+// within a batch and across the batches of an (account, region, format),
+// batches in (account, region, format) order: the order the assembly
+// writes functions in, so that it holds one batch's outcome at a time.
 func NewPlan(fns []metrics.Function, w metrics.Window, estimates map[string]metrics.Series, opt PlanOptions) (*Plan, error) {
 	if err := w.Validate(); err != nil {
 		return nil, fmt.Errorf("plan logs: %w", err)
@@ -318,9 +320,14 @@ func NewPlan(fns []metrics.Function, w metrics.Window, estimates map[string]metr
 		plan.EstimatedBytes += g.bytes
 		admitted = append(admitted, g)
 	}
+	// In the order of their functions' IDs (the first of each group's),
+	// not of the group names: the assembly writes functions in ID order
+	// and lets a batch's outcome go after its last function, so batches
+	// that follow the IDs are held one at a time. A custom log group
+	// ("/teams/…") sorted by its name would keep its batch to the end.
 	slices.SortFunc(admitted, func(a, b *logsPlanGroup) int {
 		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.region, b.region),
-			cmp.Compare(a.format, b.format), cmp.Compare(a.name, b.name))
+			cmp.Compare(a.format, b.format), cmp.Compare(slices.Min(a.fns), slices.Min(b.fns)), cmp.Compare(a.name, b.name))
 	})
 	per := logsGroupsPerQuery(w.Days)
 	for i := 0; i < len(admitted); {

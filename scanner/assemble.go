@@ -49,8 +49,11 @@ type AssembleOptions struct {
 // hands it to w, function by function: memory holds one account-region's
 // inventory and the outcomes its functions are being read from, never
 // the whole result. A unit with no outcome fails its functions (or its
-// target) with "no outcome for unit …", or "interrupted" when
-// opt.Stopped is set. It returns the result without its functions.
+// target) with "no outcome for unit …", and a scan with logs on whose
+// logs plan is not in the store (PlanLogs never ran) fails its
+// functions' logs with "no logs plan for scan …"; both are
+// "interrupted" instead when opt.Stopped is set. It returns the result
+// without its functions.
 func Assemble(ctx context.Context, st store.Store, m *Manifest, opt AssembleOptions, w ResultWriter) (*Result, error) {
 	if opt.FinishedAt.IsZero() {
 		opt.FinishedAt = time.Now()
@@ -109,6 +112,9 @@ type assembly struct {
 	logsSkipped map[string]bool
 	logsUnit    map[string]int
 	logsUnits   []unitRef
+	// peakMetrics and peakLogs are the most outcomes functions held at
+	// once (unitCache.peak), for the test of the memory bound.
+	peakMetrics, peakLogs int
 }
 
 // missing is the failure of a stage whose unit has no outcome.
@@ -270,6 +276,8 @@ type unitCache[T any] struct {
 	loaded    map[int]*T
 	found     map[int]bool
 	remaining map[int]int
+	// peak is the most outcomes loaded at once.
+	peak int
 }
 
 func newUnitCache[T any](refs []unitRef, load func(unitRef) (*T, bool, error)) *unitCache[T] {
@@ -295,6 +303,7 @@ func (c *unitCache[T]) get(j int) (*T, error) {
 	c.found[j] = found
 	if found {
 		c.loaded[j] = o
+		c.peak = max(c.peak, len(c.loaded))
 	}
 	return c.get(j)
 }
@@ -335,6 +344,7 @@ func (a *assembly) functions(i int, emit func(*Function) error) error {
 		}
 		return &o, found, nil
 	})
+	defer func() { a.peakMetrics, a.peakLogs = max(a.peakMetrics, mc.peak), max(a.peakLogs, lc.peak) }()
 	order := make([]int, len(inv.Functions))
 	for k := range order {
 		order[k] = k
@@ -404,9 +414,15 @@ func (a *assembly) functionMetrics(f *Function, inv *inventoryOutcome, mc *unitC
 // functionLogs fills f.Logs, or the failure of its logs.
 func (a *assembly) functionLogs(f *Function, lc *unitCache[logsOutcome]) error {
 	if !a.logsRan {
-		if a.m.Settings.Logs && a.stopped != nil && f.Metrics != nil {
-			// The logs stage never started.
-			f.Failures = append(f.Failures, interrupted(StageLogs, a.stopped))
+		if a.m.Settings.Logs && f.Metrics != nil {
+			// The logs stage never started: the scan was stopped, or
+			// PlanLogs never ran (its process died, or the assembly did
+			// not wait for it); the function is not scanned either way.
+			fl := Failure{Stage: StageLogs, Code: CodeNoOutcome, Reason: CodeNoOutcome, Detail: "no logs plan for scan " + a.m.ID}
+			if a.stopped != nil {
+				fl = interrupted(StageLogs, a.stopped)
+			}
+			f.Failures = append(f.Failures, fl)
 		}
 		return nil
 	}

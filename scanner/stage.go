@@ -27,7 +27,9 @@ import (
 //     emits the GetMetricData units as listing pages fill them; a metrics
 //     unit fetches its batch; a logs unit runs its Logs Insights query.
 //     Unit IDs derive from the unit's content (fanout.NewUnit), so a
-//     redelivered unit overwrites its own outcome and never doubles it.
+//     redelivered unit overwrites its own outcome and never doubles it;
+//     a redelivery that fails (a denied or interrupted listing, a unit
+//     failed for good) keeps the outcome an earlier delivery wrote.
 //   - Assemble (Assemble): the manifest and the outcomes → the scan
 //     result, streamed function by function; a unit with no outcome fails
 //     its functions with "no outcome for unit …" (or "interrupted").
@@ -188,6 +190,16 @@ func putJSON(ctx context.Context, st store.Store, key string, v any) error {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}
 	return st.Put(ctx, key, b)
+}
+
+// createJSON stores v under key, compact, unless the key holds a
+// document already (an error wrapping store.ErrExists).
+func createJSON(ctx context.Context, st store.Store, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return st.Create(ctx, key, b)
 }
 
 // getJSON reads key into v; found is false when the key holds nothing.

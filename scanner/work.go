@@ -23,7 +23,8 @@ type Emit func(ctx context.Context, units ...fanout.Unit) error
 
 // Work runs one unit of a scan and writes its outcome to st under the
 // unit's ID (overwriting the outcome of an earlier delivery of the same
-// unit). An inventory unit emits the scan's metrics units as its listing
+// unit; a listing cut short, like a failure RecordFailure writes, never
+// replaces one). An inventory unit emits the scan's metrics units as its listing
 // fills them; metrics and logs units emit nothing (emit may be nil).
 //
 // Failures of the AWS calls are part of the outcome: a denied listing is
@@ -71,6 +72,11 @@ func errOr(err error, s string) error {
 // fanout.Config.OnFailure, so that a failed unit is an outcome, not a
 // gap. Units of other kinds, or whose body names no scan, have nothing
 // to record.
+//
+// The failure never replaces an outcome already in the store: queues
+// deliver at least once, and a unit whose earlier delivery wrote its
+// outcome (its acknowledgement lost, its visibility timed out) may come
+// again and fail this time; what the first delivery fetched is kept.
 func (s *Scanner) RecordFailure(ctx context.Context, st store.Store, u fanout.Unit, err error) error {
 	s.progress.failedUnits.Add(1)
 	var head struct {
@@ -79,13 +85,19 @@ func (s *Scanner) RecordFailure(ctx context.Context, st store.Store, u fanout.Un
 	if json.Unmarshal(u.Body, &head) != nil || head.Scan == "" {
 		return nil
 	}
+	var o any
 	switch u.Kind {
 	case KindMetrics:
 		fl := failureOf(StageMetrics, err)
-		return putJSON(ctx, st, outcomeKey(head.Scan, u.ID), metricsOutcome{Unit: u.ID, Items: u.Items, Failure: &fl})
+		o = metricsOutcome{Unit: u.ID, Items: u.Items, Failure: &fl}
 	case KindLogs:
 		fl := failureOf(StageLogs, err)
-		return putJSON(ctx, st, outcomeKey(head.Scan, u.ID), logsOutcome{Unit: u.ID, Items: u.Items, Failure: &fl})
+		o = logsOutcome{Unit: u.ID, Items: u.Items, Failure: &fl}
+	default:
+		return nil
+	}
+	if err := createJSON(ctx, st, outcomeKey(head.Scan, u.ID), o); err != nil && !errors.Is(err, store.ErrExists) {
+		return err
 	}
 	return nil
 }
@@ -162,8 +174,19 @@ func (s *Scanner) workInventory(ctx context.Context, st store.Store, u fanout.Un
 	out := inventoryOutcome{Unit: u.ID, Target: Target{Account: p.Account, Region: p.Region, Status: StatusOK},
 		Functions: []Function{}, Units: []unitRef{}, Failed: map[string]Failure{}, ConfigFailed: map[string][]Failure{}, Optional: map[string][]string{}}
 	write := func() error {
-		// Written even when ctx ended: what was listed is kept.
-		if err := putJSON(context.WithoutCancel(ctx), st, outcomeKey(b.Scan, u.ID), out); err != nil {
+		// Written even when ctx ended: what was listed is kept. A
+		// listing cut short (denied, failed, interrupted) never replaces
+		// an outcome an earlier delivery of the unit wrote: queues
+		// deliver at least once, and the first listing may have run to
+		// its end and emitted the units whose outcomes are in the store.
+		wctx, key := context.WithoutCancel(ctx), outcomeKey(b.Scan, u.ID)
+		var err error
+		if out.Listed {
+			err = putJSON(wctx, st, key, out)
+		} else if err = createJSON(wctx, st, key, out); errors.Is(err, store.ErrExists) {
+			err = nil
+		}
+		if err != nil {
 			return fmt.Errorf("inventory unit %s: %w", u.ID, err)
 		}
 		return ctx.Err()

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/sim"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
 )
@@ -252,5 +255,53 @@ func TestReportOutput(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(good); string(b) != "previous report" {
 		t.Errorf("the previous report became %q", b)
+	}
+}
+
+// TestScanGzipOutput: `scan -o FILE.gz` writes the result compact and
+// gzip-compressed, and `report` reads it as it reads the plain file: the
+// same result, the same insights.
+func TestScanGzipOutput(t *testing.T) {
+	env := simtest.Start(t, exampleFleet(t))
+	simEnv(t, env)
+	dir := t.TempDir()
+	reports := map[string]*insights.Report{}
+	results := map[string]*scanner.Result{}
+	for _, tc := range []struct{ name, out string }{
+		{"plain", filepath.Join(dir, "scan.json")},
+		{"gzip", filepath.Join(dir, "scan.json.gz")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, "scan", "--day", reportDay, "--logs=false", "-o", tc.out, "--progress", "never")
+			if code != 0 {
+				t.Fatalf("scan: exit %d: %s", code, stderr)
+			}
+			b, err := os.ReadFile(tc.out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gz := len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b; gz != (tc.name == "gzip") {
+				t.Errorf("%s: gzip magic %v", tc.out, gz)
+			}
+			if tc.name == "plain" && (bytes.Count(b, []byte("\n")) != 1 || !bytes.HasSuffix(b, []byte("}\n"))) {
+				t.Errorf("%s: want compact JSON on one line", tc.out)
+			}
+			results[tc.name] = readScanFile(t, tc.out)
+			rep := filepath.Join(dir, tc.name+"-report.json")
+			if _, stderr, code := runCLI(t, "report", "--scan", tc.out, "-o", rep); code != 0 {
+				t.Fatalf("report --scan %s: exit %d: %s", tc.out, code, stderr)
+			}
+			reports[tc.name] = readReportFile(t, rep)
+		})
+	}
+	p, g := results["plain"], results["gzip"]
+	if p == nil || g == nil {
+		t.FailNow()
+	}
+	if len(g.Functions) == 0 || !reflect.DeepEqual(g.Functions, p.Functions) || !reflect.DeepEqual(g.Coverage, p.Coverage) {
+		t.Errorf("the gzip result (%d functions) differs from the plain one (%d)", len(g.Functions), len(p.Functions))
+	}
+	if rg, rp := reports["gzip"], reports["plain"]; len(rg.Insights) == 0 || !reflect.DeepEqual(rg.Insights, rp.Insights) || !reflect.DeepEqual(rg.Counts, rp.Counts) {
+		t.Errorf("report from gzip: %d insights %+v; from plain: %d %+v", len(rg.Insights), rg.Counts, len(rp.Insights), rp.Counts)
 	}
 }
