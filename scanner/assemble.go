@@ -1,11 +1,15 @@
 package scanner
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/lambdaudit/lambdaudit/logstats"
@@ -345,6 +349,19 @@ func (a *assembly) functions(i int, emit func(*Function) error) error {
 		return &o, found, nil
 	})
 	defer func() { a.peakMetrics, a.peakLogs = max(a.peakMetrics, mc.peak), max(a.peakLogs, lc.peak) }()
+	byID := func(x, y Function) int { return strings.Compare(x.ID, y.ID) }
+	// Metrics units are packed in listing order and functions written in
+	// ID order. When the listing came in ID order (AWS lists by name), a
+	// unit is held only until its last function is written; otherwise
+	// the functions' metrics are gathered unit by unit into a spill file
+	// first, so memory still holds one unit at a time.
+	var spilled *metricsSpill
+	if !slices.IsSortedFunc(inv.Functions, byID) {
+		if spilled, err = a.spillMetrics(inv, mc, unitsOf); err != nil {
+			return err
+		}
+		defer spilled.close()
+	}
 	order := make([]int, len(inv.Functions))
 	for k := range order {
 		order[k] = k
@@ -355,11 +372,22 @@ func (a *assembly) functions(i int, emit func(*Function) error) error {
 		inv.Functions[k] = Function{} // written once: let it go
 		if fl, ok := inv.Failed[f.ID]; ok {
 			f.Failures = append(f.Failures, fl)
-		} else if err := a.functionMetrics(&f, inv, mc, unitsOf[f.ID]); err != nil {
-			return err
+		} else {
+			var acc *metricsAcc
+			if spilled != nil {
+				acc, err = spilled.get(f.ID)
+			} else {
+				acc, err = a.gather(f.ID, mc, unitsOf[f.ID])
+			}
+			if err != nil {
+				return err
+			}
+			acc.apply(&f, inv.Discovery)
 		}
-		for _, j := range unitsOf[f.ID] {
-			mc.done(j)
+		if spilled == nil {
+			for _, j := range unitsOf[f.ID] {
+				mc.done(j)
+			}
 		}
 		f.Failures = append(f.Failures, inv.ConfigFailed[f.ID]...)
 		if err := a.functionLogs(&f, lc); err != nil {
@@ -372,43 +400,161 @@ func (a *assembly) functions(i int, emit func(*Function) error) error {
 	return nil
 }
 
-// functionMetrics fills f.Metrics from its units' outcomes; a unit that
-// failed or has no outcome fails the function's metrics instead.
-func (a *assembly) functionMetrics(f *Function, inv *inventoryOutcome, mc *unitCache[metricsOutcome], units []int) error {
-	vals := map[string]metrics.Series{}
-	failedWhy := map[string]string{}
+// metricsAcc is one function's metrics gathered from its units.
+type metricsAcc struct {
+	Vals map[string]metrics.Series `json:"v"`
+	// Why are the metric keys that failed, with their reasons.
+	Why map[string]string `json:"w,omitempty"`
+	// Fail is set when a unit of the function failed or has no outcome:
+	// its metrics are not reported.
+	Fail *Failure `json:"f,omitempty"`
+}
+
+// add takes the function's part of one unit's outcome (o nil: none).
+func (acc *metricsAcc) add(a *assembly, id string, ref unitRef, o *metricsOutcome) {
+	if acc.Fail != nil {
+		return
+	}
+	switch {
+	case o == nil || (o.Failure == nil && o.Result == nil):
+		fl := a.missing(StageMetrics, ref.ID)
+		acc.Fail = &fl
+	case o.Failure != nil:
+		acc.Fail = o.Failure
+	default:
+		if acc.Vals == nil {
+			acc.Vals = map[string]metrics.Series{}
+		}
+		maps.Copy(acc.Vals, o.Result.Values[id])
+		for mk, why := range o.Result.Failed[id] {
+			if acc.Why == nil {
+				acc.Why = map[string]string{}
+			}
+			acc.Why[mk] = why
+		}
+	}
+}
+
+// apply fills f.Metrics, or the failure of its metrics; disc is the
+// discovery failure of its account-region.
+func (acc *metricsAcc) apply(f *Function, disc *Failure) {
+	if acc.Fail != nil {
+		f.Failures = append(f.Failures, *acc.Fail)
+		return
+	}
+	for mk := range acc.Vals {
+		delete(acc.Why, mk) // failed in one unit, came back in another
+	}
+	f.Metrics = acc.Vals
+	if f.Metrics == nil {
+		f.Metrics = map[string]metrics.Series{}
+	}
+	if len(acc.Why) > 0 {
+		f.Failures = append(f.Failures, failureText(StageMetrics, acc.Why[slices.Min(slices.Collect(maps.Keys(acc.Why)))]))
+	}
+	if disc != nil {
+		f.Failures = append(f.Failures, *disc)
+	}
+}
+
+// gather is a function's metrics from its units, read through the cache.
+func (a *assembly) gather(id string, mc *unitCache[metricsOutcome], units []int) (*metricsAcc, error) {
+	acc := &metricsAcc{}
 	for _, j := range units {
 		o, err := mc.get(j)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		switch {
-		case o == nil:
-			f.Failures = append(f.Failures, a.missing(StageMetrics, mc.refs[j].ID))
-			return nil
-		case o.Failure != nil:
-			f.Failures = append(f.Failures, *o.Failure)
-			return nil
-		case o.Result == nil:
-			f.Failures = append(f.Failures, a.missing(StageMetrics, mc.refs[j].ID))
-			return nil
-		}
-		maps.Copy(vals, o.Result.Values[f.ID])
-		for mk, why := range o.Result.Failed[f.ID] {
-			failedWhy[mk] = why
+		if acc.add(a, id, mc.refs[j], o); acc.Fail != nil {
+			break
 		}
 	}
-	for mk := range vals {
-		delete(failedWhy, mk) // failed in one unit, came back in another
+	return acc, nil
+}
+
+// metricsSpill holds a pair's functions' gathered metrics in a temporary
+// file, indexed by function ID.
+type metricsSpill struct {
+	f     *os.File
+	index map[string][2]int64 // offset, length
+}
+
+// spillMetrics reads a pair's metrics outcomes one at a time, in unit
+// order, and writes each function's gathered metrics to a spill file as
+// soon as its last unit is read.
+func (a *assembly) spillMetrics(inv *inventoryOutcome, mc *unitCache[metricsOutcome], unitsOf map[string][]int) (*metricsSpill, error) {
+	f, err := os.CreateTemp("", "lambdaudit-assemble-*")
+	if err != nil {
+		return nil, fmt.Errorf("assemble: %w", err)
 	}
-	f.Metrics = vals
-	if len(failedWhy) > 0 {
-		f.Failures = append(f.Failures, failureText(StageMetrics, failedWhy[slices.Min(slices.Collect(maps.Keys(failedWhy)))]))
+	sp := &metricsSpill{f: f, index: map[string][2]int64{}}
+	left := map[string]int{}
+	for id, js := range unitsOf {
+		left[id] = len(js)
 	}
-	if inv.Discovery != nil {
-		f.Failures = append(f.Failures, *inv.Discovery)
+	open := map[string]*metricsAcc{}
+	w := bufio.NewWriter(f)
+	var off int64
+	for _, ref := range inv.Units {
+		o, found, err := mc.load(ref)
+		if err != nil {
+			sp.close()
+			return nil, err
+		}
+		if !found {
+			o = nil
+		}
+		mc.peak = max(mc.peak, 1)
+		for _, id := range ref.Items {
+			acc := open[id]
+			if acc == nil {
+				acc = &metricsAcc{}
+				open[id] = acc
+			}
+			acc.add(a, id, ref, o)
+			if left[id]--; left[id] > 0 {
+				continue
+			}
+			delete(open, id)
+			b, err := json.Marshal(acc)
+			if err == nil {
+				_, err = w.Write(b)
+			}
+			if err != nil {
+				sp.close()
+				return nil, fmt.Errorf("assemble: spill: %w", err)
+			}
+			sp.index[id] = [2]int64{off, int64(len(b))}
+			off += int64(len(b))
+		}
 	}
-	return nil
+	if err := w.Flush(); err != nil {
+		sp.close()
+		return nil, fmt.Errorf("assemble: spill: %w", err)
+	}
+	return sp, nil
+}
+
+// get is a function's gathered metrics (none gathered: no unit covered it).
+func (sp *metricsSpill) get(id string) (*metricsAcc, error) {
+	at, ok := sp.index[id]
+	if !ok {
+		return &metricsAcc{}, nil
+	}
+	b := make([]byte, at[1])
+	if _, err := sp.f.ReadAt(b, at[0]); err != nil {
+		return nil, fmt.Errorf("assemble: spill: %w", err)
+	}
+	var acc metricsAcc
+	if err := json.Unmarshal(b, &acc); err != nil {
+		return nil, fmt.Errorf("assemble: spill: %w", err)
+	}
+	return &acc, nil
+}
+
+func (sp *metricsSpill) close() {
+	sp.f.Close()
+	os.Remove(sp.f.Name())
 }
 
 // functionLogs fills f.Logs, or the failure of its logs.
