@@ -2,6 +2,7 @@ package infra
 
 import (
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -471,5 +472,20 @@ func TestGrantsErrors(t *testing.T) {
 	}
 	if _, err := Parse("list", []byte("- a\n")); err == nil {
 		t.Error("Parse of a list: no error")
+	}
+}
+
+// README.md's parameter table names every parameter of the central
+// template.
+func TestREADMEListsEveryParameter(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := load(t, Central).Node("Parameters")
+	for i := 0; i < len(params.Content); i += 2 {
+		if name := params.Content[i].Value; !strings.Contains(string(b), "`"+name+"`") {
+			t.Errorf("README.md does not name the parameter %s", name)
+		}
 	}
 }
