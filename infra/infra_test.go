@@ -99,7 +99,9 @@ func TestFunctionRolesGrant(t *testing.T) {
 		role string
 		want [][]string
 	}{
-		{PlanRole, [][]string{store, logs, reads, {"sqs:SendMessage", "sts:AssumeRole", "ec2:DescribeRegions", "organizations:ListAccounts"}}},
+		// The plan writes (manifest, index) and resolves the scope; it
+		// reads nothing back and enters no account (TestLeastPrivilege).
+		{PlanRole, [][]string{{"s3:PutObject"}, logs, {"sqs:SendMessage", "ec2:DescribeRegions", "organizations:ListAccounts"}}},
 		{WorkRole, [][]string{store, logs, reads, {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sts:AssumeRole", "ssm:GetParameter", "kms:Decrypt"}}},
 		{ReportRole, [][]string{store, logs, {"ssm:GetParameter", "kms:Decrypt"}}},
 		{PlanScheduleRole, [][]string{{"lambda:InvokeFunction"}}},
@@ -185,7 +187,6 @@ func TestGrantResources(t *testing.T) {
 		role, action string
 		want         []string
 	}{
-		{PlanRole, "sts:AssumeRole", []string{"arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"}},
 		{WorkRole, "sts:AssumeRole", []string{"arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"}},
 		{PlanRole, "sqs:SendMessage", []string{"GetAtt WorkQueue.Arn"}},
 		{WorkRole, "sqs:ReceiveMessage", []string{"GetAtt WorkQueue.Arn"}},

@@ -130,6 +130,10 @@ func New(base aws.Config, c Config, opts ...Option) (*Host, error) {
 	return h, nil
 }
 
+// Calls are the deployment's own AWS calls this container made (SQS, S3,
+// SSM), by "Service:Operation", retries included.
+func (h *Host) Calls() map[string]int { return h.own.Usage(0).Calls }
+
 // Store is the host's store (for tests and tools).
 func (h *Host) Store() store.Store { return h.st }
 
