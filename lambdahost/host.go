@@ -46,7 +46,7 @@ type Host struct {
 	// for the meter to follow).
 	presign *s3.PresignClient
 	queue   *fanout.SQS
-	ssm   SSMAPI
+	ssm     SSMAPI
 	// own counts the host's own SQS, S3 and SSM calls (the deployment's
 	// cost); calls the scan's AWS calls (the scanner's meter).
 	own, calls *scanner.Meter
