@@ -15,12 +15,15 @@
 # scan's: which side the wall time goes to.
 #
 # Slow (about 10 minutes at 50,000 functions on 2 cores): not part of `make test`.
-# Env: KEEP=DIR keeps the scan result, the logs and both time reports in DIR.
+# Env: KEEP=DIR keeps the scan result, the logs and both time reports in DIR;
+# MEMORY_TIMER= (empty) uses the /proc fallback even where GNU time exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 n=${1:-50000}
 case $n in '' | *[!0-9]*) echo "memory.sh: FUNCTIONS must be a whole number, got '$n'" >&2; exit 2 ;; esac
+# A default scan and sim: no LAMBDAUDIT_* settings from the caller's environment.
+while read -r v; do unset "$v"; done < <(compgen -e | grep '^LAMBDAUDIT_' || true)
 
 work=${KEEP:-$(mktemp -d)}
 mkdir -p "$work"
@@ -38,10 +41,11 @@ if [ -z "$bin" ]; then
 	GOFLAGS=${GOFLAGS:--buildvcs=false} go build -o "$bin" ./cmd/lambdaudit
 fi
 
-timer=/usr/bin/time
-if [ ! -x "$timer" ]; then
+# MEMORY_TIMER= (empty) forces the /proc fallback, to check it.
+timer=${MEMORY_TIMER-/usr/bin/time}
+if [ -z "$timer" ] || [ ! -x "$timer" ]; then
 	timer=
-	echo "memory.sh: /usr/bin/time not found (Debian/Ubuntu: apt-get install time); falling back to VmHWM from /proc/PID/status" >&2
+	echo "memory.sh: not using GNU time (/usr/bin/time absent or MEMORY_TIMER empty; Debian/Ubuntu: apt-get install time): peak RSS from VmHWM in /proc/PID/status, polled, which can miss the scan's last 0.2 s" >&2
 fi
 
 # The sim: port 0 picks a free port; it prints the URL it serves once the fleet is built.
