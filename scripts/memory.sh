@@ -18,6 +18,9 @@
 # Env: KEEP=DIR keeps the scan result, the logs and both time reports in DIR;
 # MEMORY_TIMER= (empty) uses the /proc fallback even where GNU time exists.
 set -euo pipefail
+# Paths given relative to the caller's directory, before moving to the repo.
+[ -n "${LAMBDAUDIT:-}" ] && LAMBDAUDIT=$(realpath -m -- "$LAMBDAUDIT")
+[ -n "${KEEP:-}" ] && KEEP=$(realpath -m -- "$KEEP")
 cd "$(dirname "$0")/.."
 
 n=${1:-50000}
