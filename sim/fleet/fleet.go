@@ -72,6 +72,8 @@ type Function struct {
 	LastModified time.Time
 	CodeSize     int64
 	seed         uint64
+	sizesOnce    sync.Once
+	sizes        *eventSizes
 }
 
 // Build builds a fleet from a validated spec. now is the simulated clock's
