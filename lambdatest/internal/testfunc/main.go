@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -30,8 +31,14 @@ type command struct {
 	// Fail, on a direct invocation, is the message of a function error;
 	// on an SQS record, it makes the record a batch item failure.
 	Fail string `json:"fail,omitempty"`
-	// FailBatch, on an SQS record, fails the whole invocation.
+	// FailBatch, on an SQS record, fails the whole invocation before
+	// any record is processed.
 	FailBatch bool `json:"failBatch,omitempty"`
+	// Hang, on an SQS record, sleeps past any function timeout.
+	Hang bool `json:"hang,omitempty"`
+	// FailTimes, on an SQS record, limits Fail, FailBatch and Hang to
+	// the first FailTimes receives of the message (0: every receive).
+	FailTimes int `json:"failTimes,omitempty"`
 	// Exit ends the runtime process with status 3 (a crash).
 	Exit bool `json:"exit,omitempty"`
 	// AllocMB allocates and touches this many MiB (for peak RSS).
@@ -152,6 +159,14 @@ func handle(ctx context.Context, payload json.RawMessage) (any, error) {
 // later records are not processed and are reported failed too.
 func handleSQS(ctx context.Context, records []events.SQSMessage) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
+	for _, r := range records {
+		var c command
+		if json.Unmarshal([]byte(r.Body), &c) == nil && c.FailBatch && failing(c, r) {
+			record(logLine{Kind: "record", ID: c.ID, MessageID: r.MessageId, Group: r.Attributes["MessageGroupId"],
+				ReceiveCount: r.Attributes["ApproximateReceiveCount"], Outcome: "batch-failed", Start: time.Now().UnixNano(), End: time.Now().UnixNano()})
+			return resp, fmt.Errorf("testfunc: record %s fails the batch", c.ID)
+		}
+	}
 	failedGroups := map[string]bool{}
 	for _, r := range records {
 		start := time.Now()
@@ -165,26 +180,26 @@ func handleSQS(ctx context.Context, records []events.SQSMessage) (events.SQSEven
 			line.Outcome, line.Start, line.End = outcome, start.UnixNano(), time.Now().UnixNano()
 			record(line)
 		}
-		if group != "" && failedGroups[group] {
-			fail("skipped")
-			continue
-		}
 		var c command
 		if err := json.Unmarshal([]byte(r.Body), &c); err != nil {
 			fail("unparsable")
 			continue
 		}
 		line.ID = c.ID
+		if group != "" && failedGroups[group] {
+			fail("skipped")
+			continue
+		}
+		if c.Hang && failing(c, r) {
+			line.Outcome, line.Start = "hang", start.UnixNano()
+			record(line)
+			time.Sleep(time.Hour) // past the deadline, whatever the context says
+		}
 		if err := run(ctx, c); err != nil {
 			fail("error")
 			continue
 		}
-		if c.FailBatch {
-			line.Outcome, line.Start, line.End = "batch-failed", start.UnixNano(), time.Now().UnixNano()
-			record(line)
-			return events.SQSEventResponse{}, fmt.Errorf("testfunc: record %s fails the batch", c.ID)
-		}
-		if c.Fail != "" {
+		if c.Fail != "" && failing(c, r) {
 			fail("failed")
 			continue
 		}
@@ -192,6 +207,15 @@ func handleSQS(ctx context.Context, records []events.SQSMessage) (events.SQSEven
 		record(line)
 	}
 	return resp, nil
+}
+
+// failing reports whether c's failure applies to this receive of r.
+func failing(c command, r events.SQSMessage) bool {
+	if c.FailTimes == 0 {
+		return true
+	}
+	n, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+	return n <= c.FailTimes
 }
 
 func outcome(err error) string {
