@@ -38,10 +38,22 @@ import (
 //     the records not listed in BatchItemFailures are deleted; an empty
 //     or null response or list deletes all; a response that is not such
 //     JSON, or that lists an empty or unknown itemIdentifier, fails the
-//     whole batch. On a FIFO queue, the records of a message group from
-//     its first failed record on are all kept (even those the function did
-//     not list), so the group's order holds; other groups' records are
-//     deleted as usual.
+//     whole batch. FIFO queues are treated alike: as on Lambda, a record
+//     the function does not list is deleted even if an earlier record of
+//     its group failed (AWS advises FIFO functions to stop at a group's
+//     first failure and list the rest; that is the function's choice).
+//
+// moto_server (5.2) redelivers a FIFO group out of order when several of
+// its messages in flight become visible again together: it unlocks the
+// group at the last of them and delivers from there. So that tests see
+// SQS's order, the ESM makes the messages a FIFO invocation left in the
+// queue visible again itself, in batch order, just before their
+// visibility timeout would (ChangeMessageVisibility to 0, about 200ms
+// early). And its ReceiveMessage is not safe to call concurrently on a
+// FIFO queue: two calls at once can each take messages of the same group
+// (each checks the groups in flight as they were when it began). So the
+// workers take turns to receive (they invoke concurrently). Against real
+// SQS neither changes anything that matters.
 //
 // Records carry messageId, receiptHandle, body, md5OfBody,
 // md5OfMessageAttributes, the system attributes Lambda passes
@@ -98,6 +110,8 @@ type ESM struct {
 	functionErrors, timeouts, invokeErrors       atomic.Int64
 	inFlight, maxInFlight, lastBusy              atomic.Int64
 	idleChecked                                  atomic.Int64
+	releases                                     sync.WaitGroup
+	receiving                                    sync.Mutex // one ReceiveMessage at a time (see above)
 }
 
 // Stats are an ESM's counters.
@@ -133,10 +147,11 @@ func (e *ESM) Stats() Stats {
 	}
 }
 
-// source is what every record says about the queue.
+// source is what the ESM knows of the queue.
 type source struct {
 	arn, region string
 	fifo        bool
+	visibility  time.Duration // of the messages received
 }
 
 // Run polls and invokes until ctx ends (returning ctx's error) or, with
@@ -173,15 +188,25 @@ func (e *ESM) Run(ctx context.Context) error {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
 	attrs, err := e.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(e.QueueURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+		QueueUrl: aws.String(e.QueueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameQueueArn, sqstypes.QueueAttributeNameVisibilityTimeout,
+		},
 	})
 	if err != nil {
-		return fmt.Errorf("lambdatest: the queue's ARN: %w", err)
+		return fmt.Errorf("lambdatest: the queue's attributes: %w", err)
 	}
 	arn := attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
-	src := source{arn: arn, fifo: strings.HasSuffix(e.QueueURL, ".fifo")}
+	src := source{arn: arn, fifo: strings.HasSuffix(e.QueueURL, ".fifo"), visibility: e.VisibilityTimeout}
 	if f := strings.Split(arn, ":"); len(f) > 3 {
 		src.region = f[3]
+	}
+	if src.visibility == 0 {
+		secs, err := strconv.Atoi(attrs.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)])
+		if err != nil {
+			return fmt.Errorf("lambdatest: the queue's VisibilityTimeout %q: %w", attrs.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)], err)
+		}
+		src.visibility = time.Duration(secs) * time.Second
 	}
 
 	runCtx, stop := context.WithCancel(ctx)
@@ -199,6 +224,7 @@ func (e *ESM) Run(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	e.releases.Wait()
 	switch {
 	case idle.Load():
 		return nil
@@ -233,7 +259,10 @@ func (e *ESM) work(ctx context.Context, src source, inst *Instance, idle func())
 		if e.VisibilityTimeout > 0 {
 			in.VisibilityTimeout = int32(e.VisibilityTimeout / time.Second)
 		}
+		e.receiving.Lock()
+		received := time.Now()
 		out, err := e.Client.ReceiveMessage(ctx, in)
+		e.receiving.Unlock()
 		if err != nil {
 			if ctx.Err() == nil {
 				e.Logger.Warn("lambdatest: receive", "err", err)
@@ -250,7 +279,7 @@ func (e *ESM) work(ctx context.Context, src source, inst *Instance, idle func())
 			continue
 		}
 		e.lastBusy.Store(time.Now().UnixNano())
-		e.invoke(ctx, src, inst, out.Messages)
+		e.invoke(ctx, src, inst, received, out.Messages)
 		e.lastBusy.Store(time.Now().UnixNano())
 	}
 }
@@ -326,8 +355,9 @@ func event(src source, msgs []sqstypes.Message) events.SQSEvent {
 	return ev
 }
 
-// invoke runs one batch on inst and deletes what the outcome allows.
-func (e *ESM) invoke(ctx context.Context, src source, inst *Instance, msgs []sqstypes.Message) {
+// invoke runs one batch, received at received, on inst and deletes what
+// the outcome allows.
+func (e *ESM) invoke(ctx context.Context, src source, inst *Instance, received time.Time, msgs []sqstypes.Message) {
 	ev := event(src, msgs)
 	payload, err := json.Marshal(ev)
 	if err != nil {
@@ -348,31 +378,44 @@ func (e *ESM) invoke(ctx context.Context, src source, inst *Instance, msgs []sqs
 	// An invocation in flight runs to its end even when Run's ctx ends.
 	out, err := inst.Invoke(context.WithoutCancel(ctx), payload)
 	e.inFlight.Add(-1)
-	if err != nil {
-		var fe *FunctionError
-		if errors.As(err, &fe) {
-			e.functionErrors.Add(1)
-			if fe.Timeout() {
-				e.timeouts.Add(1)
-			}
-		} else {
-			e.invokeErrors.Add(1)
-		}
-		e.Logger.Info("lambdatest: invocation failed; its batch comes back after the visibility timeout", "records", len(msgs), "err", err)
-		return
+	all := map[string]bool{}
+	for _, r := range ev.Records {
+		all[r.MessageId] = true
 	}
-	keep, err := e.kept(src, ev, out)
-	if err != nil {
+	var keep map[string]bool
+	var fe *FunctionError
+	switch {
+	case errors.As(err, &fe):
 		e.functionErrors.Add(1)
-		e.Logger.Info("lambdatest: invalid batch response; its batch comes back after the visibility timeout", "records", len(msgs), "err", err)
-		return
+		if fe.Timeout() {
+			e.timeouts.Add(1)
+		}
+		e.Logger.Info("lambdatest: function error; the batch comes back after the visibility timeout", "records", len(msgs), "err", err)
+		keep = all
+	case err != nil:
+		e.invokeErrors.Add(1)
+		e.Logger.Info("lambdatest: invocation got no answer; the batch comes back after the visibility timeout", "records", len(msgs), "err", err)
+		keep = all
+	default:
+		if keep, err = e.kept(ev, out); err != nil {
+			e.functionErrors.Add(1)
+			e.Logger.Info("lambdatest: invalid batch response; the batch comes back after the visibility timeout", "records", len(msgs), "err", err)
+			keep = all
+		} else {
+			e.itemFailures.Add(int64(len(keep)))
+		}
 	}
-	e.itemFailures.Add(int64(len(keep)))
 	var entries []sqstypes.DeleteMessageBatchRequestEntry
+	var kept []string // receipt handles, in batch order
 	for i, r := range ev.Records {
-		if !keep[r.MessageId] {
+		if keep[r.MessageId] {
+			kept = append(kept, r.ReceiptHandle)
+		} else {
 			entries = append(entries, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(r.ReceiptHandle)})
 		}
+	}
+	if src.fifo && len(kept) > 1 {
+		e.release(ctx, received.Add(src.visibility-200*time.Millisecond), kept)
 	}
 	if len(entries) == 0 {
 		return
@@ -388,9 +431,29 @@ func (e *ESM) invoke(ctx context.Context, src source, inst *Instance, msgs []sqs
 	}
 }
 
+// release makes the messages of receipts visible again at at, in order
+// (see ESM on moto's FIFO redelivery), unless ctx ends first.
+func (e *ESM) release(ctx context.Context, at time.Time, receipts []string) {
+	e.releases.Go(func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Until(at)):
+		}
+		for _, rh := range receipts {
+			_, err := e.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+				QueueUrl: aws.String(e.QueueURL), ReceiptHandle: aws.String(rh), VisibilityTimeout: 0,
+			})
+			if err != nil && ctx.Err() == nil {
+				e.Logger.Warn("lambdatest: make a FIFO message visible again", "err", err)
+			}
+		}
+	})
+}
+
 // kept returns the message IDs of the records a successful invocation
 // leaves in the queue, or an error when its response fails the batch.
-func (e *ESM) kept(src source, ev events.SQSEvent, out []byte) (map[string]bool, error) {
+func (e *ESM) kept(ev events.SQSEvent, out []byte) (map[string]bool, error) {
 	keep := map[string]bool{}
 	if !e.ReportBatchItemFailures {
 		return keep, nil
@@ -413,18 +476,6 @@ func (e *ESM) kept(src source, ev events.SQSEvent, out []byte) (map[string]bool,
 			return nil, fmt.Errorf("batchItemFailures names itemIdentifier %q, not a record of the batch", f.ItemIdentifier)
 		}
 		keep[f.ItemIdentifier] = true
-	}
-	if src.fifo && len(keep) > 0 {
-		failedGroup := map[string]bool{}
-		for _, r := range ev.Records {
-			g := r.Attributes["MessageGroupId"]
-			if keep[r.MessageId] {
-				failedGroup[g] = true
-			}
-			if failedGroup[g] {
-				keep[r.MessageId] = true
-			}
-		}
 	}
 	return keep, nil
 }

@@ -26,7 +26,6 @@ func TestKept(t *testing.T) {
 	cases := []struct {
 		name    string
 		report  bool
-		fifo    bool
 		resp    string
 		want    []string
 		wantErr string
@@ -38,8 +37,7 @@ func TestKept(t *testing.T) {
 		{name: "null list", report: true, resp: `{"batchItemFailures":null}`},
 		{name: "empty list", report: true, resp: `{"batchItemFailures":[]}`},
 		{name: "standard queue keeps what is listed", report: true, resp: `{"batchItemFailures":[{"itemIdentifier":"a2"},{"itemIdentifier":"b2"}]}`, want: []string{"a2", "b2"}},
-		{name: "FIFO keeps a group from its first failure on", report: true, fifo: true, resp: `{"batchItemFailures":[{"itemIdentifier":"a2"}]}`, want: []string{"a2", "a3"}},
-		{name: "FIFO other groups unaffected", report: true, fifo: true, resp: `{"batchItemFailures":[{"itemIdentifier":"b1"}]}`, want: []string{"b1", "b2"}},
+		{name: "FIFO keeps only what is listed, as Lambda", report: true, resp: `{"batchItemFailures":[{"itemIdentifier":"a2"}]}`, want: []string{"a2"}},
 		{name: "unknown identifier fails the batch", report: true, resp: `{"batchItemFailures":[{"itemIdentifier":"zz"}]}`, wantErr: `itemIdentifier "zz"`},
 		{name: "empty identifier fails the batch", report: true, resp: `{"batchItemFailures":[{"itemIdentifier":""}]}`, wantErr: `itemIdentifier ""`},
 		{name: "bad key name fails the batch", report: true, resp: `{"batchItemFailures":[{"id":"a1"}]}`, wantErr: `itemIdentifier ""`},
@@ -48,7 +46,7 @@ func TestKept(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := &ESM{ReportBatchItemFailures: c.report}
-			keep, err := e.kept(source{fifo: c.fifo}, ev, []byte(c.resp))
+			keep, err := e.kept(ev, []byte(c.resp))
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err = %v, want %q", err, c.wantErr)

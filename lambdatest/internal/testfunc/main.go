@@ -12,7 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -34,11 +34,13 @@ type command struct {
 	// FailBatch, on an SQS record, fails the whole invocation before
 	// any record is processed.
 	FailBatch bool `json:"failBatch,omitempty"`
-	// Hang, on an SQS record, sleeps past any function timeout.
+	// Hang, on an SQS record, sleeps past any function timeout before
+	// any record is processed.
 	Hang bool `json:"hang,omitempty"`
-	// FailTimes, on an SQS record, limits Fail, FailBatch and Hang to
-	// the first FailTimes receives of the message (0: every receive).
-	FailTimes int `json:"failTimes,omitempty"`
+	// Once limits Fail, FailBatch and Hang to the first time any
+	// instance meets this command's ID (a marker file next to
+	// $TESTFUNC_LOG), wherever its record lands.
+	Once bool `json:"once,omitempty"`
 	// Exit ends the runtime process with status 3 (a crash).
 	Exit bool `json:"exit,omitempty"`
 	// AllocMB allocates and touches this many MiB (for peak RSS).
@@ -154,18 +156,28 @@ func handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	return r, nil
 }
 
-// handleSQS runs each record's command in order. As AWS advises for FIFO
-// queues, after the first failed record of a message group the group's
-// later records are not processed and are reported failed too.
+// handleSQS runs each record's command in order and lists the failed
+// records in the response. With $TESTFUNC_FIFO_STOP set it does as AWS
+// advises for FIFO queues: after the first failed record of a message
+// group, the group's later records are not processed and are listed
+// failed too.
 func handleSQS(ctx context.Context, records []events.SQSMessage) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
 	for _, r := range records {
 		var c command
-		if json.Unmarshal([]byte(r.Body), &c) == nil && c.FailBatch && failing(c, r) {
-			record(logLine{Kind: "record", ID: c.ID, MessageID: r.MessageId, Group: r.Attributes["MessageGroupId"],
-				ReceiveCount: r.Attributes["ApproximateReceiveCount"], Outcome: "batch-failed", Start: time.Now().UnixNano(), End: time.Now().UnixNano()})
-			return resp, fmt.Errorf("testfunc: record %s fails the batch", c.ID)
+		if json.Unmarshal([]byte(r.Body), &c) != nil || !(c.FailBatch || c.Hang) || !failing(c) {
+			continue
 		}
+		now := time.Now().UnixNano()
+		line := logLine{Kind: "record", ID: c.ID, MessageID: r.MessageId, Group: r.Attributes["MessageGroupId"],
+			ReceiveCount: r.Attributes["ApproximateReceiveCount"], Outcome: "batch-failed", Start: now, End: now}
+		if c.Hang {
+			line.Outcome = "hang"
+			record(line)
+			time.Sleep(time.Hour) // past the deadline, whatever the context says
+		}
+		record(line)
+		return resp, fmt.Errorf("testfunc: record %s fails the batch", c.ID)
 	}
 	failedGroups := map[string]bool{}
 	for _, r := range records {
@@ -186,20 +198,15 @@ func handleSQS(ctx context.Context, records []events.SQSMessage) (events.SQSEven
 			continue
 		}
 		line.ID = c.ID
-		if group != "" && failedGroups[group] {
+		if group != "" && failedGroups[group] && os.Getenv("TESTFUNC_FIFO_STOP") != "" {
 			fail("skipped")
 			continue
-		}
-		if c.Hang && failing(c, r) {
-			line.Outcome, line.Start = "hang", start.UnixNano()
-			record(line)
-			time.Sleep(time.Hour) // past the deadline, whatever the context says
 		}
 		if err := run(ctx, c); err != nil {
 			fail("error")
 			continue
 		}
-		if c.Fail != "" && failing(c, r) {
+		if c.Fail != "" && failing(c) {
 			fail("failed")
 			continue
 		}
@@ -209,13 +216,18 @@ func handleSQS(ctx context.Context, records []events.SQSMessage) (events.SQSEven
 	return resp, nil
 }
 
-// failing reports whether c's failure applies to this receive of r.
-func failing(c command, r events.SQSMessage) bool {
-	if c.FailTimes == 0 {
+// failing reports whether c's failure applies now: always, or with Once
+// only the first time an instance meets it.
+func failing(c command) bool {
+	if !c.Once {
 		return true
 	}
-	n, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
-	return n <= c.FailTimes
+	f, err := os.OpenFile(filepath.Join(filepath.Dir(os.Getenv("TESTFUNC_LOG")), "once-"+c.ID), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
 }
 
 func outcome(err error) string {
