@@ -55,4 +55,20 @@
 // ESM polls an SQS queue (moto_server in tests) and invokes instances
 // with events.SQSEvent batches as Lambda's event source mapping does;
 // see ESM for what it honours and how it treats failures.
+//
+//	client, queueURL, dlqURL := simtest.MotoSQS(t, simtest.MotoQueue{FIFO: true, MaxReceiveCount: 3, VisibilityTimeout: 2 * time.Second})
+//	fn := lambdatest.Function{RIE: rie, Bootstrap: boot, Timeout: time.Second, Env: env}
+//	esm := &lambdatest.ESM{
+//		Client: client, QueueURL: queueURL,
+//		BatchSize: 10, MaximumConcurrency: 4, ReportBatchItemFailures: true,
+//		NewInstance: func() (*lambdatest.Instance, error) { return lambdatest.TryStart(t, fn) },
+//		IdleTimeout: time.Second, // stop once the queue is empty, in flight included
+//		OnInvoke: func(in *lambdatest.Instance, ev events.SQSEvent) { … }, // e.g. go func() { time.Sleep(d); in.Kill() }()
+//	}
+//	err := esm.Run(ctx) // nil once idle; esm.Stats() has the counters
+//
+// Keep the queue's visibility timeout above the function timeout (as
+// Lambda requires) and short (whole seconds: 1–2s) so redeliveries come
+// quickly; maxReceiveCount counts every receive, including those whose
+// batch failed because of another record.
 package lambdatest
