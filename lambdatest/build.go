@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,9 @@ const RIEPackage = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws
 // and passes the path to each Function.
 func BuildRIE(t testing.TB) string {
 	t.Helper()
+	if runtime.GOOS != "linux" {
+		missing(t, "Linux (the emulator and /proc)")
+	}
 	out := filepath.Join(t.TempDir(), "aws-lambda-rie")
 	goBuild(t, nil, "-o", out, RIEPackage)
 	return out

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,7 +52,8 @@ import (
 // visibility timeout would (ChangeMessageVisibility to 0, about 200ms
 // early). And its ReceiveMessage is not safe to call concurrently on a
 // FIFO queue: two calls at once can each take messages of the same group
-// (each checks the groups in flight as they were when it began). So the
+// (each checks the groups in flight as they were when it began; seen
+// once in this package's tests, rarely reproduced). So the
 // workers take turns to receive (they invoke concurrently). Against real
 // SQS neither changes anything that matters.
 //
@@ -109,9 +111,27 @@ type ESM struct {
 	invocations, messages, deleted, itemFailures atomic.Int64
 	functionErrors, timeouts, invokeErrors       atomic.Int64
 	inFlight, maxInFlight, lastBusy              atomic.Int64
-	idleChecked                                  atomic.Int64
+	idleChecked, receives, requests              atomic.Int64
 	releases                                     sync.WaitGroup
 	receiving                                    sync.Mutex // one ReceiveMessage at a time (see above)
+	usedMu                                       sync.Mutex
+	used                                         []*Instance
+}
+
+// Used returns every instance the workers have invoked or started, the
+// replacements of dead ones included (for their PeakRSS).
+func (e *ESM) Used() []*Instance {
+	e.usedMu.Lock()
+	defer e.usedMu.Unlock()
+	return slices.Clone(e.used)
+}
+
+func (e *ESM) use(in *Instance) {
+	e.usedMu.Lock()
+	defer e.usedMu.Unlock()
+	if !slices.Contains(e.used, in) {
+		e.used = append(e.used, in)
+	}
 }
 
 // Stats are an ESM's counters.
@@ -136,6 +156,13 @@ type Stats struct {
 	InvokeErrors int64
 	// MaxConcurrent is the most invocations seen in flight at once.
 	MaxConcurrent int64
+	// Receives is the number of ReceiveMessage calls, empty ones
+	// included. The workers short-poll (see ESM), so this is not the
+	// number a Lambda poller's long polls would make.
+	Receives int64
+	// Requests is the number of SQS API calls the ESM made: receives,
+	// deletes, visibility changes and queue attributes.
+	Requests int64
 }
 
 // Stats returns the counters so far.
@@ -144,6 +171,7 @@ func (e *ESM) Stats() Stats {
 		Invocations: e.invocations.Load(), Messages: e.messages.Load(), Deleted: e.deleted.Load(),
 		ItemFailures: e.itemFailures.Load(), FunctionErrors: e.functionErrors.Load(), Timeouts: e.timeouts.Load(),
 		InvokeErrors: e.invokeErrors.Load(), MaxConcurrent: e.maxInFlight.Load(),
+		Receives: e.receives.Load(), Requests: e.requests.Load(),
 	}
 }
 
@@ -187,6 +215,7 @@ func (e *ESM) Run(ctx context.Context) error {
 	if e.Logger == nil {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
+	e.requests.Add(1)
 	attrs, err := e.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(e.QueueURL),
 		AttributeNames: []sqstypes.QueueAttributeName{
@@ -261,6 +290,8 @@ func (e *ESM) work(ctx context.Context, src source, inst *Instance, idle func())
 		}
 		e.receiving.Lock()
 		received := time.Now()
+		e.receives.Add(1)
+		e.requests.Add(1)
 		out, err := e.Client.ReceiveMessage(ctx, in)
 		e.receiving.Unlock()
 		if err != nil {
@@ -296,6 +327,7 @@ func (e *ESM) idleFor(ctx context.Context) bool {
 	if time.Duration(now-max(e.lastBusy.Load(), checked)) < e.IdleTimeout || !e.idleChecked.CompareAndSwap(checked, now) {
 		return false // not idle long enough, or another worker asks the queue
 	}
+	e.requests.Add(1)
 	out, err := e.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(e.QueueURL),
 		AttributeNames: []sqstypes.QueueAttributeName{
@@ -363,6 +395,7 @@ func (e *ESM) invoke(ctx context.Context, src source, inst *Instance, received t
 	if err != nil {
 		panic(err) // strings and maps only
 	}
+	e.use(inst)
 	if e.OnInvoke != nil {
 		e.OnInvoke(inst, ev)
 	}
@@ -420,6 +453,7 @@ func (e *ESM) invoke(ctx context.Context, src source, inst *Instance, received t
 	if len(entries) == 0 {
 		return
 	}
+	e.requests.Add(1)
 	del, err := e.Client.DeleteMessageBatch(context.WithoutCancel(ctx), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(e.QueueURL), Entries: entries})
 	if err != nil {
 		e.Logger.Warn("lambdatest: delete a processed batch", "records", len(entries), "err", err)
@@ -441,6 +475,7 @@ func (e *ESM) release(ctx context.Context, at time.Time, receipts []string) {
 		case <-time.After(time.Until(at)):
 		}
 		for _, rh := range receipts {
+			e.requests.Add(1)
 			_, err := e.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
 				QueueUrl: aws.String(e.QueueURL), ReceiptHandle: aws.String(rh), VisibilityTimeout: 0,
 			})

@@ -262,6 +262,12 @@ func TestESMFIFO(t *testing.T) {
 	if s.ItemFailures < 2 {
 		t.Errorf("%d records kept as batch item failures, want the poison's deliveries at least", s.ItemFailures)
 	}
+	if s.Receives < s.Invocations || s.Requests <= s.Receives {
+		t.Errorf("%d receives and %d SQS requests for %d invocations", s.Receives, s.Requests, s.Invocations)
+	}
+	if used := esm.Used(); len(used) != 2 {
+		t.Errorf("Used() lists %d instances, want the 2 given", len(used))
+	}
 	if s.Messages != int64(len(seen)) {
 		t.Errorf("Messages = %d, but %d records were delivered", s.Messages, len(seen))
 	}
@@ -341,6 +347,9 @@ func TestESMKilledWorker(t *testing.T) {
 	}
 	if want := []string{"m0", "m1", "m2", "m3", "m4", "m5"}; !slices.Equal(ids, want) {
 		t.Errorf("processed %q, want %q once each", ids, want)
+	}
+	if used := esm.Used(); len(used) != 2 || used[0].Alive() || !used[1].Alive() || used[1].PeakRSS() <= 0 {
+		t.Errorf("Used() = %d instances, want the killed one and its live replacement with a peak RSS", len(used))
 	}
 	if killedPeak <= 0 {
 		t.Error("no peak RSS read of the running bootstrap")
