@@ -355,3 +355,65 @@ func TestESMKilledWorker(t *testing.T) {
 		t.Error("no peak RSS read of the running bootstrap")
 	}
 }
+
+// TestESMStandard feeds a standard queue: records listed in
+// batchItemFailures come back after the visibility timeout and the rest
+// of their batch is deleted at once.
+func TestESMStandard(t *testing.T) {
+	rie, boot := binaries(t)
+	client, queueURL, _ := simtest.MotoSQS(t, simtest.MotoQueue{VisibilityTimeout: time.Second})
+	logPath := filepath.Join(t.TempDir(), "calls.log")
+	fn := lambdatest.Function{RIE: rie, Bootstrap: boot, Timeout: time.Second, Env: map[string]string{"TESTFUNC_LOG": logPath}}
+	var msgs []msg
+	for i := range 12 {
+		cmd := map[string]any{"id": fmt.Sprint("m", i), "sleep": "20ms"}
+		if i == 3 || i == 7 {
+			cmd["fail"], cmd["once"] = "transient", true
+		}
+		msgs = append(msgs, msg{cmd: cmd})
+	}
+	for _, m := range msgs { // a standard queue takes no group or deduplication ID
+		body, _ := json.Marshal(m.cmd)
+		if _, err := client.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(string(body))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	esm := &lambdatest.ESM{
+		Client: client, QueueURL: queueURL, BatchSize: 4, MaximumConcurrency: 3, ReportBatchItemFailures: true,
+		NewInstance: func() (*lambdatest.Instance, error) { return lambdatest.TryStart(t, fn) },
+		IdleTimeout: time.Second, PollInterval: 50 * time.Millisecond,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := esm.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	s := esm.Stats()
+	t.Logf("%+v", s)
+	ok := map[string][]string{} // id → receive counts of its successful runs
+	var invokes [][2]int64
+	for _, l := range readLog(t, logPath) {
+		if l.Kind == "invoke" {
+			invokes = append(invokes, [2]int64{l.Start, l.End})
+		}
+		if l.Kind == "record" && l.Outcome == "ok" {
+			ok[l.ID] = append(ok[l.ID], l.ReceiveCount)
+		}
+	}
+	for _, m := range msgs {
+		id := m.cmd["id"].(string)
+		want := []string{"1"}
+		if m.cmd["fail"] != nil {
+			want = []string{"2"}
+		}
+		if !slices.Equal(ok[id], want) {
+			t.Errorf("%s processed on receives %q, want %q", id, ok[id], want)
+		}
+	}
+	if n := maxOverlap(invokes); n > 3 {
+		t.Errorf("%d invocations at once, more than MaximumConcurrency 3", n)
+	}
+	if s.Deleted != 12 || s.ItemFailures != 2 || s.FunctionErrors != 0 {
+		t.Errorf("deleted %d, kept %d, %d function errors; want 12, 2, 0", s.Deleted, s.ItemFailures, s.FunctionErrors)
+	}
+}
