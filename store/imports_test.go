@@ -19,10 +19,11 @@ const module = "github.com/lambdaudit/lambdaudit"
 // benchmark. Only cmd/lambdaudit's sim, demo and bench commands may.
 var productionPatterns = []string{"./scanner/...", "./fanout/...", "./metrics/...", "./logstats/...", "./cost/...", "./insights/...", "./notify/...", "./store/...", "./config/..."}
 
-// forbidden reports whether a package is the simulated account, the demo
-// or the benchmarks (or below them).
+// forbidden reports whether a package is the simulated account, the
+// demo, the benchmarks or the local Lambda runner of the tests (or below
+// them).
 func forbidden(pkg string) bool {
-	for _, p := range []string{"sim", "demo", "bench"} {
+	for _, p := range []string{"sim", "demo", "bench", "lambdatest"} {
 		if pkg == module+"/"+p || strings.HasPrefix(pkg, module+"/"+p+"/") {
 			return true
 		}
@@ -75,11 +76,13 @@ func TestForbiddenChains(t *testing.T) {
 		m("insights"):         {m("scanner/scantest")},
 		m("scanner/scantest"): {m("sim")},
 		m("store"):            {m("benchmark")}, // not bench
+		m("metrics"):          {m("lambdatest")},
 	}
-	got := forbiddenChains([]string{m("notify"), m("cost"), m("insights"), m("store")}, imports, forbidden)
+	got := forbiddenChains([]string{m("notify"), m("cost"), m("insights"), m("store"), m("metrics")}, imports, forbidden)
 	want := []string{
 		m("notify") + " → " + m("scanner") + " → " + m("sim/fleet"),
 		m("insights") + " → " + m("scanner/scantest") + " → " + m("sim"),
+		m("metrics") + " → " + m("lambdatest"),
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
@@ -88,7 +91,7 @@ func TestForbiddenChains(t *testing.T) {
 
 // TestProductionImportsNoSim runs `go list -deps` over the production
 // packages (without their tests) and fails naming the import chain of any
-// that links the simulated account, the demo or the benchmarks.
+// that links the simulated account, the demo, the benchmarks or lambdatest.
 func TestProductionImportsNoSim(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -136,7 +139,7 @@ func TestProductionImportsNoSim(t *testing.T) {
 		}
 	}
 	for _, chain := range forbiddenChains(roots, imports, forbidden) {
-		t.Errorf("a production package links the sim, demo or bench: %s", chain)
+		t.Errorf("a production package links the sim, demo, bench or lambdatest: %s", chain)
 	}
 	t.Logf("checked %d production packages, %d packages in their dependencies", len(roots), len(imports))
 }
