@@ -215,10 +215,27 @@ func (p *Pool) Submit(ctx context.Context, units ...Unit) error {
 	p.mu.Unlock()
 	if len(send) > 0 {
 		if err := p.q.Send(ctx, 0, send...); err != nil {
-			for _, u := range send {
+			// A queue that names the units it did not send (*SendError:
+			// SQS answers per entry) failed those alone; the rest are
+			// queued and will run.
+			failed := send
+			var se *SendError
+			if errors.As(err, &se) {
+				not := map[string]bool{}
+				for _, id := range se.UnitIDs() {
+					not[id] = true
+				}
+				failed = failed[:0:0]
+				for _, u := range send {
+					if not[u.ID] {
+						failed = append(failed, u)
+					}
+				}
+			}
+			for _, u := range failed {
 				p.finishFailed(ctx, u, fmt.Errorf("not queued: %w", err), 0)
 			}
-			errs = append(errs, fmt.Errorf("fanout: submit %d units: %w", len(send), err))
+			errs = append(errs, fmt.Errorf("fanout: submit %d units: %d not queued: %w", len(send), len(failed), err))
 		}
 	}
 	return errors.Join(errs...)

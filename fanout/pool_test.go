@@ -412,11 +412,32 @@ type failingQueue struct {
 	*fanout.Memory
 	fail  func(n int32) bool
 	sends atomic.Int32
+	// refuse, when set, is the unit an SQS-like queue refuses alone: the
+	// others are sent and a *fanout.SendError names it.
+	refuse string
 }
 
 func (q *failingQueue) Send(ctx context.Context, delay time.Duration, units ...fanout.Unit) error {
 	if q.fail(q.sends.Add(1)) {
 		return errors.New("SendMessageBatch: queue unavailable")
+	}
+	if q.refuse != "" {
+		var sent []fanout.Unit
+		se := &fanout.SendError{Total: len(units)}
+		for _, u := range units {
+			if u.ID == q.refuse {
+				se.Failures = append(se.Failures, fanout.SendFailure{UnitID: u.ID, Code: "InvalidMessageContents", Reason: "not queued by SQS"})
+				continue
+			}
+			sent = append(sent, u)
+		}
+		if err := q.Memory.Send(ctx, delay, sent...); err != nil {
+			return err
+		}
+		if len(se.Failures) > 0 {
+			return se
+		}
+		return nil
 	}
 	return q.Memory.Send(ctx, delay, units...)
 }
@@ -458,6 +479,8 @@ func TestPoolOnFailure(t *testing.T) {
 		units    []fanout.Unit
 		// fromQueue: the units are put on the queue, not submitted.
 		fromQueue bool
+		// refuse is the one unit the queue refuses with a *SendError.
+		refuse string
 		want      map[string]string // unit ID → the error's text, for the units failed
 	}{
 		{name: "success", h: ok, units: []fanout.Unit{unitN("a"), unitN("b")}},
@@ -486,6 +509,8 @@ func TestPoolOnFailure(t *testing.T) {
 			want: map[string]string{"invalid": "empty region"}},
 		{name: "not queued", h: ok, failSend: func(int32) bool { return true },
 			units: []fanout.Unit{unitN("a"), unitN("b")}, want: map[string]string{"a": "not queued", "b": "not queued"}},
+		{name: "partly queued: only the refused unit fails", h: ok, refuse: "b",
+			units: []fanout.Unit{unitN("a"), unitN("b"), unitN("c")}, want: map[string]string{"b": "not queued by SQS"}},
 		{name: "retry not queued", h: func(context.Context, fanout.Unit) error { return errBoom },
 			failSend: func(n int32) bool { return n > 1 }, units: []fanout.Unit{unitN("a")},
 			want: map[string]string{"a": "retry not queued"}},
@@ -493,7 +518,7 @@ func TestPoolOnFailure(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var f failures
-			q := &failingQueue{Memory: fanout.NewMemory(), fail: func(int32) bool { return false }}
+			q := &failingQueue{Memory: fanout.NewMemory(), fail: func(int32) bool { return false }, refuse: tt.refuse}
 			if tt.failSend != nil {
 				q.fail = tt.failSend
 			}
@@ -512,7 +537,7 @@ func TestPoolOnFailure(t *testing.T) {
 				q.Close()
 			} else {
 				err := p.Submit(ctx, tt.units...)
-				if (err != nil) != (tt.failSend != nil && tt.failSend(1)) {
+				if (err != nil) != (tt.failSend != nil && tt.failSend(1) || tt.refuse != "") {
 					t.Errorf("Submit = %v", err)
 				}
 				p.CloseInput()
