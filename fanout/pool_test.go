@@ -481,7 +481,7 @@ func TestPoolOnFailure(t *testing.T) {
 		fromQueue bool
 		// refuse is the one unit the queue refuses with a *SendError.
 		refuse string
-		want      map[string]string // unit ID → the error's text, for the units failed
+		want   map[string]string // unit ID → the error's text, for the units failed
 	}{
 		{name: "success", h: ok, units: []fanout.Unit{unitN("a"), unitN("b")}},
 		{name: "success on the second attempt", h: func(_ context.Context, u fanout.Unit) error {
