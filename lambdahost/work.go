@@ -101,8 +101,14 @@ func (h *Host) Work(ctx context.Context, ev events.SQSEvent) (events.SQSEventRes
 			h.logger.ErrorContext(ctx, "unit failure not recorded; the report will name it missing", "unit", u.ID, "err", serr)
 		}
 	}
+	// The batch's units run Settings.Workers at a time (the scanner's
+	// default, 4, when unset), paced by the pair's limiters.
 	set := h.c.Scan.Scanner
-	pool, err := fanout.NewPool(batch, handle, fanout.NewLedger(), fanout.Config{Workers: max(1, set.Workers), MaxAttempts: set.MaxAttempts, OnFailure: onFailure})
+	workers := set.Workers
+	if workers <= 0 {
+		workers = 4
+	}
+	pool, err := fanout.NewPool(batch, handle, fanout.NewLedger(), fanout.Config{Workers: workers, MaxAttempts: set.MaxAttempts, OnFailure: onFailure})
 	if err != nil {
 		return events.SQSEventResponse{}, err
 	}
