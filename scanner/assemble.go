@@ -144,11 +144,19 @@ func (a *assembly) inventory(i int) (*inventoryOutcome, error) {
 // target is the i-th target's entry, with its region-level metrics.
 func (a *assembly) target(i int) (Target, error) {
 	p := a.m.Targets[i]
-	inv, err := a.inventory(i)
-	if err != nil {
-		return Target{}, err
+	// The functions are only counted here (decoded into nothing): they
+	// are read again, one account-region at a time, when written.
+	var inv struct {
+		Target    Target     `json:"target"`
+		Listed    bool       `json:"listed"`
+		Functions []struct{} `json:"functions"`
+		Units     []unitRef  `json:"units"`
 	}
-	if inv == nil {
+	found, err := getJSON(a.ctx, a.st, outcomeKey(a.m.ID, a.m.Units[i]), &inv)
+	if err != nil {
+		return Target{}, fmt.Errorf("assemble: %w", err)
+	}
+	if !found {
 		fl := a.missing(StageInventory, a.m.Units[i])
 		return Target{Account: p.Account, Region: p.Region, Status: StatusFailed, Error: fl.Detail,
 			Cause: &Cause{Code: fl.Code, Account: p.Account, Region: p.Region}}, nil

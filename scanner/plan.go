@@ -60,7 +60,20 @@ func (s *Scanner) PlanLogs(ctx context.Context, st store.Store, m *Manifest) ([]
 	var fns []metrics.Function
 	estimates := map[string]metrics.Series{}
 	for i := range m.Targets {
-		var inv inventoryOutcome
+		// Only what planning needs is decoded (not tags, ARNs, …): at
+		// 50,000 functions an account-region's whole listing is tens of MB.
+		var inv struct {
+			Functions []struct {
+				ID             string `json:"id"`
+				Name           string `json:"name"`
+				LogGroup       string `json:"logGroup"`
+				LogFormat      string `json:"logFormat"`
+				LambdaInsights bool   `json:"lambdaInsights"`
+			} `json:"functions"`
+			Optional map[string][]string `json:"optional"`
+			Units    []unitRef           `json:"units"`
+			Failed   map[string]Failure  `json:"failed"`
+		}
 		found, err := getJSON(ctx, st, outcomeKey(m.ID, m.Units[i]), &inv)
 		if err != nil {
 			return nil, fmt.Errorf("scan: plan logs: %w", err)
@@ -75,8 +88,8 @@ func (s *Scanner) PlanLogs(ctx context.Context, st store.Store, m *Manifest) ([]
 		groups := map[string]bool{}
 		pfns := make([]metrics.Function, 0, len(inv.Functions))
 		for _, f := range inv.Functions {
-			mf := f.metricsFunction()
-			mf.Optional, mf.LambdaInsights = inv.Optional[f.ID], f.LambdaInsights
+			mf := metrics.Function{ID: f.ID, Name: f.Name, LogGroup: f.LogGroup, LogFormat: f.LogFormat,
+				Optional: inv.Optional[f.ID], LambdaInsights: f.LambdaInsights}
 			pfns = append(pfns, mf)
 			groups[mf.LogGroupName()] = true
 		}

@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
@@ -403,25 +404,6 @@ func ByCount(m map[string]int) []string {
 	return keys
 }
 
-// resultHead and resultTail are Result's fields before and after
-// Functions, in its order, for the streaming encoder.
-type resultHead struct {
-	Schema      string         `json:"schema"`
-	Version     int            `json:"version"`
-	StartedAt   time.Time      `json:"startedAt"`
-	FinishedAt  time.Time      `json:"finishedAt"`
-	Interrupted string         `json:"interrupted,omitempty"`
-	Window      metrics.Window `json:"window"`
-	Targets     []Target       `json:"targets"`
-}
-
-type resultTail struct {
-	Coverage   Coverage    `json:"coverage"`
-	Logs       LogsUsage   `json:"logs"`
-	API        Usage       `json:"api"`
-	Deployment *Deployment `json:"deployment,omitempty"`
-}
-
 // NewResultEncoder streams a result to w as compact JSON, one function
 // at a time: the bytes are those of json.Marshal of the whole result
 // (and a newline), without holding it.
@@ -433,16 +415,37 @@ type resultEncoder struct {
 }
 
 func (e *resultEncoder) Begin(r *Result) error {
-	targets := r.Targets
-	if targets == nil {
-		targets = []Target{}
-	}
-	b, err := json.Marshal(resultHead{r.Schema, r.Version, r.StartedAt, r.FinishedAt, r.Interrupted, r.Window, targets})
+	head, _, err := splitResult(r)
 	if err != nil {
-		return fmt.Errorf("encode scan result: %w", err)
+		return err
 	}
-	b = append(b[:len(b)-1], `,"functions":[`...)
-	return e.write(b)
+	return e.write(head)
+}
+
+// functionsKey is where the functions go in a result encoded without
+// them: the first occurrence is the top-level key (targets count their
+// functions with a number; the array keys of logs come after).
+var functionsKey = []byte(`,"functions":[]`)
+
+// splitResult is r encoded as json.Marshal does, without its functions,
+// cut where they go: head ends with `"functions":[`, tail starts with
+// the `,` before "coverage". Result's own field order decides both.
+func splitResult(r *Result) (head, tail []byte, err error) {
+	c := *r
+	c.Functions = []Function{}
+	if c.Targets == nil {
+		c.Targets = []Target{}
+	}
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode scan result: %w", err)
+	}
+	i := bytes.Index(b, functionsKey)
+	if i < 0 {
+		return nil, nil, errors.New("encode scan result: no functions key")
+	}
+	n := i + len(functionsKey)
+	return b[:n-1], b[n:], nil
 }
 
 func (e *resultEncoder) Function(f *Function) error {
@@ -458,12 +461,11 @@ func (e *resultEncoder) Function(f *Function) error {
 }
 
 func (e *resultEncoder) End(r *Result) error {
-	b, err := json.Marshal(resultTail{r.Coverage, r.Logs, r.API, r.Deployment})
+	_, tail, err := splitResult(r)
 	if err != nil {
-		return fmt.Errorf("encode scan result: %w", err)
+		return err
 	}
-	b[0] = ','
-	return e.write(append(append([]byte{']'}, b...), '\n'))
+	return e.write(append(append([]byte{']'}, tail...), '\n'))
 }
 
 func (e *resultEncoder) write(b []byte) error {

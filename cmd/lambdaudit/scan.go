@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 	"unicode"
@@ -29,6 +30,15 @@ const (
 	exitFailures       = 3 // the scan completed, but data that should have come back was lost (scanner.Result.Failed)
 	exitDeliveryFailed = 4 // the outputs are written, but a delivery (Slack, Opsgenie) failed
 )
+
+// scanMemoryLimit is the soft memory limit (runtime/debug) of `scan`
+// unless GOMEMLIMIT says otherwise: lower than the other commands'
+// (defaultMemoryLimit), because a scan keeps its outcomes on disk and
+// streams its result, so its live heap is one account-region's listing
+// and the units in flight, and it spends its time waiting on AWS's rate
+// limits — garbage collection to stay under the limit is cheap. It is
+// soft: a bigger listing goes over it rather than failing.
+const scanMemoryLimit = 200 << 20
 
 func newScanCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -64,6 +74,9 @@ stderr, the full errors in the result); 2 bad input or the scan could not run;
   lambdaudit scan --quotas "CloudWatch:GetMetricData=100" --timeout 30m -o scan.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(scanMemoryLimit)
+			}
 			errw := cmd.ErrOrStderr()
 			c, err := loadScanConfig(cmd)
 			if err != nil {
