@@ -10,7 +10,9 @@
 package metrics
 
 import (
+	"bytes"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -73,4 +75,41 @@ func (s Series) Last() (float64, bool) {
 		return 0, false
 	}
 	return *s[len(s)-1], true
+}
+
+// UnmarshalJSON reads a series — an array of numbers and nulls — into
+// one backing array: a decoded scan result holds millions of days, and
+// the reflective decoder allocates each value on its own.
+func (s *Series) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		*s = nil
+		return nil
+	}
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return fmt.Errorf("metrics: series: want an array of numbers and nulls, got %.40q", b)
+	}
+	body := bytes.TrimSpace(b[1 : len(b)-1])
+	if len(body) == 0 {
+		*s = Series{}
+		return nil
+	}
+	n := bytes.Count(body, []byte{','}) + 1
+	out := make(Series, 0, n)
+	vals := make([]float64, 0, n)
+	for part := range bytes.SplitSeq(body, []byte{','}) {
+		part = bytes.TrimSpace(part)
+		if bytes.Equal(part, []byte("null")) {
+			out = append(out, nil)
+			continue
+		}
+		v, err := strconv.ParseFloat(string(part), 64)
+		if err != nil {
+			return fmt.Errorf("metrics: series: element %d: %q is not a number or null", len(out), part)
+		}
+		vals = append(vals, v)
+		out = append(out, &vals[len(vals)-1])
+	}
+	*s = out
+	return nil
 }

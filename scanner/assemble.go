@@ -59,10 +59,15 @@ type AssembleOptions struct {
 // "interrupted" instead when opt.Stopped is set. It returns the result
 // without its functions.
 func Assemble(ctx context.Context, st store.Store, m *Manifest, opt AssembleOptions, w ResultWriter) (*Result, error) {
+	return assemble(ctx, st, m, opt, w, false)
+}
+
+// assemble is Assemble; inMemory says the result is collected whole.
+func assemble(ctx context.Context, st store.Store, m *Manifest, opt AssembleOptions, w ResultWriter, inMemory bool) (*Result, error) {
 	if opt.FinishedAt.IsZero() {
 		opt.FinishedAt = time.Now()
 	}
-	a := &assembly{ctx: ctx, st: st, m: m, stopped: opt.Stopped}
+	a := &assembly{ctx: ctx, st: st, m: m, stopped: opt.Stopped, inMemory: inMemory}
 	res := &Result{Schema: Schema, Version: SchemaVersion, StartedAt: m.StartedAt, FinishedAt: opt.FinishedAt.UTC(),
 		Interrupted: opt.Interrupted, Window: m.Window, Targets: make([]Target, 0, len(m.Targets))}
 	for i := range m.Targets {
@@ -119,6 +124,10 @@ type assembly struct {
 	// peakMetrics and peakLogs are the most outcomes functions held at
 	// once (unitCache.peak), for the test of the memory bound.
 	peakMetrics, peakLogs int
+	// inMemory: the result is kept whole anyway (Scan), so a listing out
+	// of name order keeps its outcomes until written rather than going
+	// through a spill file.
+	inMemory bool
 }
 
 // missing is the failure of a stage whose unit has no outcome.
@@ -364,7 +373,7 @@ func (a *assembly) functions(i int, emit func(*Function) error) error {
 	// the functions' metrics are gathered unit by unit into a spill file
 	// first, so memory still holds one unit at a time.
 	var spilled *metricsSpill
-	if !slices.IsSortedFunc(inv.Functions, byID) {
+	if !a.inMemory && !slices.IsSortedFunc(inv.Functions, byID) {
 		if spilled, err = a.spillMetrics(inv, mc, unitsOf); err != nil {
 			return err
 		}

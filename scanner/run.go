@@ -138,7 +138,7 @@ func (s *Scanner) Scan(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	var c collector
-	res, aerr := Assemble(context.WithoutCancel(ctx), st, m, AssembleOptions{Stopped: ctx.Err(), Meter: s.meter, FinishedAt: s.now()}, &c)
+	res, aerr := assemble(context.WithoutCancel(ctx), st, m, AssembleOptions{Stopped: ctx.Err(), Meter: s.meter, FinishedAt: s.now()}, &c, true)
 	if aerr != nil {
 		return nil, aerr
 	}
