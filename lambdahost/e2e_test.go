@@ -2,10 +2,12 @@ package lambdahost_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -205,15 +207,50 @@ type e2e struct {
 	boot    string
 }
 
-// startE2E builds the bootstrap and the emulator and starts what the
-// functions talk to. It skips (fails in CI) without Linux, the go tool
-// or moto_server.
-func startE2E(t *testing.T, deadline time.Duration) *e2e {
-	t.Helper()
+// e2eBinaries are the emulator and the bootstrap, built once for all
+// the end-to-end tests.
+type e2eBinaries struct{ rie, boot string }
+
+// TestE2E builds the bootstrap as for Lambda and the emulator, and runs
+// the end-to-end scenarios with them. It skips (fails in CI) without
+// Linux, the go tool or moto_server.
+func TestE2E(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the bootstrap and runs it under the Lambda emulator; skipped in -short mode")
 	}
-	d := &e2e{rie: lambdatest.BuildRIE(t), boot: lambdatest.BuildBootstrap(t, "github.com/lambdaudit/lambdaudit/cmd/lambdaudit-lambda")}
+	start := time.Now()
+	b := e2eBinaries{rie: lambdatest.BuildRIE(t), boot: lambdatest.BuildBootstrap(t, "github.com/lambdaudit/lambdaudit/cmd/lambdaudit-lambda")}
+	t.Logf("built the emulator and the bootstrap in %v", time.Since(start).Round(time.Millisecond))
+	for _, c := range []struct {
+		name string
+		run  func(*testing.T, e2eBinaries)
+	}{
+		{"ScheduledScan", testE2EScheduledScan},
+		{"WorkerKilledMidUnit", testE2EWorkerKilledMidUnit},
+		{"LastUnitNeverLands", testE2ELastUnitNeverLands},
+		{"PoisonAndThrottle", testE2EPoisonAndThrottle},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.run(t, b) })
+	}
+}
+
+// e2eSetup shapes a deployment.
+type e2eSetup struct {
+	// deadline is LAMBDAUDIT_REPORT_DEADLINE.
+	deadline time.Duration
+	// sim are options of the simulated account (faults).
+	sim []sim.Option
+	// env are more variables of every function.
+	env map[string]string
+	// maxReceiveCount is the redrive policy's (default 5).
+	maxReceiveCount int
+}
+
+// startE2E starts what the functions talk to. It skips (fails in CI)
+// without moto_server.
+func startE2E(t *testing.T, b e2eBinaries, o e2eSetup) *e2e {
+	t.Helper()
+	d := &e2e{rie: b.rie, boot: b.boot}
 	motoURL := simtest.Moto(t)
 	t.Setenv("LAMBDAUDIT_MOTO_URL", motoURL)
 
@@ -227,10 +264,10 @@ func startE2E(t *testing.T, deadline time.Duration) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.sim = simtest.StartFleet(t, f, sim.WithClock(func() time.Time { return d.now }), sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Millisecond}))
+	d.sim = simtest.StartFleet(t, f, append([]sim.Option{sim.WithClock(func() time.Time { return d.now }), sim.WithQueryTime(sim.QueryTime{Base: 10 * time.Millisecond})}, o.sim...)...)
 
 	d.moto = simtest.SDKConfig(t, motoURL, "us-east-1")
-	d.sqs, d.queue, d.dlq = simtest.MotoSQS(t, simtest.MotoQueue{FIFO: true, MaxReceiveCount: 5, VisibilityTimeout: queueVisibility})
+	d.sqs, d.queue, d.dlq = simtest.MotoSQS(t, simtest.MotoQueue{FIFO: true, MaxReceiveCount: cmp.Or(o.maxReceiveCount, 5), VisibilityTimeout: queueVisibility})
 	d.s3, d.bucket = simtest.MotoS3(t)
 
 	d.slack, d.opsgenie = &slackStandIn{}, &opsgenieStandIn{}
@@ -268,9 +305,10 @@ func startE2E(t *testing.T, deadline time.Duration) *e2e {
 		"LAMBDAUDIT_OPSGENIE_API_KEY_PARAM": keyParam,
 		"OPSGENIE_URL":                      ogSrv.URL,
 		"LAMBDAUDIT_SAFETY_MARGIN":          "300ms",
-		"LAMBDAUDIT_REPORT_DEADLINE":        deadline.String(),
+		"LAMBDAUDIT_REPORT_DEADLINE":        o.deadline.String(),
 		"LAMBDAUDIT_DEPLOYMENT":             "e2e",
 	}
+	maps.Copy(d.environ, o.env)
 	return d
 }
 
@@ -552,15 +590,14 @@ func (d *e2e) compare(t *testing.T, want localRun) {
 	}
 }
 
-// TestE2EScheduledScan: a scheduled event goes in; plan, three workers
+// testE2EScheduledScan: a scheduled event goes in; plan, three workers
 // and the report unit run as separate processes under the emulator, and
 // the Slack digest, the Opsgenie alerts and the reports in S3 equal the
 // one-process run's. Invoked again afterwards — by hand and by the
 // deadline schedule — the report function delivers nothing more.
-func TestE2EScheduledScan(t *testing.T) {
+func testE2EScheduledScan(t *testing.T, b e2eBinaries) {
 	start := time.Now()
-	d := startE2E(t, time.Second)
-	built := time.Now()
+	d := startE2E(t, b, e2eSetup{deadline: time.Second})
 	p := d.plan(t)
 	esm := d.work(t, nil)
 	worked := time.Now()
@@ -608,8 +645,8 @@ func TestE2EScheduledScan(t *testing.T) {
 	if accepted, _ := d.opsgenie.requests(); len(ogCreates(t, accepted)) != len(accepted) {
 		t.Errorf("Opsgenie got a request twice after the reporter ran again")
 	}
-	t.Logf("timings: build %v, plan and work %v, compare and late reports %v; %d worker instances",
-		built.Sub(start).Round(time.Millisecond), worked.Sub(built).Round(time.Millisecond), time.Since(worked).Round(time.Millisecond), len(esm.Used()))
+	t.Logf("timings: plan and work %v, compare and late reports %v; %d worker instances",
+		worked.Sub(start).Round(time.Millisecond), time.Since(worked).Round(time.Millisecond), len(esm.Used()))
 }
 
 // unitsOf are the units of an event (those that decode).
@@ -623,15 +660,15 @@ func unitsOf(ev events.SQSEvent) []fanout.Unit {
 	return us
 }
 
-// TestE2EWorkerKilledMidUnit: the first worker invocation that carries
+// testE2EWorkerKilledMidUnit: the first worker invocation that carries
 // Logs Insights units is SIGKILLed — the emulator and the bootstrap at
 // once, as a dying execution environment — once its first query has
 // started in the simulated account, so the unit is half done. The event
 // source mapping starts a new environment, SQS delivers the batch again
 // after its visibility timeout, and the scan reports once, complete and
 // equal to the one-process run: nothing lost, nothing doubled.
-func TestE2EWorkerKilledMidUnit(t *testing.T) {
-	d := startE2E(t, time.Hour)
+func testE2EWorkerKilledMidUnit(t *testing.T, b e2eBinaries) {
+	d := startE2E(t, b, e2eSetup{deadline: time.Hour})
 	d.plan(t)
 	var once sync.Once
 	var killed []string
@@ -682,15 +719,15 @@ func TestE2EWorkerKilledMidUnit(t *testing.T) {
 	d.compare(t, d.local(t, rep.GeneratedAt))
 }
 
-// TestE2ELastUnitNeverLands: one metrics unit's message is lost (deleted
+// testE2ELastUnitNeverLands: one metrics unit's message is lost (deleted
 // from the queue as its batch is handed to a worker, whose environment
 // dies at once: the rest of the batch comes back). No outcome ever
 // lands for it, so no worker reports the scan; the deadline schedule's
 // invocation does, once LAMBDAUDIT_REPORT_DEADLINE has passed, with the
 // unit's functions not covered and named, and only once.
-func TestE2ELastUnitNeverLands(t *testing.T) {
+func testE2ELastUnitNeverLands(t *testing.T, b e2eBinaries) {
 	const deadline = 15 * time.Second
-	d := startE2E(t, deadline)
+	d := startE2E(t, b, e2eSetup{deadline: deadline})
 	p := d.plan(t)
 	var once sync.Once
 	var lost fanout.Unit
@@ -778,5 +815,48 @@ func TestE2ELastUnitNeverLands(t *testing.T) {
 	}
 	if want := []string{"no logs plan for scan " + p.Scan, "no outcome for unit " + lost.ID}; !slices.Equal(done.Missing, want) || !slices.Equal(done.Sent, []string{"slack", "opsgenie"}) {
 		t.Errorf("report-done.json = %+v, want sent to slack and opsgenie and missing %q", done, want)
+	}
+}
+
+// testE2EPoisonAndThrottle: a message that is not a unit sits in a
+// region's message group, and CloudWatch throttles every GetMetricData
+// call of the other region. The poison message is refused on each
+// receive and reaches the dead-letter queue after maxReceiveCount
+// without blocking its group; the throttled region's metrics units fail
+// for good after their attempts (retries delayed on the queue), its
+// functions are reported failed with the cause, and the scan reports
+// once with the rest covered.
+func testE2EPoisonAndThrottle(t *testing.T, b e2eBinaries) {
+	d := startE2E(t, b, e2eSetup{
+		deadline:        time.Hour,
+		sim:             []sim.Option{sim.WithFaults(sim.Fault{Service: "monitoring", API: "GetMetricData", Region: "eu-west-2", ThrottlePct: 100})},
+		env:             map[string]string{"LAMBDAUDIT_MAX_ATTEMPTS": "2", "LAMBDAUDIT_SDK_ATTEMPTS": "1"},
+		maxReceiveCount: 3,
+	})
+	d.plan(t)
+	if _, err := d.sqs.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(d.queue), MessageBody: aws.String("{not a unit"),
+		MessageGroupId: aws.String("111111111111/us-east-1"), MessageDeduplicationId: aws.String("poison")}); err != nil {
+		t.Fatal(err)
+	}
+	d.work(t, nil)
+	out, err := d.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(d.dlq), MaxNumberOfMessages: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Messages) != 1 || aws.ToString(out.Messages[0].Body) != "{not a unit" {
+		t.Errorf("the dead-letter queue holds %d messages, want the poison one alone", len(out.Messages))
+	}
+	if len(d.slack.posts) != 1 {
+		t.Fatalf("Slack got %d posts, want 1", len(d.slack.posts))
+	}
+	rep, _ := d.report(t)
+	var throttled int
+	for _, c := range rep.Coverage.Causes {
+		if c.Region == "eu-west-2" && strings.Contains(c.Code, "Throttl") && c.API == "cloudwatch:GetMetricData" {
+			throttled += c.Functions
+		}
+	}
+	if throttled != 50 || rep.Coverage.Scanned != 50 || rep.Coverage.NotCovered != 50 {
+		t.Errorf("coverage %+v: want eu-west-2's 50 functions failed by the throttle and us-east-1's 50 scanned", rep.Coverage)
 	}
 }
