@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -181,7 +183,11 @@ func (h *Host) reportScan(ctx context.Context, scan string, deadline bool, self 
 	}
 	h.logger.InfoContext(ctx, "scan reported", "scan", scan, "complete", status.Complete(), "functions", res.Coverage.Listed,
 		"notCovered", res.Coverage.NotCovered, "sent", strings.Join(d.Sent, ","), "files", len(d.S3))
-	if err := h.st.Put(ctx, scanner.ScanKey(scan, "report-done.json"), mustJSON(map[string]any{"at": h.now().UTC(), "sent": d.Sent, "failed": len(d.Errors)})); err != nil {
+	missing := c.missing()
+	if len(missing) > 0 {
+		h.logger.WarnContext(ctx, "scan reported without some units' outcomes", "scan", scan, "missing", missing)
+	}
+	if err := h.st.Put(ctx, scanner.ScanKey(scan, "report-done.json"), mustJSON(map[string]any{"at": h.now().UTC(), "sent": d.Sent, "failed": len(d.Errors), "missing": missing})); err != nil {
 		h.logger.WarnContext(ctx, "report marker not written", "scan", scan, "err", err)
 	}
 	return true, nil
@@ -202,6 +208,25 @@ func (c *collected) Function(f *scanner.Function) error {
 	return nil
 }
 func (c *collected) End(*scanner.Result) error { return nil }
+
+// missing names the units that never landed ("no outcome for unit …",
+// "no logs plan for scan …"), sorted: the scan result that holds them
+// stays in the container's /tmp, so report-done.json keeps them.
+func (c *collected) missing() []string {
+	seen := map[string]bool{}
+	for i := range c.fns {
+		for _, f := range c.fns[i].Failures {
+			if f.Code == scanner.CodeNoOutcome && f.Detail != "" {
+				seen[f.Detail] = true
+			}
+		}
+	}
+	out := slices.Sorted(maps.Keys(seen))
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
 
 // channels are the report's deliveries: files in /tmp, the reports
 // uploaded beside the store (<prefix>/reports/<day>/), Slack and

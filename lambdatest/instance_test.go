@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -123,7 +124,7 @@ func TestKillMidInvoke(t *testing.T) {
 		errc <- err
 	}()
 	time.Sleep(300 * time.Millisecond)
-	pid := bootstrapPIDs(t)
+	pid := bootstrapPIDs(t, boot)
 	start := time.Now()
 	in.Kill()
 	if err := <-errc; !errors.Is(err, lambdatest.ErrKilled) {
@@ -150,14 +151,19 @@ func TestKillMidInvoke(t *testing.T) {
 }
 
 // bootstrapPIDs returns the IDs of the processes running the test
-// function's bootstrap now.
-func bootstrapPIDs(t *testing.T) map[string]bool {
+// function's bootstrap (the file boot) now: only this test's, not those
+// of tests running beside it (go test runs packages in parallel, and
+// lambdahost's end-to-end tests start bootstraps of their own).
+func bootstrapPIDs(t *testing.T, boot string) map[string]bool {
 	t.Helper()
+	if real, err := filepath.EvalSymlinks(boot); err == nil {
+		boot = real // /proc/PID/exe is the resolved path
+	}
 	pids := map[string]bool{}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		exe, err := os.Readlink("/proc/" + e.Name() + "/exe")
-		if err == nil && strings.HasPrefix(exe, os.TempDir()) && strings.HasSuffix(exe, "/bootstrap") {
+		if err == nil && exe == boot {
 			pids[e.Name()] = true
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/lambdaudit/lambdaudit/lambdahost"
@@ -34,8 +35,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lambdaudit-lambda: aws config:", err)
 		os.Exit(2)
 	}
+	// The deployment's own services (queue, store, secrets) get the HTTP
+	// attempt timeout but not BoundCalls' call deadline: that deadline
+	// ends when the operation returns, before the store reads a streamed
+	// S3 body, and every Get would fail with "context canceled".
+	own := base.Copy()
+	httpTimeout := c.Scan.Scanner.HTTPTimeout
+	if httpTimeout <= 0 {
+		httpTimeout = scanner.DefaultHTTPTimeout
+	}
+	own.HTTPClient = awshttp.NewBuildableClient().WithTimeout(httpTimeout)
 	scanner.BoundCalls(&base, c.Scan.Scanner.HTTPTimeout, c.Scan.Scanner.CallTimeout)
-	h, err := lambdahost.New(base, c, lambdahost.WithLogger(logger))
+	h, err := lambdahost.New(base, c, lambdahost.WithLogger(logger), lambdahost.WithServiceConfig(own))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambdaudit-lambda:", err)
 		os.Exit(2)
