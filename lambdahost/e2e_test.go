@@ -369,13 +369,7 @@ func (d *e2e) work(t *testing.T, onInvoke func(*lambdatest.Instance, events.SQSE
 // object reads an object of the deployment's bucket.
 func (d *e2e) object(t *testing.T, key string) []byte {
 	t.Helper()
-	out, err := d.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(d.bucket), Key: aws.String(key)})
-	if err != nil {
-		t.Fatalf("s3://%s/%s: %v", d.bucket, key, err)
-	}
-	defer out.Body.Close()
-	b, _ := io.ReadAll(out.Body)
-	return b
+	return getObject(t, d.s3, d.bucket, key)
 }
 
 // report is the deployed report (report.json in S3).

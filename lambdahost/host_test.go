@@ -222,12 +222,21 @@ func (d *deployment) drainWith(t *testing.T, workers []*lambdahost.Host, o drain
 // object reads an object of the deployment's bucket.
 func (d *deployment) object(t *testing.T, key string) []byte {
 	t.Helper()
-	out, err := d.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(d.bucket), Key: aws.String(key)})
+	return getObject(t, d.s3, d.bucket, key)
+}
+
+// getObject reads s3://bucket/key whole, failing the test if it cannot.
+func getObject(t *testing.T, c *s3.Client, bucket, key string) []byte {
+	t.Helper()
+	out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		t.Fatalf("s3://%s/%s: %v", d.bucket, key, err)
+		t.Fatalf("s3://%s/%s: %v", bucket, key, err)
 	}
 	defer out.Body.Close()
-	b, _ := io.ReadAll(out.Body)
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatalf("s3://%s/%s: %v", bucket, key, err)
+	}
 	return b
 }
 
