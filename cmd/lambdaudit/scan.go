@@ -47,7 +47,9 @@ func newScanCmd() *cobra.Command {
 		Long: `scan lists every Lambda function of the target accounts and regions, fetches
 their CloudWatch metrics (GetMetricData, 500 queries a call) and their REPORT
 statistics (Logs Insights, within a budget), paced under AWS's quotas, and writes
-the scan result (JSON, schema "lambdaudit/scan" version 1, docs/scan-result.md).
+the scan result (JSON, schema "lambdaudit/scan" version 1, docs/scan-result.md),
+compact, streamed as it is assembled from the work units' outcomes (kept in a
+temporary directory until then); an --out ending in .gz is gzip-compressed.
 
 Credentials come from the default chain; AWS_ENDPOINT_URL points every client at
 another endpoint (e.g. lambdaudit sim). Every flag can also be set in the config
