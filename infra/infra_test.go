@@ -293,6 +293,7 @@ func TestFunctionsEnvironment(t *testing.T) {
 	host := map[string]bool{
 		"LAMBDAUDIT_STORE": true, "LAMBDAUDIT_QUEUE_URL": true, "LAMBDAUDIT_DEPLOYMENT": true,
 		"LAMBDAUDIT_REPORT_DEADLINE": true, "LAMBDAUDIT_INSIGHTS_CONFIG": true, "LAMBDAUDIT_HANDLER": true,
+		"LAMBDAUDIT_MAX_CONCURRENCY": true,
 		"LAMBDAUDIT_SLACK_WEBHOOK_PARAM": true, "LAMBDAUDIT_SLACK_BOT_TOKEN_PARAM": true, "LAMBDAUDIT_OPSGENIE_API_KEY_PARAM": true,
 	}
 	settings := map[string]bool{}
@@ -318,6 +319,13 @@ func TestFunctionsEnvironment(t *testing.T) {
 		if got := render(get(p, "Role")); got != "GetAtt "+strings.TrimSuffix(fn, "Function")+"Role.Arn" {
 			t.Errorf("%s role %q", fn, got)
 		}
+	}
+	// The work function knows the event source mapping's MaximumConcurrency
+	// (lambdahost divides the rate fraction by it on a standard queue).
+	work := get(get(central.Node("Resources", "WorkFunction", "Properties", "Environment"), "Variables"), "LAMBDAUDIT_MAX_CONCURRENCY")
+	esm := get(get(central.Node("Resources", "WorkEventSourceMapping", "Properties"), "ScalingConfig"), "MaximumConcurrency")
+	if got, want := render(work), render(esm); got != want || want == "" {
+		t.Errorf("WorkFunction LAMBDAUDIT_MAX_CONCURRENCY = %q, want the event source mapping's MaximumConcurrency %q", got, want)
 	}
 	g := central.Node("Globals", "Function")
 	for key, want := range map[string]string{"Runtime": "provided.al2023", "Handler": "bootstrap"} {

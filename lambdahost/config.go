@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/lambdaudit/lambdaudit/config"
+	"github.com/lambdaudit/lambdaudit/scanner"
 )
 
 // Handlers a function can run (LAMBDAUDIT_HANDLER).
@@ -31,6 +33,12 @@ const (
 	// EnvDeployment names the deployment (the stack): the dimension of
 	// the metrics the alarms watch.
 	EnvDeployment = "LAMBDAUDIT_DEPLOYMENT"
+	// EnvMaxConcurrency is the event source mapping's
+	// ScalingConfig.MaximumConcurrency: the most workers at once. On a
+	// standard queue (not .fifo) several workers may hold one
+	// account-region's units at once, so each takes the rate fraction
+	// divided by it; required there for the work handler.
+	EnvMaxConcurrency = "LAMBDAUDIT_MAX_CONCURRENCY"
 	// The secrets are never environment values: these name SSM Parameter
 	// Store SecureString parameters, read once per container.
 	EnvSlackWebhookParam   = "LAMBDAUDIT_SLACK_WEBHOOK_PARAM"
@@ -74,6 +82,10 @@ type Config struct {
 	// Deployment is the deployment's name (the stack's), the metrics'
 	// dimension; empty: no metric is written.
 	Deployment string
+	// MaxConcurrency is the most workers at once (the event source
+	// mapping's MaximumConcurrency; 0 = not set). On a standard queue the
+	// scan's rate fraction is already divided by it (see ConfigFromEnv).
+	MaxConcurrency int
 	// Scan is the scan's settings (package config, from LAMBDAUDIT_*).
 	Scan config.Config
 	// Env is the environment the configuration was read from: Slack's and
@@ -127,6 +139,14 @@ func ConfigFromEnv(environ []string, warn func(string)) (Config, error) {
 		}
 		*d.dst = v
 	}
+	if raw := strings.TrimSpace(env[EnvMaxConcurrency]); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 1000 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a whole number from 1 to 1000 (the event source mapping's MaximumConcurrency)", EnvMaxConcurrency, raw))
+		} else {
+			c.MaxConcurrency = n
+		}
+	}
 	c.InsightsConfig = strings.TrimSpace(env[EnvInsightsConfig])
 	c.Deployment = strings.TrimSpace(env[EnvDeployment])
 	c.SlackWebhookParam = strings.TrimSpace(env[EnvSlackWebhookParam])
@@ -142,15 +162,36 @@ func ConfigFromEnv(environ []string, warn func(string)) (Config, error) {
 	for _, k := range plain {
 		errs = append(errs, fmt.Errorf("%s is set in the environment: a secret is never a plain environment value; store it as an SSM SecureString parameter and name it in %s", k, secretVars[k]))
 	}
-	known := []string{EnvHandler, EnvStore, EnvQueueURL, EnvReportDeadline, EnvSafetyMargin, EnvInsightsConfig, EnvDeployment,
+	known := []string{EnvHandler, EnvStore, EnvQueueURL, EnvReportDeadline, EnvSafetyMargin, EnvInsightsConfig, EnvDeployment, EnvMaxConcurrency,
 		EnvSlackWebhookParam, EnvSlackBotTokenParam, EnvOpsgenieAPIKeyParam}
 	sc, err := config.Load(config.Sources{Env: environ, Known: known, Warn: warn})
 	if err != nil {
 		errs = append(errs, err)
 	}
 	c.Scan = sc
+	if c.QueueURL != "" && !IsFIFO(c.QueueURL) {
+		// A standard queue: up to MaxConcurrency workers may hold one
+		// account-region's units at once, and the quota is the
+		// account-region's, so each worker takes its share of the
+		// fraction. (On a FIFO queue the group account/region is held by
+		// one worker at a time, which may use the whole fraction.)
+		switch {
+		case c.MaxConcurrency > 0:
+			frac := c.Scan.Scanner.RateFraction
+			if frac == 0 {
+				frac = scanner.DefaultRateFraction
+			}
+			c.Scan.Scanner.RateFraction = frac / float64(c.MaxConcurrency)
+		case c.Handler == HandlerWork:
+			errs = append(errs, fmt.Errorf("%s is not set: a standard (not .fifo) queue lets several workers scan one account-region at once, so each takes the rate fraction divided by the event source mapping's MaximumConcurrency; set it to that (1 to 1000), or use a FIFO queue", EnvMaxConcurrency))
+		}
+	}
 	return c, errors.Join(errs...)
 }
+
+// IsFIFO reports whether queueURL names an SQS FIFO queue (its name ends
+// in .fifo).
+func IsFIFO(queueURL string) bool { return strings.HasSuffix(strings.TrimRight(queueURL, "/"), ".fifo") }
 
 // lookup is the configuration's environment as os.LookupEnv.
 func (c Config) lookup(k string) (string, bool) {

@@ -22,7 +22,10 @@
 // Rate safety: quotas are per account-region, and the FIFO queue's
 // message group is the unit's account/region, so at most one worker holds
 // a pair's units at a time and it may use the pair's whole quota
-// fraction. Clients, sessions and assumed-role credentials are built once
+// fraction. On a standard queue (a URL not ending in .fifo) several
+// workers may hold a pair's units at once, so each takes the fraction
+// divided by LAMBDAUDIT_MAX_CONCURRENCY (the event source mapping's
+// MaximumConcurrency); docs/lambda-bench.md measures both. Clients, sessions and assumed-role credentials are built once
 // per container; every handler stops SafetyMargin before its deadline.
 //
 // It must not hold scan logic (the scanner's) nor rendering (notify's).
