@@ -293,7 +293,7 @@ func TestFunctionsEnvironment(t *testing.T) {
 	host := map[string]bool{
 		"LAMBDAUDIT_STORE": true, "LAMBDAUDIT_QUEUE_URL": true, "LAMBDAUDIT_DEPLOYMENT": true,
 		"LAMBDAUDIT_REPORT_DEADLINE": true, "LAMBDAUDIT_INSIGHTS_CONFIG": true, "LAMBDAUDIT_HANDLER": true,
-		"LAMBDAUDIT_MAX_CONCURRENCY": true,
+		"LAMBDAUDIT_MAX_CONCURRENCY":     true,
 		"LAMBDAUDIT_SLACK_WEBHOOK_PARAM": true, "LAMBDAUDIT_SLACK_BOT_TOKEN_PARAM": true, "LAMBDAUDIT_OPSGENIE_API_KEY_PARAM": true,
 	}
 	settings := map[string]bool{}

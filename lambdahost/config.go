@@ -191,7 +191,9 @@ func ConfigFromEnv(environ []string, warn func(string)) (Config, error) {
 
 // IsFIFO reports whether queueURL names an SQS FIFO queue (its name ends
 // in .fifo).
-func IsFIFO(queueURL string) bool { return strings.HasSuffix(strings.TrimRight(queueURL, "/"), ".fifo") }
+func IsFIFO(queueURL string) bool {
+	return strings.HasSuffix(strings.TrimRight(queueURL, "/"), ".fifo")
+}
 
 // lookup is the configuration's environment as os.LookupEnv.
 func (c Config) lookup(k string) (string, bool) {
