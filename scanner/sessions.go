@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -411,11 +413,17 @@ func BoundCalls(cfg *aws.Config, httpTimeout, callTimeout time.Duration) {
 		if err := st.Initialize.Add(middleware.InitializeMiddlewareFunc("lambdaudit.CallDeadline", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			parent := ctx
 			ctx, cancel := context.WithTimeout(ctx, callTimeout)
-			defer cancel()
 			api := awserr.APIName(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx))
 			var endpoint atomic.Pointer[string]
 			ctx = middleware.WithStackValue(ctx, endpointKey{}, &endpoint)
 			out, md, err := next.HandleInitialize(ctx, in)
+			if err == nil && cancelOnBodyClose(out.Result, cancel) {
+				// A streaming output (S3 GetObject's Body) is read after
+				// the call returns: its deadline ends when the body is
+				// closed, not now.
+				return out, md, err
+			}
+			defer cancel()
 			if err == nil || parent.Err() != nil {
 				return out, md, err
 			}
@@ -446,4 +454,31 @@ func BoundCalls(cfg *aws.Config, httpTimeout, callTimeout time.Duration) {
 			return next.HandleFinalize(ctx, in)
 		}), middleware.After)
 	})
+}
+
+// cancelOnBodyClose makes closing result's streaming Body (an
+// io.ReadCloser field, as S3 GetObject's) call cancel, and reports
+// whether result has one.
+func cancelOnBodyClose(result any, cancel context.CancelFunc) bool {
+	v := reflect.ValueOf(result)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	f := v.Elem().FieldByName("Body")
+	if !f.IsValid() || !f.CanSet() || f.Type() != reflect.TypeFor[io.ReadCloser]() || f.IsNil() {
+		return false
+	}
+	f.Set(reflect.ValueOf(io.ReadCloser(&closeCancels{ReadCloser: f.Interface().(io.ReadCloser), cancel: cancel})))
+	return true
+}
+
+// closeCancels is a body whose Close also ends its call's deadline.
+type closeCancels struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *closeCancels) Close() error {
+	defer c.cancel()
+	return c.ReadCloser.Close()
 }

@@ -3,6 +3,9 @@ package scanner_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
@@ -77,5 +81,30 @@ func gmdInput() *cloudwatch.GetMetricDataInput {
 	return &cloudwatch.GetMetricDataInput{
 		StartTime: aws.Time(end.Add(-24 * time.Hour)), EndTime: aws.Time(end),
 		MetricDataQueries: []types.MetricDataQuery{{Id: aws.String("q0"), Expression: aws.String("SEARCH('x', 'Sum', 86400)")}},
+	}
+}
+
+// A streaming body (S3 GetObject's) is read after the call returns: the
+// call's deadline must not end it. The server sends the headers, then the
+// body a moment later, so the read cannot come from the first packet.
+func TestBoundCallsStreamingBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "5")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		time.Sleep(100 * time.Millisecond)
+		io.WriteString(w, "hello")
+	}))
+	defer srv.Close()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), BaseEndpoint: aws.String(srv.URL), Retryer: scanner.Retryer(1)}
+	scanner.BoundCalls(&cfg, time.Minute, time.Minute)
+	out, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(out.Body)
+	out.Body.Close()
+	if err != nil || string(b) != "hello" {
+		t.Errorf("body %q, %v: want hello", b, err)
 	}
 }
