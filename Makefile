@@ -1,5 +1,5 @@
 # lambdaudit — the README's test command is `make test`; .ci/run calls it.
-.PHONY: test lint unit bench demo memory
+.PHONY: test lint unit bench bench-lambda demo memory
 
 STATICCHECK_VERSION := v0.8.2
 
@@ -14,6 +14,11 @@ lint:
 ## bench: the package benchmarks that back the figures in the docs
 bench:
 	go test -run '^$$' -bench . -benchmem ./sim/...
+
+## bench-lambda: the distributed benchmark — 20 accounts × 2 regions × 500 functions, the bootstrap under the RIE as WORKERS (10) workers over moto SQS, FIFO and standard queue, a worker killed mid-unit (~10 min; docs/lambda-bench.md)
+bench-lambda:
+	LAMBDAUDIT_BENCH_LAMBDA=1 LAMBDAUDIT_BENCH_WORKERS=$(or $(WORKERS),10) LAMBDAUDIT_BENCH_RUNS=$(or $(RUNS),fifo,standard,fifo-kill) \
+		go test -count=1 -run '^TestDistributedBenchmark$$' -v -timeout 60m ./lambdahost/ | grep -v '^        '
 
 ## memory: peak RSS of a default scan of 50,000 functions against the sim in another process (~10 min; N=… to change)
 memory:
