@@ -15,10 +15,12 @@ lint:
 bench:
 	go test -run '^$$' -bench . -benchmem ./sim/...
 
-## bench-lambda: the distributed benchmark — 20 accounts × 2 regions × 500 functions, the bootstrap under the RIE as WORKERS (10) workers over moto SQS, FIFO and standard queue, a worker killed mid-unit (~10 min; docs/lambda-bench.md)
+## bench-lambda: the distributed benchmark — 20 accounts × 2 regions × 500 functions, the bootstrap under the RIE as WORKERS=10 workers over moto SQS; RUNS=fifo,standard,fifo-kill (~10 min; docs/lambda-bench.md)
+WORKERS ?= 10
+RUNS ?= fifo,standard,fifo-kill
 bench-lambda:
-	LAMBDAUDIT_BENCH_LAMBDA=1 LAMBDAUDIT_BENCH_WORKERS=$(or $(WORKERS),10) LAMBDAUDIT_BENCH_RUNS=$(or $(RUNS),fifo,standard,fifo-kill) \
-		go test -count=1 -run '^TestDistributedBenchmark$$' -v -timeout 60m ./lambdahost/ | grep -v '^        '
+	LAMBDAUDIT_BENCH_LAMBDA=1 LAMBDAUDIT_BENCH_WORKERS=$(WORKERS) LAMBDAUDIT_BENCH_RUNS=$(RUNS) \
+		go test -count=1 -run '^TestDistributedBenchmark$$' -v -timeout 60m ./lambdahost/
 
 ## memory: peak RSS of a default scan of 50,000 functions against the sim in another process (~10 min; N=… to change)
 memory:
