@@ -22,6 +22,7 @@ import (
 	"github.com/lambdaudit/lambdaudit/bench"
 	"github.com/lambdaudit/lambdaudit/fanout"
 	"github.com/lambdaudit/lambdaudit/insights"
+	"github.com/lambdaudit/lambdaudit/lambdahost"
 	"github.com/lambdaudit/lambdaudit/lambdatest"
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/sim"
@@ -56,18 +57,24 @@ type benchRow struct {
 	PeakRSSMaxMB    float64
 	PeakRSSMedianMB float64
 	PlanRSSMB       float64
-	Instances       int
-	Units           int
-	Invocations     int64
-	Messages        int64 // records delivered, redeliveries included
-	SQSRequests     int64 // the functions' own (sends) and the ESM's (receives, deletes)
-	Throttles       int64
-	Failed          int // functions not fully covered (failed, partial, not covered)
-	Listed          int
-	DeploymentUSD   float64
-	GBSeconds       float64
-	ScanUSD         float64
-	Killed          bool
+	ReporterRSSMB   float64 // the worker that ran the report unit
+	Need            bench.Need
+	// Phases: from the plan's invocation to every metrics outcome (the
+	// logs plan enqueued), to every logs outcome (the report enqueued),
+	// to the report delivered.
+	MetricsDone, LogsDone, Reported time.Duration
+	Instances                       int
+	Units                           int
+	Invocations                     int64
+	Messages                        int64 // records delivered, redeliveries included
+	SQSRequests                     int64 // the functions' own (sends) and the ESM's (receives, deletes)
+	Throttles                       int64
+	Failed                          int // functions not fully covered (failed, partial, not covered)
+	Listed                          int
+	DeploymentUSD                   float64
+	GBSeconds                       float64
+	ScanUSD                         float64
+	Killed                          bool
 }
 
 // TestDistributedBenchmark is the distributed benchmark of the Lambda
@@ -140,12 +147,12 @@ func runBenchVariant(t *testing.T, variant string, f *fleet.Fleet, accounts []st
 	sqsc, queue, _ := simtest.MotoSQS(t, simtest.MotoQueue{FIFO: fifo, MaxReceiveCount: 5, VisibilityTimeout: visibility})
 	s3c, bucket := simtest.MotoS3(t)
 	base := map[string]string{
-		"LAMBDAUDIT_STORE":           "s3://" + bucket + "/lambdaudit",
-		"LAMBDAUDIT_QUEUE_URL":       queue,
-		"LAMBDAUDIT_REGIONS":         strings.Join(benchRegions, ","),
-		"LAMBDAUDIT_ACCOUNTS":        strings.Join(accounts, ","),
-		"LAMBDAUDIT_ROLE":            "lambdaudit-member",
-		"LAMBDAUDIT_DAY":             "2026-11-20",
+		"LAMBDAUDIT_STORE":     "s3://" + bucket + "/lambdaudit",
+		"LAMBDAUDIT_QUEUE_URL": queue,
+		"LAMBDAUDIT_REGIONS":   strings.Join(benchRegions, ","),
+		"LAMBDAUDIT_ACCOUNTS":  strings.Join(accounts, ","),
+		"LAMBDAUDIT_ROLE":      "lambdaudit-member",
+		"LAMBDAUDIT_DAY":       "2026-11-20",
 		// The tests' budget: about 10 GB of Logs Insights over the scan,
 		// at the sim's 2 s a GB (a unit must fit in the function timeout).
 		"LAMBDAUDIT_LOGS_BUDGET_USD": "0.05",
@@ -172,6 +179,7 @@ func runBenchVariant(t *testing.T, variant string, f *fleet.Fleet, accounts []st
 		instances = append(instances, lambdatest.Start(t, work))
 	}
 	var killed atomic.Bool
+	var reporter atomic.Pointer[lambdatest.Instance]
 	esm := &lambdatest.ESM{
 		Client: sqsc, QueueURL: queue, BatchSize: 10, MaximumConcurrency: workers, ReportBatchItemFailures: true,
 		Instances: instances,
@@ -180,16 +188,19 @@ func runBenchVariant(t *testing.T, variant string, f *fleet.Fleet, accounts []st
 		IdleTimeout: visibility + 8*time.Second,
 		NewInstance: func() (*lambdatest.Instance, error) { return lambdatest.TryStart(t, work) },
 	}
-	if kill {
-		esm.OnInvoke = func(in *lambdatest.Instance, ev events.SQSEvent) {
-			// The first batch holding a metrics unit: its worker dies
-			// 300 ms into the invocation, mid-unit.
-			for _, r := range ev.Records {
-				u, err := fanout.DecodeMessage(r.MessageId, 1, r.Body)
-				if err == nil && u.Kind == scanner.KindMetrics && killed.CompareAndSwap(false, true) {
-					go func() { time.Sleep(300 * time.Millisecond); in.Kill() }()
-					return
-				}
+	esm.OnInvoke = func(in *lambdatest.Instance, ev events.SQSEvent) {
+		for _, r := range ev.Records {
+			u, err := fanout.DecodeMessage(r.MessageId, 1, r.Body)
+			if err != nil {
+				continue
+			}
+			if u.Kind == lambdahost.KindReport {
+				reporter.Store(in) // its peak RSS is reported apart
+			}
+			// kill: the first batch holding a metrics unit; its worker
+			// dies 300 ms into the invocation, mid-unit.
+			if kill && u.Kind == scanner.KindMetrics && killed.CompareAndSwap(false, true) {
+				go func() { time.Sleep(300 * time.Millisecond); in.Kill() }()
 			}
 		}
 	}
@@ -240,7 +251,12 @@ func runBenchVariant(t *testing.T, variant string, f *fleet.Fleet, accounts []st
 	row.Invocations, row.Messages, row.SQSRequests = st.Invocations, st.Messages, st.Requests
 	var rss []float64
 	for _, in := range esm.Used() {
-		rss = append(rss, float64(in.PeakRSS())/(1<<20))
+		mb := float64(in.PeakRSS()) / (1 << 20)
+		if in == reporter.Load() {
+			row.ReporterRSSMB = mb
+			continue
+		}
+		rss = append(rss, mb)
 	}
 	sort.Float64s(rss)
 	row.Instances = len(rss)
@@ -282,13 +298,27 @@ func runBenchVariant(t *testing.T, variant string, f *fleet.Fleet, accounts []st
 	if err != nil {
 		t.Fatal(err)
 	}
+	at := func(key string) time.Duration {
+		b, err := stt.Get(ctx, scanner.ScanKey(p.Scan, key))
+		var v struct{ At time.Time }
+		if err != nil || json.Unmarshal(b, &v) != nil || v.At.IsZero() {
+			return 0
+		}
+		return v.At.Sub(start)
+	}
+	row.MetricsDone, row.LogsDone, row.Reported = at("claims/enqueued-logs-plan"), at("claims/enqueued-report"), at("report-done.json")
 	row.Units = status.Inventory + status.Metrics + status.Logs
 	if status.LogsPlanned {
 		row.Units++ // the logs plan
 	}
 	row.Units++ // the report
-	if !status.Complete() || c.Listed != row.Functions || c.NotCovered != 0 {
-		t.Errorf("%s: coverage %+v (status %+v) of %d functions: want every function listed and covered", variant, c, status, row.Functions)
+	// No function lost: every unit has its outcome. A killed worker's
+	// units come back: the coverage is complete too.
+	if !status.Complete() || c.NotCovered != 0 {
+		t.Errorf("%s: coverage %+v (status %+v): want every unit's outcome in and no function not covered", variant, c, status)
+	}
+	if kill && row.Failed != 0 {
+		t.Errorf("%s: %d of %d functions not fully covered after a worker was killed (coverage %+v): want 0", variant, row.Failed, row.Functions, c)
 	}
 
 	// The floor of the slowest account-region, from the calls the
@@ -296,9 +326,9 @@ func runBenchVariant(t *testing.T, variant string, f *fleet.Fleet, accounts []st
 	snap := env.Server.Accounting()
 	for _, a := range accounts {
 		for _, r := range benchRegions {
-			fl := pairFloor(snap, a, r, scanner.DefaultRateFraction)
+			fl, need := pairFloor(snap, a, r, scanner.DefaultRateFraction)
 			if fl > row.Floor {
-				row.Floor, row.SlowestPair = fl, a+"/"+r
+				row.Floor, row.SlowestPair, row.Need = fl, a+"/"+r, need
 			}
 		}
 	}
@@ -317,7 +347,7 @@ func runBenchVariant(t *testing.T, variant string, f *fleet.Fleet, accounts []st
 // quotas times the rate fraction. Billed metrics stand for the queries
 // (five statistics of one metric are one billed metric, so this
 // undercounts the calls: the floor stays a lower bound).
-func pairFloor(snap sim.Snapshot, account, region string, fraction float64) time.Duration {
+func pairFloor(snap sim.Snapshot, account, region string, fraction float64) (time.Duration, bench.Need) {
 	ok := map[string]int{}
 	var metrics, queries, scanned int64
 	for _, cs := range snap.Calls {
@@ -348,30 +378,33 @@ func pairFloor(snap sim.Snapshot, account, region string, fraction float64) time
 		&q.StartQuery, &q.GetQueryResults, &q.StopQuery, &q.DescribeLogGroups, &q.STS, &q.Tagging} {
 		*r *= fraction
 	}
-	return bench.Floor(need, q, sim.DefaultLatency())
+	return bench.Floor(need, q, sim.DefaultLatency()), need
 }
 
 // benchTable renders the rows as a Markdown table.
 func benchTable(rows []benchRow) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n| variant | queue | workers | functions | wall | floor (slowest pair) | wall ÷ floor | peak RSS max / median (instances) | units | invocations | SQS messages / requests | throttles | failed | deployment cost | scan cost |\n")
-	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "\n| variant | queue | workers | functions | wall | floor (slowest pair) | wall ÷ floor | unit workers' peak RSS max / median (instances) | reporter's peak RSS | units | invocations | SQS messages / requests | throttles | failed | deployment cost | scan cost |\n")
+	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
 		ratio := "—"
 		if r.Floor > 0 {
 			ratio = fmt.Sprintf("%.1f×", r.Wall.Seconds()/r.Floor.Seconds())
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %.1f s | %.2f s (%s) | %s | %.0f / %.0f MB (%d) | %d | %d | %d / %d | %d | %d | $%.4f (%.0f GB-s) | $%.4f |\n",
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %.1f s | %.2f s (%s) | %s | %.0f / %.0f MB (%d) | %.0f MB | %d | %d | %d / %d | %d | %d | $%.4f (%.0f GB-s) | $%.4f |\n",
 			r.Variant, r.Queue, r.Workers, r.Functions, r.Wall.Seconds(), r.Floor.Seconds(), r.SlowestPair, ratio,
-			r.PeakRSSMaxMB, r.PeakRSSMedianMB, r.Instances, r.Units, r.Invocations, r.Messages, r.SQSRequests,
+			r.PeakRSSMaxMB, r.PeakRSSMedianMB, r.Instances, r.ReporterRSSMB, r.Units, r.Invocations, r.Messages, r.SQSRequests,
 			r.Throttles, r.Failed, r.DeploymentUSD, r.GBSeconds, r.ScanUSD)
 	}
 	if len(rows) > 0 {
-		var plan []string
+		fmt.Fprintf(&b, "\n| variant | every metrics outcome in | every logs outcome in | report delivered | plan function's peak RSS |\n|---|---:|---:|---:|---:|\n")
 		for _, r := range rows {
-			plan = append(plan, fmt.Sprintf("%s %.0f", r.Variant, r.PlanRSSMB))
+			fmt.Fprintf(&b, "| %s | %.1f s | %.1f s | %.1f s | %.0f MB |\n", r.Variant, r.MetricsDone.Seconds(), r.LogsDone.Seconds(), r.Reported.Seconds(), r.PlanRSSMB)
 		}
-		fmt.Fprintf(&b, "\nplan function peak RSS (MB): %s\n", strings.Join(plan, ", "))
+		fmt.Fprintf(&b, "\nslowest pair's need (floor inputs):\n")
+		for _, r := range rows {
+			fmt.Fprintf(&b, "- %s %s: %+v\n", r.Variant, r.SlowestPair, r.Need)
+		}
 	}
 	return b.String()
 }
