@@ -172,7 +172,7 @@ func runBenchVariant(t *testing.T, variant string, f *fleet.Fleet, accounts []st
 		}
 		return lambdatest.Function{RIE: rie, Bootstrap: boot, Env: e, Timeout: timeout, MemoryMB: memory, Name: "lambdaudit-" + handler}
 	}
-	work := fn("work", workTimeout, 512)
+	work := fn("work", workTimeout, 256)
 	plan := lambdatest.Start(t, fn("plan", 120*time.Second, 1024))
 	var instances []*lambdatest.Instance
 	for range workers {

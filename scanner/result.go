@@ -485,6 +485,29 @@ func (c *collector) Function(f *Function) error {
 }
 func (c *collector) End(*Result) error { return nil }
 
+// Write writes the result as `scan` does: compact JSON, one function at
+// a time, so no second copy of a large result is built in memory (the
+// bytes of json.Marshal and a newline).
+func (r *Result) Write(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	enc := NewResultEncoder(bw)
+	if err := enc.Begin(r); err != nil {
+		return err
+	}
+	for i := range r.Functions {
+		if err := enc.Function(&r.Functions[i]); err != nil {
+			return err
+		}
+	}
+	if err := enc.End(r); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write scan result: %w", err)
+	}
+	return nil
+}
+
 // Encode writes the result as indented JSON.
 func (r *Result) Encode(w io.Writer) error {
 	enc := json.NewEncoder(w)

@@ -10,6 +10,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
+	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -21,6 +23,13 @@ import (
 )
 
 func main() {
+	// Lambda gives the function AWS_LAMBDA_FUNCTION_MEMORY_SIZE MB and
+	// kills it above; the Go runtime does not know. A soft limit at 90 %
+	// makes the collector work harder before that, rather than the
+	// container die (GOMEMLIMIT, when set, wins).
+	if mb, err := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")); err == nil && mb > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(mb) << 20 * 9 / 10)
+	}
 	logger := lambdacontext.NewLogger()
 	c, err := lambdahost.ConfigFromEnv(os.Environ(), func(msg string) { logger.Warn(msg) })
 	if err != nil {

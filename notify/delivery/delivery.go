@@ -154,7 +154,7 @@ func Deliver(ctx context.Context, c Channels, res *scanner.Result, costs *cost.C
 		name string
 		w    func(io.Writer) error
 	}{
-		{"scan.json", res.Encode},
+		{"scan.json", res.Write},
 		{"report.json", r.Encode},
 		{"report.csv", func(w io.Writer) error { return csv.WriteReport(w, res, costs, r) }},
 		{"summary.csv", func(w io.Writer) error { return csv.WriteSummary(w, costs) }},
