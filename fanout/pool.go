@@ -108,9 +108,13 @@ type Config struct {
 	// invalid, not queued, failed permanently or on its last attempt —
 	// with the error, before the unit is acked: the host records the
 	// failure where its results live (a failure outcome in the store), so
-	// a unit's items never vanish. It is not called for a unit left
-	// pending because ctx ended. ctx is the run's, not cancelled.
-	OnFailure func(ctx context.Context, u Unit, err error)
+	// a unit's items never vanish. When it returns an error (the record
+	// could not be written) the message is not acked: the queue delivers
+	// it again (SQS after its visibility timeout, and to the dead-letter
+	// queue after maxReceiveCount) rather than the unit being lost. It is
+	// not called for a unit left pending because ctx ended. ctx is the
+	// run's, not cancelled.
+	OnFailure func(ctx context.Context, u Unit, err error) error
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -201,7 +205,7 @@ func (p *Pool) Submit(ctx context.Context, units ...Unit) error {
 			p.submitted.Add(1)
 			p.failed.Add(1)
 			p.ledger.Failed(u, err.Error(), 0)
-			p.onFailure(ctx, u, err)
+			_ = p.onFailure(ctx, u, err) // never queued: no message to keep
 			continue
 		}
 		if err := p.ledger.Sent(u); err != nil {
@@ -338,8 +342,9 @@ func (p *Pool) process(ctx context.Context, msg Message) {
 	defer p.inflight.Add(-1)
 	u := msg.Unit()
 	if err := u.Validate(); err != nil {
-		p.finishFailed(ctx, u, err, 0)
-		p.ack(ctx, msg)
+		if p.finishFailed(ctx, u, err, 0) {
+			p.ack(ctx, msg)
+		}
 		return
 	}
 	err := p.call(ctx, u)
@@ -357,8 +362,9 @@ func (p *Pool) process(ctx context.Context, msg Message) {
 	}
 	attempts := u.Attempt + 1
 	if !retryable(err) || attempts >= p.cfg.MaxAttempts {
-		p.finishFailed(ctx, u, err, attempts)
-		p.ack(ctx, msg)
+		if p.finishFailed(ctx, u, err, attempts) {
+			p.ack(ctx, msg)
+		}
 		return
 	}
 	next := u
@@ -367,8 +373,9 @@ func (p *Pool) process(ctx context.Context, msg Message) {
 		if ctx.Err() != nil {
 			return
 		}
-		p.finishFailed(ctx, u, fmt.Errorf("%w (retry not queued: %v)", err, serr), attempts)
-		p.ack(ctx, msg)
+		if p.finishFailed(ctx, u, fmt.Errorf("%w (retry not queued: %v)", err, serr), attempts) {
+			p.ack(ctx, msg)
+		}
 		return
 	}
 	p.retries.Add(1)
@@ -390,18 +397,23 @@ func (p *Pool) call(ctx context.Context, u Unit) (err error) {
 	return p.h(ctx, u)
 }
 
-func (p *Pool) finishFailed(ctx context.Context, u Unit, err error, attempts int) {
+// finishFailed records a unit failed for good; recorded is false when
+// Config.OnFailure could not record it, and its message must then stay
+// unacked.
+func (p *Pool) finishFailed(ctx context.Context, u Unit, err error, attempts int) (recorded bool) {
 	p.ledger.Failed(u, err.Error(), attempts)
 	p.failed.Add(1)
-	p.onFailure(ctx, u, err)
+	recorded = p.onFailure(ctx, u, err) == nil
 	p.finish(u)
+	return recorded
 }
 
 // onFailure tells Config.OnFailure, with a ctx that is not cancelled.
-func (p *Pool) onFailure(ctx context.Context, u Unit, err error) {
+func (p *Pool) onFailure(ctx context.Context, u Unit, err error) error {
 	if p.cfg.OnFailure != nil {
-		p.cfg.OnFailure(context.WithoutCancel(ctx), u, err)
+		return p.cfg.OnFailure(context.WithoutCancel(ctx), u, err)
 	}
+	return nil
 }
 
 func (p *Pool) finish(u Unit) {

@@ -450,7 +450,7 @@ type failures struct {
 	cancelled int
 }
 
-func (f *failures) onFailure(ctx context.Context, u fanout.Unit, err error) {
+func (f *failures) onFailure(ctx context.Context, u fanout.Unit, err error) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.calls == nil {
@@ -459,6 +459,43 @@ func (f *failures) onFailure(ctx context.Context, u fanout.Unit, err error) {
 	f.calls[u.ID] = append(f.calls[u.ID], err)
 	if ctx.Err() != nil {
 		f.cancelled++
+	}
+	return nil
+}
+
+// TestPoolOnFailureNotRecorded: a unit whose failure OnFailure could not
+// record is not acked — the queue keeps it for another delivery — while
+// one recorded is acked.
+func TestPoolOnFailureNotRecorded(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		recordErr error
+		inFlight  int
+	}{
+		{name: "recorded: acked", inFlight: 0},
+		{name: "not recorded: left unacked", recordErr: errors.New("store unavailable"), inFlight: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			q := fanout.NewMemory()
+			cfg := fastCfg
+			cfg.OnFailure = func(context.Context, fanout.Unit, error) error { return tt.recordErr }
+			p, err := fanout.NewPool(q, func(context.Context, fanout.Unit) error { return fanout.Permanent(errors.New("denied")) }, fanout.NewLedger(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := q.Send(ctx, 0, unitN("a")); err != nil {
+				t.Fatal(err)
+			}
+			q.Close()
+			if err := p.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := q.InFlight(); got != tt.inFlight {
+				t.Errorf("%d messages left unacked, want %d", got, tt.inFlight)
+			}
+		})
 	}
 }
 

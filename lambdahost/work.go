@@ -87,19 +87,23 @@ func (h *Host) Work(ctx context.Context, ev events.SQSEvent) (events.SQSEventRes
 			return h.queue.Send(ctx, 0, units...)
 		})
 	}
-	onFailure := func(ctx context.Context, u fanout.Unit, err error) {
+	onFailure := func(ctx context.Context, u fanout.Unit, err error) error {
 		h.logger.WarnContext(ctx, "unit failed for good", "unit", u.ID, "attempt", u.Attempt+1, "err", err)
 		scan := scanOf(u)
 		if scan == "" {
-			return
+			return nil
 		}
 		s, serr := h.scanner(ctx, scan)
 		if serr == nil {
 			serr = s.RecordFailure(ctx, h.st, u, err)
 		}
 		if serr != nil {
-			h.logger.ErrorContext(ctx, "unit failure not recorded; the report will name it missing", "unit", u.ID, "err", serr)
+			// Not acked: SQS delivers it again, and to the dead-letter
+			// queue after maxReceiveCount, rather than the unit vanishing.
+			h.logger.ErrorContext(ctx, "unit failure not recorded; handed back", "unit", u.ID, "err", serr)
+			return serr
 		}
+		return nil
 	}
 	// The batch's units run Settings.Workers at a time (the scanner's
 	// default, 4, when unset), paced by the pair's limiters.

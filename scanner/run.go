@@ -245,10 +245,12 @@ func (s *Scanner) runUnits(ctx context.Context, st store.Store, units []fanout.U
 // with RecordFailure.
 func (s *Scanner) pool(st store.Store, workers int) (*fanout.Pool, error) {
 	handle := func(ctx context.Context, u fanout.Unit) error { return s.Work(ctx, st, u, nil) }
-	onFailure := func(ctx context.Context, u fanout.Unit, err error) {
+	onFailure := func(ctx context.Context, u fanout.Unit, err error) error {
 		if rerr := s.RecordFailure(ctx, st, u, err); rerr != nil {
 			s.logger.Warn("unit failure not recorded", "unit", u.ID, "err", rerr)
+			return rerr
 		}
+		return nil
 	}
 	return fanout.NewPool(fanout.NewMemory(), handle, fanout.NewLedger(), fanout.Config{Workers: workers,
 		MaxAttempts: s.set.MaxAttempts, BaseDelay: s.set.RetryDelay, OnFailure: onFailure})

@@ -115,10 +115,12 @@ func (d *distributed) run(ctx context.Context, units []fanout.Unit, workers int)
 		return nil
 	}
 	handle := func(ctx context.Context, u fanout.Unit) error { return d.instance().Work(ctx, d.st, u, emit) }
-	onFailure := func(ctx context.Context, u fanout.Unit, err error) {
-		if rerr := d.instance().RecordFailure(ctx, d.st, u, err); rerr != nil {
+	onFailure := func(ctx context.Context, u fanout.Unit, err error) error {
+		rerr := d.instance().RecordFailure(ctx, d.st, u, err)
+		if rerr != nil {
 			d.t.Errorf("RecordFailure %s: %v", u.ID, rerr)
 		}
+		return rerr
 	}
 	pool, err := fanout.NewPool(fanout.NewMemory(), handle, fanout.NewLedger(), fanout.Config{Workers: workers,
 		MaxAttempts: d.set.MaxAttempts, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, OnFailure: onFailure})
