@@ -17,7 +17,7 @@ const module = "github.com/lambdaudit/lambdaudit"
 // productionPatterns are the packages on lambdaudit's production code
 // paths (issue 10 point 7): they must link no simulated account, demo or
 // benchmark. Only cmd/lambdaudit's sim, demo and bench commands may.
-var productionPatterns = []string{"./scanner/...", "./fanout/...", "./metrics/...", "./logstats/...", "./cost/...", "./insights/...", "./notify/...", "./store/...", "./config/..."}
+var productionPatterns = []string{"./scanner/...", "./fanout/...", "./metrics/...", "./logstats/...", "./cost/...", "./insights/...", "./notify/...", "./store/...", "./config/...", "./awserr/...", "./atomicfile/...", "./didyoumean/...", "./lambdahost/...", "./cmd/lambdaudit-lambda/..."}
 
 // forbidden reports whether a package is the simulated account, the
 // demo, the benchmarks or the local Lambda runner of the tests (or below
