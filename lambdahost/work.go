@@ -46,7 +46,11 @@ func hostUnit(kind, scan string) (fanout.Unit, error) {
 // units failed for good are recorded as outcomes. It stops taking units
 // SafetyMargin before its deadline: every record not finished is in the
 // response's BatchItemFailures, so SQS delivers it again (and to the
-// dead-letter queue after maxReceiveCount). Then, for each scan it
+// dead-letter queue after maxReceiveCount). On a FIFO queue only the
+// records not finished are listed, not every record after the first of
+// them as AWS advises for ordered work: a scan's units are independent
+// and their outcomes idempotent, so their order does not matter and the
+// finished ones need not run again. Then, for each scan it
 // served, it reads the scan's progress and, the one worker that claims
 // it, enqueues the logs plan or the report when their time has come.
 func (h *Host) Work(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
