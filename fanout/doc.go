@@ -34,9 +34,10 @@
 // failed on its side and names in a *SendError every unit it could not
 // send; Receive long-polls ReceiveMessage; Ack is DeleteMessage. Delays
 // are DelaySeconds, rounded up to seconds and clamped to 15 minutes. On
-// a FIFO queue the message group is the unit's account/region, so SQS
-// gives a pair's units to one worker at a time and that worker may use
-// the pair's whole quota fraction; FIFO queues refuse per-message
+// a FIFO queue the message group is the unit's account/region/kind, so SQS
+// gives a pair's units of one kind to one worker at a time and, the
+// kinds calling disjoint APIs, that worker may use the pair's whole quota
+// fraction of its APIs; FIFO queues refuse per-message
 // delays, so a retry's delay travels in a message attribute and the
 // receiver hides an early message with ChangeMessageVisibility. A body
 // that is not a valid unit is never returned nor acked: it is logged

@@ -368,11 +368,15 @@ func hashID(s string) string {
 	return "sha256-" + hex.EncodeToString(sum[:])
 }
 
-// MessageGroupID is a unit's FIFO message group: its account/region (the
-// pair the API quotas apply to), or a hash of it when that is not a
-// valid group ID.
+// MessageGroupID is a unit's FIFO message group: its account/region/kind,
+// or a hash of it when that is not a valid group ID. AWS's quotas are per
+// account, region and API, and a scan's unit kinds call disjoint APIs
+// (an inventory unit Lambda, the Tagging API and ListMetrics; a metrics
+// unit GetMetricData; a logs unit Logs Insights), so at most one worker
+// holds a pair's calls to any one API at a time — and a pair's metrics
+// units run while its listing goes on, not behind it in one group.
 func MessageGroupID(u Unit) string {
-	g := u.Account + "/" + u.Region
+	g := u.Account + "/" + u.Region + "/" + u.Kind
 	if sqsIDOK(g) {
 		return g
 	}

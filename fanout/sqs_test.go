@@ -330,15 +330,15 @@ func TestSQSSendFIFOAttributes(t *testing.T) {
 		wantNotBefore          string
 		wantHashedGroup, wantH bool
 	}{
-		{name: "group is account/region, dedup is scope, ID and attempt", unit: testUnit(0),
-			wantGroup: "111111111111/us-east-1", wantDedup: "scan-1|metrics/111111111111/us-east-1/0000#0"},
+		{name: "group is account/region/kind, dedup is scope, ID and attempt", unit: testUnit(0),
+			wantGroup: "111111111111/us-east-1/metrics", wantDedup: "scan-1|metrics/111111111111/us-east-1/0000#0"},
 		{name: "a retry has its own dedup ID and a not-before time instead of DelaySeconds", unit: testUnit(0), attempt: 2, delay: 90 * time.Second,
-			wantGroup: "111111111111/us-east-1", wantDedup: "scan-1|metrics/111111111111/us-east-1/0000#2",
+			wantGroup: "111111111111/us-east-1/metrics", wantDedup: "scan-1|metrics/111111111111/us-east-1/0000#2",
 			wantNotBefore: strconv.FormatInt(testNow.Add(90*time.Second).UnixMilli(), 10)},
 		{name: "a delay over 15 minutes is clamped", unit: testUnit(0), delay: time.Hour,
-			wantGroup: "111111111111/us-east-1", wantDedup: "scan-1|metrics/111111111111/us-east-1/0000#0",
+			wantGroup: "111111111111/us-east-1/metrics", wantDedup: "scan-1|metrics/111111111111/us-east-1/0000#0",
 			wantNotBefore: strconv.FormatInt(testNow.Add(15*time.Minute).UnixMilli(), 10)},
-		{name: "a dedup ID over 128 characters is hashed", unit: long, wantGroup: "111111111111/us-east-1", wantH: true},
+		{name: "a dedup ID over 128 characters is hashed", unit: long, wantGroup: "111111111111/us-east-1/metrics", wantH: true},
 		{name: "a group with a space is hashed", unit: odd, wantHashedGroup: true, wantDedup: "scan-1|metrics/111111111111/us-east-1/0002#0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

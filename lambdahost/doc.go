@@ -19,10 +19,10 @@
 //     reports in S3, once per scan (a create-if-absent claim), with the
 //     deployment's own cost (Lambda, SQS, S3) beside the scan's.
 //
-// Rate safety: quotas are per account-region, and the FIFO queue's
-// message group is the unit's account/region, so at most one worker holds
-// a pair's units at a time and it may use the pair's whole quota
-// fraction. On a standard queue (a URL not ending in .fifo) several
+// Rate safety: quotas are per account, region and API, and the FIFO
+// queue's message group is the unit's account/region/kind (the kinds
+// call disjoint APIs), so at most one worker calls a pair's API at a time
+// and it may use the pair's whole quota fraction. On a standard queue (a URL not ending in .fifo) several
 // workers may hold a pair's units at once, so each takes the fraction
 // divided by LAMBDAUDIT_MAX_CONCURRENCY (the event source mapping's
 // MaximumConcurrency); docs/lambda-bench.md measures both. Clients, sessions and assumed-role credentials are built once
