@@ -97,25 +97,23 @@ func New(base aws.Config, c Config, opts ...Option) (*Host, error) {
 		h.logger = lambdacontext.NewLogger()
 	}
 	h.memoryMB, _ = strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
-	ownCfg := base.Copy()
+	svc := base
 	if h.ownCfg != nil {
-		ownCfg = h.ownCfg.Copy()
+		svc = *h.ownCfg
 	}
+	// A local endpoint (moto_server in tests) takes path-style URLs and
+	// sends no checksums (the SDK would log every skipped check).
+	local := svc.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	s3opts := func(o *s3.Options) {
+		o.UsePathStyle = local
+		o.DisableLogOutputChecksumValidationSkipped = local
+	}
+	// The presign client has no meter: a presigned request is never sent,
+	// and its stack has no retry step for the meter to follow.
+	h.presign = s3.NewPresignClient(s3.NewFromConfig(svc, s3opts))
+	ownCfg := svc.Copy()
 	ownCfg.APIOptions = append(ownCfg.APIOptions[:len(ownCfg.APIOptions):len(ownCfg.APIOptions)], h.own.Middleware)
-	h.s3c = s3.NewFromConfig(ownCfg, func(o *s3.Options) {
-		// A local endpoint (moto_server in tests) takes path-style URLs.
-		o.UsePathStyle = ownCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
-		// A local endpoint sends no checksums; the SDK would log every
-		// skipped check.
-		o.DisableLogOutputChecksumValidationSkipped = o.UsePathStyle
-	})
-	plainCfg := base.Copy()
-	if h.ownCfg != nil {
-		plainCfg = h.ownCfg.Copy()
-	}
-	h.presign = s3.NewPresignClient(s3.NewFromConfig(plainCfg, func(o *s3.Options) {
-		o.UsePathStyle = plainCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
-	}))
+	h.s3c = s3.NewFromConfig(ownCfg, s3opts)
 	st, err := store.NewS3(h.s3c, c.Bucket, c.Prefix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvStore, err)

@@ -146,12 +146,10 @@ func (h *Host) reportScan(ctx context.Context, scan string, deadline bool, self 
 	if err != nil {
 		return false, err
 	}
-	var c collected
-	res, err := scanner.Assemble(ctx, h.st, m, scanner.AssembleOptions{API: &api, Deployment: dep, FinishedAt: h.now()}, &c)
+	res, err := scanner.AssembleResult(ctx, h.st, m, scanner.AssembleOptions{API: &api, Deployment: dep, FinishedAt: h.now()})
 	if err != nil {
 		return false, err
 	}
-	res.Functions = c.fns
 	cfg, err := h.insightsConfig(ctx)
 	if err != nil {
 		return false, err
@@ -183,7 +181,7 @@ func (h *Host) reportScan(ctx context.Context, scan string, deadline bool, self 
 	}
 	h.logger.InfoContext(ctx, "scan reported", "scan", scan, "complete", status.Complete(), "functions", res.Coverage.Listed,
 		"notCovered", res.Coverage.NotCovered, "sent", strings.Join(d.Sent, ","), "files", len(d.S3))
-	missing := c.missing()
+	missing := missingUnits(res)
 	if len(missing) > 0 {
 		h.logger.WarnContext(ctx, "scan reported without some units' outcomes", "scan", scan, "missing", missing)
 	}
@@ -198,24 +196,13 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// collected keeps an assembled result's functions: the report needs them
-// all (insights compare functions across the fleet).
-type collected struct{ fns []scanner.Function }
-
-func (c *collected) Begin(*scanner.Result) error { return nil }
-func (c *collected) Function(f *scanner.Function) error {
-	c.fns = append(c.fns, *f)
-	return nil
-}
-func (c *collected) End(*scanner.Result) error { return nil }
-
-// missing names the units that never landed ("no outcome for unit …",
+// missingUnits names the units that never landed ("no outcome for unit …",
 // "no logs plan for scan …"), sorted: the scan result that holds them
 // stays in the container's /tmp, so report-done.json keeps them.
-func (c *collected) missing() []string {
+func missingUnits(res *scanner.Result) []string {
 	seen := map[string]bool{}
-	for i := range c.fns {
-		for _, f := range c.fns[i].Failures {
+	for i := range res.Functions {
+		for _, f := range res.Functions[i].Failures {
 			if f.Code == scanner.CodeNoOutcome && f.Detail != "" {
 				seen[f.Detail] = true
 			}

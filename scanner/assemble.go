@@ -62,6 +62,23 @@ func Assemble(ctx context.Context, st store.Store, m *Manifest, opt AssembleOpti
 	return assemble(ctx, st, m, opt, w, false)
 }
 
+// AssembleResult is Assemble into memory: the whole result, functions
+// included, for a host that needs them all (Scan; a report builds its
+// insights across the fleet). A listing out of name order keeps its
+// outcomes until written rather than going through a spill file.
+func AssembleResult(ctx context.Context, st store.Store, m *Manifest, opt AssembleOptions) (*Result, error) {
+	var c collector
+	res, err := assemble(ctx, st, m, opt, &c, true)
+	if err != nil {
+		return nil, err
+	}
+	res.Functions = c.fns
+	if res.Functions == nil {
+		res.Functions = []Function{}
+	}
+	return res, nil
+}
+
 // assemble is Assemble; inMemory says the result is collected whole.
 func assemble(ctx context.Context, st store.Store, m *Manifest, opt AssembleOptions, w ResultWriter, inMemory bool) (*Result, error) {
 	if opt.FinishedAt.IsZero() {

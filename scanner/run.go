@@ -137,14 +137,9 @@ func (s *Scanner) Scan(ctx context.Context) (*Result, error) {
 		}
 		return nil, err
 	}
-	var c collector
-	res, aerr := assemble(context.WithoutCancel(ctx), st, m, AssembleOptions{Stopped: ctx.Err(), Meter: s.meter, FinishedAt: s.now()}, &c, true)
+	res, aerr := AssembleResult(context.WithoutCancel(ctx), st, m, AssembleOptions{Stopped: ctx.Err(), Meter: s.meter, FinishedAt: s.now()})
 	if aerr != nil {
 		return nil, aerr
-	}
-	res.Functions = c.fns
-	if res.Functions == nil {
-		res.Functions = []Function{}
 	}
 	return res, err
 }
