@@ -15,7 +15,6 @@ import (
 	"github.com/lambdaudit/lambdaudit/scanner"
 	"github.com/lambdaudit/lambdaudit/scanner/scantest"
 	"github.com/lambdaudit/lambdaudit/sim"
-	"github.com/lambdaudit/lambdaudit/sim/fleet"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
 )
 
@@ -137,18 +136,7 @@ func CSVCostsReport(t testing.TB, res *scanner.Result) (*cost.Costs, *insights.R
 
 func csvRescan(t testing.TB) {
 	t.Helper()
-	b, err := os.ReadFile(Path(csvFleetPath))
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := fleet.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := fleet.Build(spec, simtest.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := BuildFleet(t, Path(csvFleetPath))
 	env := simtest.StartFleet(t, f, sim.WithQueryTime(sim.QueryTime{Base: time.Millisecond}), sim.WithFaults(csvFaults...))
 	res := scantest.Scan(t, env, scanner.Targets{Accounts: []string{"111111111111", "222222222222"},
 		Regions: []string{"us-east-1", "eu-west-1"}, Role: scantest.MemberRole}, scanner.Settings{Logs: true, Tags: true})

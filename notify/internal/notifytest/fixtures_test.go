@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdaudit/lambdaudit/sim/fleet"
 	"github.com/lambdaudit/lambdaudit/sim/simtest"
 )
 
@@ -15,18 +14,7 @@ import (
 // still yields alerts of both severities and a failed target.
 func TestOpsgenieFixture(t *testing.T) {
 	if *Rescan {
-		b, err := os.ReadFile(ogFleetSpec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec, err := fleet.Parse(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := fleet.Build(spec, simtest.Now)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := BuildFleet(t, ogFleetSpec)
 		res := ogScanFleet(t, f)
 		// Wall-clock times would change every rescan.
 		res.StartedAt, res.FinishedAt = simtest.Now, simtest.Now.Add(42*time.Second)

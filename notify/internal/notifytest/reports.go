@@ -60,18 +60,7 @@ func LoadReport(t testing.TB, path string) *insights.Report {
 
 func writeFixture(t *testing.T, specPath, out string, accounts, regions []string) {
 	t.Helper()
-	b, err := os.ReadFile(Path(specPath))
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := fleet.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := fleet.Build(spec, simtest.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := BuildFleet(t, Path(specPath))
 	res := scanFleet(t, f, accounts, regions)
 	// Wall-clock times would change every rescan.
 	res.StartedAt, res.FinishedAt = simtest.Now, simtest.Now.Add(42*time.Second)
@@ -146,4 +135,19 @@ func ExampleReport() *insights.Report {
 		},
 		Counts: insights.Counts{Critical: 1, Warning: 1},
 	}
+}
+
+// BuildFleet builds the fleet of a spec file at simtest.Now, failing the
+// test if it cannot.
+func BuildFleet(t testing.TB, path string) *fleet.Fleet {
+	t.Helper()
+	spec, err := fleet.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fleet.Build(spec, simtest.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
